@@ -1,0 +1,159 @@
+"""The events on the pipeline's topics: one pydantic definition each, used by every stage.
+
+Wire format is JSON; the Kafka key of every event is its ``unit_id`` so a unit's
+submissions, decisions and alerts stay in one partition and in order.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StrictInt
+
+#: Largest count the contract can carry (the warehouse stores UInt32); datasets set a
+#: lower plausibility limit of their own.
+MAX_COUNT = 4_294_967_295
+#: Most value entries one report may carry.
+MAX_VALUES = 500
+
+MetricKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}(\.[a-z][a-z0-9_]{0,63})?$")]
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
+UnitId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")]
+DatasetCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
+ReportDate = Annotated[date, Strict()]
+Instant = Annotated[AwareDatetime, Strict()]
+Timeliness = Literal["on_time", "late"]
+Severity = Literal["error", "warning"]
+
+SUBMITTED_SCHEMA = "baocao.report/v1"
+ACCEPTED_SCHEMA = "baocao.accepted/v1"
+REJECTED_SCHEMA = "baocao.rejected/v1"
+ALERT_SCHEMA = "baocao.alert/v1"
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True
+    )
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(by_alias=True).encode()
+
+
+class Violation(_Event):
+    """A rule a report broke; ``error`` rejects the report, ``warning`` only flags it."""
+
+    rule_id: str
+    severity: Severity
+    message_vi: str
+    message_en: str
+    fields: list[str] = Field(default_factory=list, description="metrics or fields involved")
+
+
+class ReportSubmitted(_Event):
+    """A unit's counts for one dataset and date, as its submitter sent them."""
+
+    schema_: Literal["baocao.report/v1"] = Field(SUBMITTED_SCHEMA, alias="schema")
+    report_id: Annotated[UUID, Strict()] = Field(description="idempotency key; re-sent = duplicate")
+    dataset: DatasetCode
+    unit_id: UnitId
+    report_date: ReportDate
+    submitted_at: Instant = Field(description="stamped by baocao's ingest, never by submitters")
+    submitted_by: str = Field(min_length=1, max_length=200)
+    values: dict[MetricKey, Count] = Field(
+        max_length=MAX_VALUES,
+        description="metric or metric.option -> count; an absent metric is 'not reported'",
+    )
+    note: str = Field("", max_length=2000)
+    reason: str = Field("", max_length=2000, description="why a correction was made")
+
+    @property
+    def ledger_key(self) -> str:
+        """The (unit, dataset, date) a report and its corrections share."""
+        return f"{self.unit_id}|{self.dataset}|{self.report_date.isoformat()}"
+
+
+class ReportAccepted(ReportSubmitted):
+    """A submission that passed every error rule, numbered among its corrections."""
+
+    schema_: Literal["baocao.accepted/v1"] = Field(ACCEPTED_SCHEMA, alias="schema")  # type: ignore[assignment]
+    revision: int = Field(ge=1, description="1 = first; n = the n-th version for the unit/date")
+    timeliness: Timeliness = Field(description="decided by the first accepted submission")
+    first_submitted_at: Instant
+    deadline: Instant
+    warnings: list[Violation] = Field(default_factory=list)
+    accepted_at: Instant
+
+
+class SourceRef(_Event):
+    """Where on the broker a message came from."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+class ReportRejected(_Event):
+    """A submission refused by the stream, with every reason.
+
+    Fields copied from the submission are optional because a message written straight
+    to the topic may not even be JSON; ``submission`` or ``raw`` keeps what arrived.
+    """
+
+    schema_: Literal["baocao.rejected/v1"] = Field(REJECTED_SCHEMA, alias="schema")
+    rejection_id: Annotated[UUID, Strict()]
+    rejected_at: Instant
+    report_id: str | None = None
+    dataset: str | None = None
+    unit_id: str | None = None
+    report_date: str | None = None
+    submitted_at: str | None = None
+    submitted_by: str | None = None
+    submission: dict[str, Any] | None = None
+    raw: str | None = Field(None, description="the first KiB of a message that was not JSON")
+    source: SourceRef | None = None
+    errors: list[Violation] = Field(min_length=1)
+
+
+AlertKind = Literal["reminder", "missing", "late", "rejected", "anomaly", "summary", "pipeline"]
+
+
+class Alert(_Event):
+    """Something an operator or leadership must know, in Vietnamese and English."""
+
+    schema_: Literal["baocao.alert/v1"] = Field(ALERT_SCHEMA, alias="schema")
+    alert_id: str = Field(description="deterministic, so notifiers can drop repeats")
+    kind: AlertKind
+    severity: Literal["info", "warning", "critical"]
+    dataset: str
+    unit_id: str
+    report_date: ReportDate
+    raised_at: Instant
+    message_vi: str
+    message_en: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+EVENT_MODELS: dict[str, type[_Event]] = {
+    "reports.submitted": ReportSubmitted,
+    "reports.accepted": ReportAccepted,
+    "reports.rejected": ReportRejected,
+    "alerts": Alert,
+}
+
+
+def json_schemas() -> dict[str, str]:
+    """Return each event's JSON Schema, keyed by file name, as stable pretty JSON."""
+    return {
+        f"{topic}.schema.json": json.dumps(
+            model.model_json_schema(by_alias=True, mode="serialization"),
+            indent=2,
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        + "\n"
+        for topic, model in EVENT_MODELS.items()
+    }

@@ -1,0 +1,71 @@
+"""Settings for every stage, from the environment (prefix ``BAOCAO_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the broker and the warehouse are, and how the pipeline behaves."""
+
+    model_config = SettingsConfigDict(env_prefix="BAOCAO_", env_file=".env", extra="ignore")
+
+    broker: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,...]")
+    partitions: int = Field(4, ge=1, le=256, description="partitions per pipeline topic")
+    timezone: str = Field("Asia/Ho_Chi_Minh", description="IANA zone of deadlines and dates")
+
+    warehouse: Literal["chdb", "http"] = Field(
+        "chdb", description="chdb: embedded engine on disk; http: a ClickHouse server"
+    )
+    chdb_path: Path = Field(Path("var/warehouse"), description="chDB data directory")
+    clickhouse_url: str = Field(
+        "http://127.0.0.1:8123", description="ClickHouse server URL (warehouse=http)"
+    )
+    clickhouse_user: str = "default"
+    clickhouse_password: SecretStr = SecretStr("")
+    database: str = Field("baocao", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    registry_path: Path | None = Field(None, description="unit registry JSON; default: demo")
+    datasets_path: Path | None = Field(None, description="datasets TOML; default: built-in")
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=1, le=65535, description="warehouse service / web UI port")
+
+    max_payload_bytes: int = Field(64 * 1024, ge=1024, description="largest accepted report")
+    sink_batch_rows: int = Field(10_000, ge=1, description="rows per warehouse insert")
+    sink_flush_seconds: float = Field(1.0, gt=0, description="longest a row waits in a batch")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def bootstrap_servers(self) -> list[str]:
+        return [s.strip() for s in self.broker.split(",") if s.strip()]
+
+    def warehouse_client_kwargs(self) -> dict[str, Any]:
+        """Turn the warehouse settings into ``clickhouse_connect.get_client`` kwargs."""
+        if self.warehouse == "chdb":
+            return {"interface": "chdb", "path": str(self.chdb_path)}
+        url = urlsplit(self.clickhouse_url)
+        return {
+            "interface": url.scheme or "http",
+            "host": url.hostname or "127.0.0.1",
+            "port": url.port or 8123,
+            "username": self.clickhouse_user,
+            "password": self.clickhouse_password.get_secret_value(),
+        }

@@ -1,0 +1,34 @@
+"""Kafka topic names and partition counts; every topic is declared, none auto-created.
+
+Faust auto-creates undeclared topics with its own partition count, which would break
+co-partitioning by unit_id, so every topic the pipeline touches is listed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SUBMITTED = "reports.submitted"
+ACCEPTED = "reports.accepted"
+REJECTED = "reports.rejected"
+ALERTS = "alerts"
+
+ALL = (SUBMITTED, ACCEPTED, REJECTED, ALERTS)
+
+#: The Faust application id; also the consumer group of the stream workers.
+STREAMS_APP_ID = "baocao-streams"
+#: Consumer group of the warehouse sink.
+SINK_GROUP = "baocao-sink"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic and how many partitions it is created with."""
+
+    name: str
+    partitions: int
+
+
+def specs(partitions: int) -> list[TopicSpec]:
+    """Return every pipeline topic with the same partition count (co-partitioned by unit)."""
+    return [TopicSpec(name, partitions) for name in ALL]
