@@ -1,0 +1,1 @@
+"""Producer stage: turn submissions (flags, JSON, CSV) into ``reports.submitted`` events."""

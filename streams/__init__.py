@@ -1,0 +1,1 @@
+"""Stream stage: Faust workers that validate, dedupe, number revisions and decide timeliness."""

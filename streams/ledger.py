@@ -1,0 +1,128 @@
+"""What the stream remembers per (unit, dataset, date), and the decision for a submission.
+
+Pure functions over plain dicts, so they are unit-tested without Faust and the state
+fits in a Faust table (JSON values, changelogged).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from contract.events import ReportSubmitted, Timeliness, Violation
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A report_id the ledger has accepted, and where it was first read."""
+
+    revision: int
+    content: str  # hash of what the report says, to tell a re-send from a reuse
+    partition: int
+    offset: int
+
+
+@dataclass
+class LedgerEntry:
+    """Every accepted version of one unit's report for one dataset and date."""
+
+    first_submitted_at: datetime
+    timeliness: Timeliness
+    revisions: int
+    seen: dict[str, Seen]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "first_submitted_at": self.first_submitted_at.isoformat(),
+            "timeliness": self.timeliness,
+            "revisions": self.revisions,
+            "seen": {k: [s.revision, s.content, s.partition, s.offset] for k, s in self.seen.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LedgerEntry:
+        return cls(
+            first_submitted_at=datetime.fromisoformat(data["first_submitted_at"]),
+            timeliness=data["timeliness"],
+            revisions=int(data["revisions"]),
+            seen={k: Seen(int(v[0]), str(v[1]), int(v[2]), int(v[3])) for k, v in data["seen"].items()},
+        )
+
+
+def content_hash(report: ReportSubmitted) -> str:
+    """Hash what a report says (not when it was sent), so a re-send matches its original."""
+    body = {
+        "dataset": report.dataset,
+        "unit_id": report.unit_id,
+        "report_date": report.report_date.isoformat(),
+        "values": dict(sorted(report.values.items())),
+        "note": report.note,
+        "reason": report.reason,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """accept (with revision and timeliness), drop a duplicate, or reject."""
+
+    action: Literal["accept", "duplicate", "reject"]
+    revision: int = 0
+    timeliness: Timeliness = "on_time"
+    first_submitted_at: datetime | None = None
+    errors: tuple[Violation, ...] = ()
+    entry: LedgerEntry | None = None  # the new ledger state when it changed
+
+
+def _violation(rule_id: str, vi: str, en: str, field: str) -> Violation:
+    return Violation(rule_id=rule_id, severity="error", message_vi=vi, message_en=en,
+                     fields=[field])
+
+
+def decide(
+    entry: LedgerEntry | None,
+    report: ReportSubmitted,
+    deadline: datetime,
+    partition: int,
+    offset: int,
+) -> Decision:
+    """Decide a valid submission's fate against what the ledger has seen.
+
+    Timeliness comes from the first accepted submission: a correction never makes a
+    late report on time. A re-read of the very message that was accepted (same
+    partition and offset, after a crash before the offset was committed) is accepted
+    again with its original revision, so at-least-once processing loses nothing.
+    """
+    rid = str(report.report_id)
+    digest = content_hash(report)
+    if entry is not None and rid in entry.seen:
+        seen = entry.seen[rid]
+        if seen.content != digest:
+            return Decision("reject", errors=(_violation(
+                "report_id_conflict",
+                f"Mã báo cáo {rid} đã được dùng cho số liệu khác; hãy gửi bản sửa với mã mới.",
+                f"report_id {rid} was already used for different values; send a correction "
+                "with a new report_id.", "report_id"),))
+        if (seen.partition, seen.offset) == (partition, offset):
+            return Decision("accept", seen.revision, entry.timeliness, entry.first_submitted_at)
+        return Decision("duplicate", seen.revision, entry.timeliness, entry.first_submitted_at)
+    if entry is not None and report.submitted_at >= deadline and not report.reason.strip():
+        return Decision("reject", errors=(_violation(
+            "reason_required",
+            "Sửa báo cáo sau hạn chót phải nêu lý do (trường reason).",
+            "A correction after the deadline must give a reason (field 'reason').", "reason"),))
+    if entry is None:
+        timeliness: Timeliness = "on_time" if report.submitted_at < deadline else "late"
+        entry = LedgerEntry(report.submitted_at, timeliness, 0, {})
+    revision = entry.revisions + 1
+    new_entry = LedgerEntry(
+        entry.first_submitted_at,
+        entry.timeliness,
+        revision,
+        {**entry.seen, rid: Seen(revision, digest, partition, offset)},
+    )
+    return Decision("accept", revision, new_entry.timeliness, new_entry.first_submitted_at,
+                    entry=new_entry)
