@@ -1,0 +1,229 @@
+"""The ClickHouse sink: batch decoded events per topic-partition, write them idempotently.
+
+Contract (after quix-streams' sinks): ``add()`` a message into the open batch of its
+(topic, partition); ``flush()`` seals every open batch and ``_write()``s the sealed ones
+in offset order; it returns the next offset to commit per partition. A batch's inserts
+carry a deduplication token derived from what the batch *is* (table, topic, partition,
+first and last offset, a digest of the messages), so writing the same batch again --
+after a failure, or after a crash between insert and commit -- adds nothing. On a
+warehouse failure ``WarehouseUnavailable`` propagates and the batches stay, unchanged,
+for the retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from pydantic import ValidationError
+
+from contract import topics as contract_topics
+from contract.events import Alert, ReportAccepted, ReportRejected, SourceRef
+from sinks import rows as r
+from sinks.errors import RowError, WarehouseUnavailable
+from sinks.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+Partition = tuple[str, int]
+
+#: Write order inside a batch: values before the audit row, so a reader that sees a
+#: report in ``reports`` also finds its values.
+TABLE_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("report_values", r.REPORT_VALUES_COLUMNS),
+    ("reports", r.REPORTS_COLUMNS),
+    ("rejections", r.REJECTIONS_COLUMNS),
+    ("alerts", r.ALERTS_COLUMNS),
+    ("dead_letters", r.DEAD_LETTERS_COLUMNS),
+)
+
+
+class SinkTopics(NamedTuple):
+    """Which topic carries which event (tests use uniquely named topics)."""
+
+    accepted: str = contract_topics.ACCEPTED
+    rejected: str = contract_topics.REJECTED
+    alerts: str = contract_topics.ALERTS
+
+
+@dataclass
+class Batch:
+    """Rows decoded from one run of consecutive offsets of one topic-partition."""
+
+    topic: str
+    partition: int
+    first_offset: int
+    last_offset: int = -1
+    started: float = field(default_factory=time.monotonic)
+    rows: dict[str, list[r.Row]] = field(default_factory=dict)
+    size: int = 0
+    messages: int = 0
+    digest: hashlib.blake2b = field(
+        init=False, repr=False, default_factory=lambda: hashlib.blake2b(digest_size=16)
+    )
+
+    def add(self, offset: int, value: bytes | None, table_rows: dict[str, list[r.Row]]) -> None:
+        self.last_offset = offset
+        self.messages += 1
+        self.digest.update(offset.to_bytes(8, "big", signed=True))
+        self.digest.update(len(value or b"").to_bytes(8, "big"))
+        self.digest.update(value or b"")
+        for table, new in table_rows.items():
+            self.rows.setdefault(table, []).extend(new)
+            self.size += len(new)
+
+    def token(self, table: str) -> str:
+        # The digest keeps tokens unique when offsets restart from 0 (the embedded broker
+        # forgets everything on restart, the warehouse does not).
+        return (
+            f"{table}/{self.topic}/{self.partition}/{self.first_offset}-{self.last_offset}"
+            f"/{self.digest.hexdigest()}"
+        )
+
+
+@dataclass
+class SinkStats:
+    """What an operator wants to know about the sink at a glance.
+
+    ``rows_written`` counts rows the warehouse accepted per table, including a retried
+    block it then dropped as a duplicate; the warehouse itself is the exact count.
+    """
+
+    rows_written: dict[str, int] = field(default_factory=dict)
+    batches_written: int = 0
+    messages: int = 0
+    messages_written: int = 0
+    dead_letters: int = 0
+    failures: int = 0
+    last_flush_at: datetime | None = None
+    last_error: str | None = None
+
+
+class ClickHouseSink:
+    """Batch events per (topic, partition) and write them to the warehouse idempotently."""
+
+    def __init__(
+        self, warehouse: Warehouse, batch_rows: int, topics: SinkTopics | None = None
+    ) -> None:
+        self.warehouse = warehouse
+        self.batch_rows = batch_rows
+        self.topics = topics or SinkTopics()
+        self.stats = SinkStats()
+        self._open: dict[Partition, Batch] = {}
+        self._sealed: dict[Partition, deque[Batch]] = {}
+        self._ready: dict[Partition, int] = {}
+
+    def add(self, topic: str, partition: int, offset: int, value: bytes | None) -> None:
+        """Decode one message into rows of its batch; an undecodable one becomes a dead letter."""
+        ref = SourceRef(topic=topic, partition=partition, offset=offset)
+        try:
+            table_rows = self._decode(ref, value)
+        except (ValidationError, ValueError, RowError) as exc:
+            log.warning("dead letter %s[%d]@%d: %s", topic, partition, offset, exc)
+            self.stats.dead_letters += 1
+            row = r.dead_letter_row(ref, f"{type(exc).__name__}: {exc}", value, datetime.now(UTC))
+            table_rows = {"dead_letters": [row]}
+        key = (topic, partition)
+        batch = self._open.get(key)
+        if batch is None:
+            batch = self._open[key] = Batch(topic, partition, first_offset=offset)
+        batch.add(offset, value, table_rows)
+        self.stats.messages += 1
+
+    def _decode(self, ref: SourceRef, value: bytes | None) -> dict[str, list[r.Row]]:
+        if value is None:
+            raise ValueError("empty message (tombstone)")
+        if ref.topic == self.topics.accepted:
+            accepted = ReportAccepted.model_validate_json(value)
+            return {
+                "report_values": r.report_value_rows(accepted),
+                "reports": [r.report_row(accepted, ref)],
+            }
+        if ref.topic == self.topics.rejected:
+            return {"rejections": [r.rejection_row(ReportRejected.model_validate_json(value))]}
+        if ref.topic == self.topics.alerts:
+            return {"alerts": [r.alert_row(Alert.model_validate_json(value))]}
+        raise ValueError(f"the sink does not handle topic {ref.topic!r}")
+
+    @property
+    def pending(self) -> int:
+        """Rows waiting to be written (open and sealed batches)."""
+        sealed = sum(b.size for q in self._sealed.values() for b in q)
+        return sealed + sum(b.size for b in self._open.values())
+
+    def due(self, max_wait: float) -> bool:
+        """True when a batch is full, has waited ``max_wait`` seconds, or awaits a retry."""
+        if any(self._sealed.values()):
+            return True
+        now = time.monotonic()
+        return any(
+            b.size >= self.batch_rows or now - b.started >= max_wait for b in self._open.values()
+        )
+
+    def oldest_age(self) -> float | None:
+        """Seconds the oldest open batch has waited, or None without open batches."""
+        if not self._open:
+            return None
+        return time.monotonic() - min(b.started for b in self._open.values())
+
+    def flush(self) -> dict[Partition, int]:
+        """Write every batch; return the next offset to commit per partition written.
+
+        On failure raise ``WarehouseUnavailable``; unwritten batches stay sealed (same
+        tokens next time) and offsets of batches already written stay for the next
+        successful ``flush()`` or ``pop_offsets()``.
+        """
+        for key, batch in self._open.items():
+            self._sealed.setdefault(key, deque()).append(batch)
+        self._open.clear()
+        for key, queue in self._sealed.items():
+            while queue:
+                try:
+                    self._write(queue[0])
+                except WarehouseUnavailable as exc:
+                    self.stats.failures += 1
+                    self.stats.last_error = str(exc)
+                    raise
+                done = queue.popleft()
+                self._ready[key] = done.last_offset + 1
+        self._sealed.clear()
+        self.stats.last_flush_at = datetime.now(UTC)
+        return self.pop_offsets()
+
+    def _write(self, batch: Batch) -> None:
+        for table, columns in TABLE_ORDER:
+            table_rows = batch.rows.get(table)
+            if table_rows:
+                self.warehouse.insert(table, table_rows, columns, batch.token(table))
+                written = self.stats.rows_written
+                written[table] = written.get(table, 0) + len(table_rows)
+        self.stats.batches_written += 1
+        self.stats.messages_written += batch.messages
+
+    def pop_offsets(self) -> dict[Partition, int]:
+        """Hand over the offsets of written batches (once) for the consumer to commit."""
+        ready, self._ready = self._ready, {}
+        return ready
+
+    def drop(self, partitions: set[Partition] | list[Partition]) -> int:
+        """Forget batches and offsets of revoked partitions; return the rows dropped.
+
+        Their messages are redelivered to the partition's next owner from the last
+        committed offset, so nothing is lost.
+        """
+        dropped = 0
+        for key in partitions:
+            batch = self._open.pop(key, None)
+            dropped += batch.size if batch else 0
+            dropped += sum(b.size for b in self._sealed.pop(key, deque()))
+            self._ready.pop(key, None)
+        return dropped
+
+    def drop_all(self) -> int:
+        keys = set(self._open) | set(self._sealed) | set(self._ready)
+        return self.drop(list(keys))

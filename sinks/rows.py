@@ -1,0 +1,189 @@
+"""Turn decoded events into warehouse rows: pure functions, no I/O.
+
+Each function returns tuples in the column order of its table in ``sinks.schema``.
+A value the warehouse column cannot hold raises ``RowError`` so the sink dead-letters
+that one message instead of failing (and retrying) a whole batch forever.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+
+from contract.events import Alert, ReportAccepted, ReportRejected, SourceRef, Violation
+from contract.registry import Unit, UnitKind
+from sinks import schema
+from sinks.errors import RowError
+
+Row = tuple[Any, ...]
+
+REPORT_VALUES_COLUMNS = schema.REPORT_VALUES.column_names
+REPORTS_COLUMNS = schema.REPORTS.column_names
+REJECTIONS_COLUMNS = schema.REJECTIONS.column_names
+ALERTS_COLUMNS = schema.ALERTS.column_names
+UNITS_COLUMNS = schema.UNITS.column_names
+DEAD_LETTERS_COLUMNS = schema.DEAD_LETTERS.column_names
+
+#: What ClickHouse's Date and DateTime64 can store.
+DATE_MIN, DATE_MAX = date(1970, 1, 1), date(2149, 6, 6)
+INSTANT_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+INSTANT_MAX = datetime(2299, 12, 31, 23, 59, 59, tzinfo=UTC)
+MAX_REVISION = 65_535
+#: Longest raw message kept in a dead letter (payloads above 64 KiB are refused upstream).
+MAX_RAW_CHARS = 65_536
+MAX_ERROR_CHARS = 4_000
+
+
+@lru_cache(maxsize=4096)  # metric keys come from a small, fixed set
+def split_key(key: str) -> tuple[str, str]:
+    """Split ``metric.option`` into (metric, option); option is '' when there is none."""
+    metric, _, option = key.partition(".")
+    return metric, option
+
+
+def to_json(value: Any) -> str:
+    """Compact, stable JSON that keeps Vietnamese letters readable."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def storable_date(day: date, what: str) -> date:
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise RowError(f"{what} {day.isoformat()} is outside {DATE_MIN}..{DATE_MAX}")
+    return day
+
+
+def storable_instant(moment: datetime, what: str) -> datetime:
+    utc = moment.astimezone(UTC)
+    if not INSTANT_MIN <= utc <= INSTANT_MAX:
+        raise RowError(f"{what} {moment.isoformat()} is outside what DateTime64 stores")
+    return utc
+
+
+def parse_date(text: str | None) -> date | None:
+    """An ISO date from untrusted text, or None when it is absent, invalid or unstorable."""
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return None
+    return day if DATE_MIN <= day <= DATE_MAX else None
+
+
+def _violations(items: list[Violation]) -> str:
+    return to_json([v.model_dump(mode="json") for v in items])
+
+
+def report_value_rows(event: ReportAccepted) -> list[Row]:
+    """One row per reported metric key; one marker row (metric '') if nothing was reported."""
+    if event.revision > MAX_REVISION:
+        raise RowError(f"revision {event.revision} is above {MAX_REVISION}")
+    day = storable_date(event.report_date, "report_date")
+    submitted = storable_instant(event.submitted_at, "submitted_at")
+    accepted = storable_instant(event.accepted_at, "accepted_at")
+    head = (event.report_id, event.dataset, event.unit_id, day)
+    tail = (event.revision, event.timeliness, submitted, accepted)
+    items = sorted(event.values.items()) or [("", 0)]
+    return [(*head, *split_key(key), value, *tail) for key, value in items]
+
+
+def report_row(event: ReportAccepted, ref: SourceRef) -> Row:
+    """The audit-trail row of one accepted revision: who, when, what and why."""
+    if event.revision > MAX_REVISION:
+        raise RowError(f"revision {event.revision} is above {MAX_REVISION}")
+    return (
+        event.report_id,
+        event.dataset,
+        event.unit_id,
+        storable_date(event.report_date, "report_date"),
+        event.revision,
+        event.timeliness,
+        storable_instant(event.submitted_at, "submitted_at"),
+        storable_instant(event.first_submitted_at, "first_submitted_at"),
+        storable_instant(event.deadline, "deadline"),
+        storable_instant(event.accepted_at, "accepted_at"),
+        event.submitted_by,
+        to_json(event.values),
+        event.note,
+        event.reason,
+        _violations(event.warnings),
+        [w.rule_id for w in event.warnings],
+        ref.topic,
+        ref.partition,
+        ref.offset,
+    )
+
+
+def rejection_row(event: ReportRejected) -> Row:
+    """One refused submission with every reason; fields it lacked become '' or NULL."""
+    source = event.source
+    return (
+        event.rejection_id,
+        storable_instant(event.rejected_at, "rejected_at"),
+        event.report_id or "",
+        event.dataset or "",
+        event.unit_id or "",
+        parse_date(event.report_date),
+        event.submitted_at or "",
+        event.submitted_by or "",
+        [e.rule_id for e in event.errors],
+        _violations(event.errors),
+        "" if event.submission is None else to_json(event.submission),
+        event.raw or "",
+        source.topic if source else "",
+        source.partition if source else None,
+        source.offset if source else None,
+    )
+
+
+def alert_row(event: Alert) -> Row:
+    return (
+        event.alert_id,
+        event.kind,
+        event.severity,
+        event.dataset,
+        event.unit_id,
+        storable_date(event.report_date, "report_date"),
+        storable_instant(event.raised_at, "raised_at"),
+        event.message_vi,
+        event.message_en,
+        to_json(event.details),
+    )
+
+
+def dead_letter_row(ref: SourceRef, error: str, raw: bytes | None, seen_at: datetime) -> Row:
+    """A message the sink could not store, kept (truncated) for an operator to inspect."""
+    text = (raw or b"").decode("utf-8", errors="replace")[:MAX_RAW_CHARS]
+    return (ref.topic, ref.partition, ref.offset, error[:MAX_ERROR_CHARS], text, seen_at)
+
+
+def _clamp(day: date) -> date:
+    return min(max(day, DATE_MIN), DATE_MAX)
+
+
+def unit_row(unit: Unit, version: int) -> Row:
+    """One registry unit; a district's own district_id is itself."""
+    if any(count < 0 for count in unit.population_by_age.values()):
+        raise RowError(f"unit {unit.unit_id}: a population band is negative")
+    district = unit.district_id
+    if district is None and unit.kind == UnitKind.DISTRICT:
+        district = unit.unit_id
+    return (
+        unit.unit_id,
+        unit.name,
+        unit.name_ascii,
+        unit.kind.value,
+        unit.parent_id,
+        unit.province_id,
+        district,
+        unit.population,
+        dict(unit.population_by_age),
+        unit.lat,
+        unit.lon,
+        list(unit.datasets),
+        _clamp(unit.active_from),
+        None if unit.active_to is None else _clamp(unit.active_to),
+        version,
+    )

@@ -1,0 +1,254 @@
+"""Warehouse tables and views, one definition each, for chDB and ClickHouse server alike.
+
+Every table is a ReplacingMergeTree keyed by the identity of what it stores, so a row
+written twice collapses when parts merge. Readers never wait for that: the views below
+deduplicate with GROUP BY / argMax / LIMIT BY, because merges run in the background at
+an unknown time (and may never run on a small table), while dashboards must be exact
+right after an insert, even after a redelivered batch was written a second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+UTC_MS = "DateTime64(3, 'UTC')"
+TIMELINESS = "Enum8('on_time' = 1, 'late' = 2)"
+LC = "LowCardinality(String)"
+#: How many recent insert blocks a MergeTree remembers for deduplication (tokens or hashes).
+DEDUP_WINDOW = 10_000
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: its columns (name, ClickHouse type), engine and sorting key."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    order_by: str
+    engine: str = "ReplacingMergeTree"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+    @property
+    def column_types(self) -> tuple[str, ...]:
+        return tuple(kind for _, kind in self.columns)
+
+    def ddl(self, database: str) -> str:
+        cols = ",\n    ".join(f"`{name}` {kind}" for name, kind in self.columns)
+        return (
+            f"CREATE TABLE IF NOT EXISTS `{database}`.`{self.name}` (\n    {cols}\n)\n"
+            f"ENGINE = {self.engine}\nORDER BY ({self.order_by})\n"
+            f"SETTINGS non_replicated_deduplication_window = {DEDUP_WINDOW}"
+        )
+
+
+REPORT_VALUES = Table(
+    "report_values",
+    (
+        ("report_id", "UUID"),
+        ("dataset", LC),
+        ("unit_id", "String"),
+        ("report_date", "Date"),
+        # '' for a revision that reported no value at all: one marker row keeps the
+        # revision visible, so "latest revision wins" also empties a unit's numbers.
+        ("metric", LC),
+        ("option", LC),
+        ("value", "UInt32"),
+        ("revision", "UInt16"),
+        ("timeliness", TIMELINESS),
+        ("submitted_at", UTC_MS),
+        ("accepted_at", UTC_MS),
+    ),
+    "dataset, report_date, unit_id, metric, option, report_id",
+)
+
+REPORTS = Table(
+    "reports",
+    (
+        ("report_id", "UUID"),
+        ("dataset", LC),
+        ("unit_id", "String"),
+        ("report_date", "Date"),
+        ("revision", "UInt16"),
+        ("timeliness", TIMELINESS),
+        ("submitted_at", UTC_MS),
+        ("first_submitted_at", UTC_MS),
+        ("deadline", UTC_MS),
+        ("accepted_at", UTC_MS),
+        ("submitted_by", "String"),
+        ("values_json", "String"),  # not `values`: a keyword in INSERT statements
+        ("note", "String"),
+        ("reason", "String"),
+        ("warnings", "String"),
+        ("warning_rules", "Array(String)"),
+        ("source_topic", LC),
+        ("source_partition", "UInt32"),
+        ("source_offset", "UInt64"),
+    ),
+    "dataset, report_date, unit_id, report_id",
+)
+
+REJECTIONS = Table(
+    "rejections",
+    (
+        ("rejection_id", "UUID"),
+        ("rejected_at", UTC_MS),
+        ("report_id", "String"),
+        ("dataset", LC),
+        ("unit_id", "String"),
+        ("report_date", "Nullable(Date)"),
+        ("submitted_at", "String"),
+        ("submitted_by", "String"),
+        ("rule_ids", "Array(String)"),
+        ("errors", "String"),
+        ("submission", "String"),
+        ("raw", "String"),
+        # where the refused submission was read (reports.submitted), when known
+        ("source_topic", LC),
+        ("source_partition", "Nullable(UInt32)"),
+        ("source_offset", "Nullable(UInt64)"),
+    ),
+    "rejection_id",
+)
+
+ALERTS = Table(
+    "alerts",
+    (
+        ("alert_id", "String"),
+        ("kind", LC),
+        ("severity", LC),
+        ("dataset", LC),
+        ("unit_id", "String"),
+        ("report_date", "Date"),
+        ("raised_at", UTC_MS),
+        ("message_vi", "String"),
+        ("message_en", "String"),
+        ("details", "String"),
+    ),
+    "alert_id",
+)
+
+UNITS = Table(
+    "units",
+    (
+        ("unit_id", "String"),
+        ("name", "String"),
+        ("name_ascii", "String"),
+        ("kind", LC),
+        ("parent_id", "Nullable(String)"),
+        ("province_id", "String"),
+        ("district_id", "Nullable(String)"),
+        ("population", "Nullable(UInt64)"),
+        ("population_by_age", "Map(String, UInt64)"),
+        ("lat", "Nullable(Float64)"),
+        ("lon", "Nullable(Float64)"),
+        ("datasets", "Array(String)"),
+        ("active_from", "Date"),
+        ("active_to", "Nullable(Date)"),
+        # one load of the registry; the newest load is the registry (see units_current)
+        ("version", "UInt64"),
+    ),
+    "unit_id",
+    engine="ReplacingMergeTree(version)",
+)
+
+DEAD_LETTERS = Table(
+    "dead_letters",
+    (
+        ("source_topic", LC),
+        ("source_partition", "UInt32"),
+        ("source_offset", "UInt64"),
+        ("error", "String"),
+        ("raw", "String"),
+        ("seen_at", UTC_MS),
+    ),
+    "source_topic, source_partition, source_offset",
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (REPORT_VALUES, REPORTS, REJECTIONS, ALERTS, UNITS, DEAD_LETTERS)
+}
+
+# The latest revision of a (dataset, unit, date) is chosen by (revision, submitted_at,
+# report_id) so that even two report_ids carrying the same revision number give one
+# deterministic answer. Duplicated rows (same report_id) collapse in the GROUP BYs.
+# Columns are qualified (r.revision) because ClickHouse lets an output alias such as
+# `revision` shadow the column of the same name anywhere else in the query.
+_LATEST_KEY = "(r.revision, r.submitted_at, r.report_id)"
+_UNIT_COLUMNS = ", ".join(name for name in UNITS.column_names if name != "version")
+
+VIEWS: tuple[tuple[str, str], ...] = (
+    (
+        "reports_latest",
+        f"""SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    max(r.revision) AS revision,
+    argMax(r.report_id, {_LATEST_KEY}) AS report_id,
+    argMax(r.timeliness, {_LATEST_KEY}) AS timeliness,
+    argMax(r.submitted_by, {_LATEST_KEY}) AS submitted_by,
+    min(r.first_submitted_at) AS first_submitted_at,
+    max(r.submitted_at) AS last_submitted_at,
+    uniqExact(r.report_id) AS revisions
+FROM {{db}}.reports AS r
+GROUP BY r.dataset, r.unit_id, r.report_date""",
+    ),
+    (
+        # The latest revision is computed from report_values itself, so one insert
+        # into one table is all a reader ever depends on (no cross-table race).
+        "report_values_latest",
+        f"""SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    r.metric AS metric, r.option AS option,
+    any(r.value) AS value,
+    any(r.revision) AS revision,
+    any(r.report_id) AS report_id,
+    any(r.timeliness) AS timeliness,
+    any(r.submitted_at) AS submitted_at
+FROM {{db}}.report_values AS r
+WHERE r.metric != ''
+  AND (r.dataset, r.unit_id, r.report_date, r.report_id) IN (
+    SELECT r.dataset, r.unit_id, r.report_date, argMax(r.report_id, {_LATEST_KEY})
+    FROM {{db}}.report_values AS r
+    GROUP BY r.dataset, r.unit_id, r.report_date)
+GROUP BY r.dataset, r.unit_id, r.report_date, r.metric, r.option""",
+    ),
+    (
+        # Only the newest load of the registry counts: a unit removed from the
+        # registry disappears at once, before any cleanup or merge.
+        "units_current",
+        f"""SELECT {_UNIT_COLUMNS}
+FROM {{db}}.units
+WHERE version = (SELECT max(version) FROM {{db}}.units)
+LIMIT 1 BY unit_id""",
+    ),
+    (
+        "daily_district_totals",
+        """SELECT v.dataset AS dataset, v.report_date AS report_date,
+    assumeNotNull(u.district_id) AS district_id, v.metric AS metric, v.option AS option,
+    sum(v.value) AS value, uniqExact(v.unit_id) AS units_reporting
+FROM {db}.report_values_latest AS v
+INNER JOIN {db}.units_current AS u ON u.unit_id = v.unit_id
+WHERE u.district_id IS NOT NULL
+GROUP BY v.dataset, v.report_date, u.district_id, v.metric, v.option""",
+    ),
+    (
+        "daily_province_totals",
+        """SELECT v.dataset AS dataset, v.report_date AS report_date,
+    u.province_id AS province_id, v.metric AS metric, v.option AS option,
+    sum(v.value) AS value, uniqExact(v.unit_id) AS units_reporting
+FROM {db}.report_values_latest AS v
+INNER JOIN {db}.units_current AS u ON u.unit_id = v.unit_id
+GROUP BY v.dataset, v.report_date, u.province_id, v.metric, v.option""",
+    ),
+)
+
+
+def statements(database: str) -> list[str]:
+    """Return the DDL creating the database, every table and every view, in order."""
+    db = f"`{database}`"
+    out = [f"CREATE DATABASE IF NOT EXISTS {db}"]
+    out += [table.ddl(database) for table in TABLES.values()]
+    out += [
+        f"CREATE OR REPLACE VIEW {db}.`{name}` AS\n{body.format(db=db)}" for name, body in VIEWS
+    ]
+    return out

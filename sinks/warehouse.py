@@ -1,0 +1,168 @@
+"""The warehouse door: one clickhouse-connect client behind one lock, for chDB and server alike.
+
+chDB runs the ClickHouse engine inside this process and only one process may open its
+data directory, so the process that runs the sink owns the warehouse and every reader
+in it (the sink thread, an HTTP thread) goes through one ``Warehouse``, which
+serializes calls. Against a ClickHouse server the same class and SQL are used; only
+``Settings.warehouse_client_kwargs()`` differ.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import clickhouse_connect
+from clickhouse_connect.driver.exceptions import Error as DriverError
+from clickhouse_connect.driver.exceptions import OperationalError
+
+from contract.registry import Registry
+from contract.settings import Settings
+from sinks import schema
+from sinks.errors import SinkError, WarehouseUnavailable
+from sinks.rows import UNITS_COLUMNS, Row, unit_row
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Parameters = Mapping[str, Any] | None
+
+
+class Warehouse:
+    """Run commands, queries and inserts on the warehouse, one at a time."""
+
+    def __init__(self, client: Any, database: str, retry_after: float = 1.0) -> None:
+        self.database = database
+        self.retry_after = retry_after
+        self._client = client
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Warehouse:
+        """Open the warehouse the settings name; its database may not exist yet."""
+        kwargs = settings.warehouse_client_kwargs()
+        where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
+        try:
+            client = clickhouse_connect.get_client(**kwargs)
+        except Exception as exc:  # the driver raises its own errors, chdb raises RuntimeError
+            raise WarehouseUnavailable(
+                f"cannot open the warehouse at {where} (is another baocao process using it?):"
+                f" {exc} / Không mở được kho dữ liệu tại {where}"
+                " (có tiến trình baocao khác đang dùng?)"
+            ) from exc
+        return cls(client, settings.database)
+
+    def _run(self, what: str, call: Callable[[], T], *, writing: bool = False) -> T:
+        with self._lock:
+            if self._closed:
+                raise SinkError(f"{what}: the warehouse connection is closed")
+            try:
+                return call()
+            except (OperationalError, OSError) as exc:
+                raise WarehouseUnavailable(f"{what}: {exc}", self.retry_after) from exc
+            except DriverError as exc:
+                # A refused write is retried (stalling loudly beats dropping data); a
+                # refused query or DDL is the caller's mistake.
+                if writing:
+                    raise WarehouseUnavailable(f"{what}: {exc}", self.retry_after) from exc
+                raise SinkError(f"{what}: {exc}") from exc
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise SinkError(f"{what}: the driver could not encode the data: {exc}") from exc
+
+    def command(self, sql: str, parameters: Parameters = None) -> Any:
+        """Run a statement (DDL, DELETE, a one-value SELECT) and return its result."""
+        return self._run("command", lambda: self._client.command(sql, parameters=parameters))
+
+    def query_rows(self, sql: str, parameters: Parameters = None) -> list[tuple[Any, ...]]:
+        """Run a SELECT; parameters bind server-side as ``{name:Type}``."""
+        result = self._run("query", lambda: self._client.query(sql, parameters=parameters))
+        return [tuple(row) for row in result.result_rows]
+
+    def query_dicts(self, sql: str, parameters: Parameters = None) -> list[dict[str, Any]]:
+        """Run a SELECT and return each row as a dict keyed by column name."""
+        result = self._run("query", lambda: self._client.query(sql, parameters=parameters))
+        names = list(result.column_names)
+        return [dict(zip(names, row, strict=True)) for row in result.result_rows]
+
+    def check(self) -> None:
+        """Raise ``WarehouseUnavailable`` unless the warehouse answers a trivial query."""
+        self._run("check", lambda: self._client.command("SELECT 1"), writing=True)
+
+    def insert(
+        self,
+        table: str,
+        rows: Sequence[Row],
+        column_names: Sequence[str],
+        dedup_token: str | None = None,
+    ) -> int:
+        """Insert rows into a table of ``self.database`` as one block.
+
+        With ``dedup_token`` a block re-sent with the same token is dropped by the
+        warehouse (``non_replicated_deduplication_window``), so a retried batch never
+        counts twice. Every failure is reported as ``WarehouseUnavailable``.
+        """
+        if not rows:
+            return 0
+        known = schema.TABLES.get(table)
+        types = dict(known.columns) if known else {}
+        type_names = [types[c] for c in column_names] if set(column_names) <= types.keys() else None
+        settings = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        self._run(
+            f"insert into {table}",
+            lambda: self._client.insert(
+                table,
+                rows,
+                column_names=list(column_names),
+                database=self.database,
+                column_type_names=type_names,
+                settings=settings,
+            ),
+            writing=True,
+        )
+        return len(rows)
+
+    def ensure_schema(self) -> None:
+        """Create the database, tables and views if missing; views are always replaced."""
+        for statement in schema.statements(self.database):
+            self.command(statement)
+        with self._lock:
+            self._client.database = self.database  # unqualified names now resolve here
+
+    def load_units(self, registry: Registry) -> int:
+        """Make ``registry`` the warehouse's registry; return how many units were written.
+
+        Replace semantics without a window where the table is empty or mixed: each load
+        is one insert tagged with a new, higher ``version``; ``units_current`` reads only
+        the highest version, so the switch is atomic. Older versions are then deleted to
+        keep the table small; if that cleanup fails, readers are still exact.
+        """
+        newest = self.query_rows(f"SELECT max(version) FROM `{self.database}`.units")
+        version = max(time.time_ns(), int(newest[0][0] or 0) + 1)
+        rows = [unit_row(unit, version) for unit in registry]
+        self.insert("units", rows, UNITS_COLUMNS, dedup_token=f"units/{version}")
+        try:
+            self.command(
+                f"DELETE FROM `{self.database}`.units WHERE version < {{v:UInt64}}",
+                {"v": version},
+            )
+        except SinkError as exc:
+            log.warning("old unit versions stay until the next load: %s", exc)
+        return len(rows)
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._client.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
