@@ -78,7 +78,11 @@ class Rule(_Config):
         )
         if not outcome.broken:
             return None
-        detail = "" if outcome.left is None else f" [{self.left} = {outcome.left}; {self.right} = {outcome.right}]"
+        detail = (
+            ""
+            if outcome.left is None
+            else f" [{self.left} = {outcome.left}; {self.right} = {outcome.right}]"
+        )
         return Violation(
             rule_id=self.id,
             severity="error" if self.severity == "error" else "warning",
@@ -100,8 +104,12 @@ class Dataset(_Config):
     metrics: list[Metric] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
 
+    @cached_property
+    def metric_index(self) -> dict[str, Metric]:
+        return {m.code: m for m in self.metrics}
+
     def metric(self, code: str) -> Metric | None:
-        return next((m for m in self.metrics if m.code == code), None)
+        return self.metric_index.get(code)  # on the hot path: a dict, not a scan
 
     def deadline_at(self, report_date: date, tz: ZoneInfo) -> datetime:
         """The instant reports for ``report_date`` are due (zone-aware)."""
@@ -138,13 +146,19 @@ class Catalog(_Config):
                         raise ValueError(f"{ds.code} rule {rule.id}: {problem}")
         return self
 
+    @cached_property
+    def dataset_index(self) -> dict[str, Dataset]:
+        return {d.code: d for d in self.datasets}
+
+    @cached_property
+    def option_index(self) -> dict[str, list[str]]:
+        return {name: [o.code for o in c.options] for name, c in self.categories.items()}
+
     def get(self, code: str) -> Dataset | None:
-        return next((d for d in self.datasets if d.code == code), None)
+        return self.dataset_index.get(code)
 
     def options(self, metric: Metric) -> list[str]:
-        if metric.category is None:
-            return []
-        return [o.code for o in self.categories[metric.category].options]
+        return [] if metric.category is None else self.option_index[metric.category]
 
     def key_problem(self, dataset: Dataset, key: str) -> str | None:
         """Why ``key`` is not a value key of ``dataset`` (None when it is one)."""

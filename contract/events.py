@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StrictInt
@@ -28,10 +28,10 @@ Instant = Annotated[AwareDatetime, Strict()]
 Timeliness = Literal["on_time", "late"]
 Severity = Literal["error", "warning"]
 
-SUBMITTED_SCHEMA = "baocao.report/v1"
-ACCEPTED_SCHEMA = "baocao.accepted/v1"
-REJECTED_SCHEMA = "baocao.rejected/v1"
-ALERT_SCHEMA = "baocao.alert/v1"
+SUBMITTED_SCHEMA: Final = "baocao.report/v1"
+ACCEPTED_SCHEMA: Final = "baocao.accepted/v1"
+REJECTED_SCHEMA: Final = "baocao.rejected/v1"
+ALERT_SCHEMA: Final = "baocao.alert/v1"
 
 
 class _Event(BaseModel):

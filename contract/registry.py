@@ -120,7 +120,9 @@ class Registry:
         """Load a registry file; without a path, the demo registry shipped with baocao."""
         try:
             if path is None:
-                text = resources.files("contract").joinpath("data", DEMO_REGISTRY).read_text("utf-8")
+                text = (
+                    resources.files("contract").joinpath("data", DEMO_REGISTRY).read_text("utf-8")
+                )
             else:
                 text = path.read_text(encoding="utf-8")
         except OSError as exc:

@@ -41,7 +41,9 @@ _COMPARE = {
     Operator.LE: lambda a, b: a <= b,
 }
 
-_TOKEN = re.compile(r"\s*(?:(?P<op>[+-])|(?P<num>\d+)|(?P<key>[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?))")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<op>[+-])|(?P<num>\d+)|(?P<key>[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?))"
+)
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,10 @@ class Expression:
         missing = sum(1 for _, v in found if v is None)
         if strategy is MissingValueStrategy.SKIP_IF_ANY_VALUE_MISSING and missing:
             return None
-        if strategy is MissingValueStrategy.SKIP_IF_ALL_VALUES_MISSING and found and missing == len(
-            found
+        if (
+            strategy is MissingValueStrategy.SKIP_IF_ALL_VALUES_MISSING
+            and found
+            and missing == len(found)
         ):
             return None
         total = sum(t.sign * t.constant for t in self.terms if t.key is None)

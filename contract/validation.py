@@ -32,8 +32,9 @@ class Verdict:
 
 
 def error(rule_id: str, vi: str, en: str, *fields: str) -> Violation:
-    return Violation(rule_id=rule_id, severity="error", message_vi=vi, message_en=en,
-                     fields=list(fields))
+    return Violation(
+        rule_id=rule_id, severity="error", message_vi=vi, message_en=en, fields=list(fields)
+    )
 
 
 # Vietnamese wording for pydantic's error types; anything else gets the generic message.
@@ -73,19 +74,37 @@ def decode_submission(
 ) -> tuple[ReportSubmitted | None, dict[str, Any] | None, list[Violation]]:
     """Parse wire bytes; return (report, the JSON object if any, shape violations)."""
     if len(raw) > max_bytes:
-        return None, None, [error(
-            "payload_too_large",
-            f"Báo cáo quá lớn ({len(raw)} byte, tối đa {max_bytes}).",
-            f"Report too large ({len(raw)} bytes, at most {max_bytes}).",
-        )]
+        return (
+            None,
+            None,
+            [
+                error(
+                    "payload_too_large",
+                    f"Báo cáo quá lớn ({len(raw)} byte, tối đa {max_bytes}).",
+                    f"Report too large ({len(raw)} bytes, at most {max_bytes}).",
+                )
+            ],
+        )
     try:
         obj = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, None, [error("not_json", f"Không phải JSON hợp lệ: {exc}",
-                                  f"Not valid JSON: {exc}")]
+        return (
+            None,
+            None,
+            [error("not_json", f"Không phải JSON hợp lệ: {exc}", f"Not valid JSON: {exc}")],
+        )
     if not isinstance(obj, dict):
-        return None, None, [error("not_json_object", "Báo cáo phải là một đối tượng JSON.",
-                                  "A report must be a JSON object.")]
+        return (
+            None,
+            None,
+            [
+                error(
+                    "not_json_object",
+                    "Báo cáo phải là một đối tượng JSON.",
+                    "A report must be a JSON object.",
+                )
+            ],
+        )
     try:
         return ReportSubmitted.model_validate_json(raw), obj, []
     except ValidationError as exc:
@@ -101,32 +120,62 @@ def check_submission(
     unit = registry.get(report.unit_id)
     dataset = catalog.get(report.dataset)
     if unit is None:
-        errors.append(error("unknown_unit", f"Đơn vị {report.unit_id} không có trong danh mục.",
-                            f"Unit {report.unit_id} is not in the registry.", "unit_id"))
+        errors.append(
+            error(
+                "unknown_unit",
+                f"Đơn vị {report.unit_id} không có trong danh mục.",
+                f"Unit {report.unit_id} is not in the registry.",
+                "unit_id",
+            )
+        )
     if dataset is None:
         known = ", ".join(d.code for d in catalog.datasets)
-        errors.append(error("unknown_dataset",
-                            f"Biểu mẫu {report.dataset} không tồn tại (có: {known}).",
-                            f"Dataset {report.dataset} does not exist (known: {known}).",
-                            "dataset"))
+        errors.append(
+            error(
+                "unknown_dataset",
+                f"Biểu mẫu {report.dataset} không tồn tại (có: {known}).",
+                f"Dataset {report.dataset} does not exist (known: {known}).",
+                "dataset",
+            )
+        )
     local_day = report.submitted_at.astimezone(tz).date()
     if report.report_date > local_day:
-        errors.append(error("future_date",
-                            f"Ngày báo cáo {report.report_date} ở tương lai (hôm nay {local_day}).",
-                            f"Report date {report.report_date} is in the future "
-                            f"(today is {local_day}).", "report_date"))
+        errors.append(
+            error(
+                "future_date",
+                f"Ngày báo cáo {report.report_date} ở tương lai (hôm nay {local_day}).",
+                f"Report date {report.report_date} is in the future (today is {local_day}).",
+                "report_date",
+            )
+        )
     if unit is not None and not unit.is_active(report.report_date):
-        errors.append(error("unit_inactive",
-                            f"Đơn vị {unit.name} không hoạt động vào ngày {report.report_date}.",
-                            f"Unit {unit.unit_id} ({unit.name_ascii or unit.name}) is not "
-                            f"active on {report.report_date}.", "unit_id"))
+        errors.append(
+            error(
+                "unit_inactive",
+                f"Đơn vị {unit.name} không hoạt động vào ngày {report.report_date}.",
+                f"Unit {unit.unit_id} ({unit.name_ascii or unit.name}) is not "
+                f"active on {report.report_date}.",
+                "unit_id",
+            )
+        )
     if unit is not None and dataset is not None and dataset.code not in unit.datasets:
-        errors.append(error("dataset_not_assigned",
-                            f"Đơn vị {unit.name} không có nhiệm vụ báo cáo {dataset.code}.",
-                            f"Unit {unit.unit_id} does not report {dataset.code}.", "dataset"))
+        errors.append(
+            error(
+                "dataset_not_assigned",
+                f"Đơn vị {unit.name} không có nhiệm vụ báo cáo {dataset.code}.",
+                f"Unit {unit.unit_id} does not report {dataset.code}.",
+                "dataset",
+            )
+        )
     if not report.values:
-        errors.append(error("empty_report", "Báo cáo chưa có số liệu nào.",
-                            "The report has no values.", "values"))
+        errors.append(
+            error(
+                "empty_report",
+                "Báo cáo chưa có số liệu nào.",
+                "The report has no values.",
+                "values",
+            )
+        )
     if dataset is None:
         return verdict
     for key, value in report.values.items():
@@ -135,18 +184,32 @@ def check_submission(
         if problem is None and metric is not None and "." not in key and catalog.options(metric):
             problem = "disaggregated"
         if problem == "disaggregated":
-            errors.append(error("total_not_allowed",
-                                f"{key}: báo cáo theo nhóm tuổi ({key}.age_…); tổng được tự tính.",
-                                f"{key}: report by age band ({key}.age_…); the total is derived.",
-                                f"values.{key}"))
+            errors.append(
+                error(
+                    "total_not_allowed",
+                    f"{key}: báo cáo theo nhóm tuổi ({key}.age_…); tổng được tự tính.",
+                    f"{key}: report by age band ({key}.age_…); the total is derived.",
+                    f"values.{key}",
+                )
+            )
         elif problem is not None:
-            errors.append(error("unknown_metric", f"{key}: chỉ tiêu không có trong biểu mẫu.",
-                                f"{key}: {problem} in dataset {dataset.code}.", f"values.{key}"))
+            errors.append(
+                error(
+                    "unknown_metric",
+                    f"{key}: chỉ tiêu không có trong biểu mẫu.",
+                    f"{key}: {problem} in dataset {dataset.code}.",
+                    f"values.{key}",
+                )
+            )
         elif value > dataset.max_value:
-            errors.append(error("value_too_large",
-                                f"{key} = {value} vượt quá giới hạn hợp lý {dataset.max_value}.",
-                                f"{key} = {value} exceeds the plausible maximum "
-                                f"{dataset.max_value}.", f"values.{key}"))
+            errors.append(
+                error(
+                    "value_too_large",
+                    f"{key} = {value} vượt quá giới hạn hợp lý {dataset.max_value}.",
+                    f"{key} = {value} exceeds the plausible maximum {dataset.max_value}.",
+                    f"values.{key}",
+                )
+            )
     if errors:
         return verdict
     for violation in dataset.check_rules(report.values):

@@ -26,24 +26,41 @@ def decode_csv(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
     except UnicodeDecodeError as exc:
-        raise SubmissionError([Problem(
-            "csv_encoding", "file",
-            "Tệp CSV không phải UTF-8: trong Excel chọn Lưu thành > CSV UTF-8.",
-            f"The CSV file is not UTF-8 (byte {exc.start}): in Excel use Save As > "
-            "CSV UTF-8.")]) from exc
+        raise SubmissionError(
+            [
+                Problem(
+                    "csv_encoding",
+                    "file",
+                    "Tệp CSV không phải UTF-8: trong Excel chọn Lưu thành > CSV UTF-8.",
+                    f"The CSV file is not UTF-8 (byte {exc.start}): in Excel use Save As > "
+                    "CSV UTF-8.",
+                )
+            ]
+        ) from exc
 
 
 def _header_problems(header: list[str]) -> list[Problem]:
     problems = []
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        problems.append(Problem("csv_header", "header", f"Thiếu cột: {', '.join(missing)}.",
-                                f"Missing column(s): {', '.join(missing)}."))
+        problems.append(
+            Problem(
+                "csv_header",
+                "header",
+                f"Thiếu cột: {', '.join(missing)}.",
+                f"Missing column(s): {', '.join(missing)}.",
+            )
+        )
     repeated = sorted(c for c, n in Counter(header).items() if n > 1)
     if repeated:
-        problems.append(Problem("csv_header", "header",
-                                f"Cột bị lặp lại: {', '.join(repeated)}.",
-                                f"Column(s) repeated: {', '.join(repeated)}."))
+        problems.append(
+            Problem(
+                "csv_header",
+                "header",
+                f"Cột bị lặp lại: {', '.join(repeated)}.",
+                f"Column(s) repeated: {', '.join(repeated)}.",
+            )
+        )
     return problems
 
 
@@ -60,12 +77,24 @@ def read_reports(text: str, clock: Clock, submitted_by: str) -> list[ReportSubmi
     for row in reader:
         line = reader.line_num  # the physical line, even after blank lines
         if None in row:
-            problems.append(Problem("csv_row", f"line {line}", "Dòng có nhiều ô hơn tiêu đề.",
-                                    "The row has more cells than the header."))
+            problems.append(
+                Problem(
+                    "csv_row",
+                    f"line {line}",
+                    "Dòng có nhiều ô hơn tiêu đề.",
+                    "The row has more cells than the header.",
+                )
+            )
             continue
         if any(row[c] is None for c in header):
-            problems.append(Problem("csv_row", f"line {line}", "Dòng có ít ô hơn tiêu đề.",
-                                    "The row has fewer cells than the header."))
+            problems.append(
+                Problem(
+                    "csv_row",
+                    f"line {line}",
+                    "Dòng có ít ô hơn tiêu đề.",
+                    "The row has fewer cells than the header.",
+                )
+            )
             continue
         cells = {c: (v or "").strip() for c, v in row.items() if c is not None}
         fields: dict[str, object] = {c: cells[c] for c in REQUIRED}
@@ -82,11 +111,21 @@ def read_reports(text: str, clock: Clock, submitted_by: str) -> list[ReportSubmi
         try:
             reports.append(build_report(fields, clock, submitted_by))
         except SubmissionError as exc:
-            problems.extend(Problem(p.code, f"line {line}: {p.field}", p.message_vi, p.message_en)
-                            for p in exc.problems)
+            problems.extend(
+                Problem(p.code, f"line {line}: {p.field}", p.message_vi, p.message_en)
+                for p in exc.problems
+            )
     if problems:
         raise SubmissionError(problems)
     if not reports:
-        raise SubmissionError([Problem("csv_empty", "", "Tệp CSV không có dòng số liệu nào.",
-                                       "The CSV file has no data rows.")])
+        raise SubmissionError(
+            [
+                Problem(
+                    "csv_empty",
+                    "",
+                    "Tệp CSV không có dòng số liệu nào.",
+                    "The CSV file has no data rows.",
+                )
+            ]
+        )
     return reports

@@ -33,17 +33,29 @@ def build_report(fields: Mapping[str, Any], clock: Clock, submitted_by: str) -> 
     """Make a ReportSubmitted from user-supplied fields, stamping time and a report_id."""
     data = dict(fields)
     if "submitted_at" in data:
-        raise SubmissionError([Problem(
-            "submitted_at_not_allowed", "submitted_at",
-            "Thời điểm gửi do hệ thống ghi nhận; hãy bỏ trường submitted_at.",
-            "submitted_at is stamped by baocao on receipt; remove it from the report.",
-        )])
+        raise SubmissionError(
+            [
+                Problem(
+                    "submitted_at_not_allowed",
+                    "submitted_at",
+                    "Thời điểm gửi do hệ thống ghi nhận; hãy bỏ trường submitted_at.",
+                    "submitted_at is stamped by baocao on receipt; remove it from the report.",
+                )
+            ]
+        )
     if data.get("submitted_by", submitted_by) != submitted_by:
-        raise SubmissionError([Problem(
-            "submitted_by_mismatch", "submitted_by",
-            f"Người gửi được ghi theo tài khoản đăng nhập ({submitted_by}); hãy bỏ submitted_by.",
-            f"The submitter is recorded from your login ({submitted_by}); remove submitted_by.",
-        )])
+        raise SubmissionError(
+            [
+                Problem(
+                    "submitted_by_mismatch",
+                    "submitted_by",
+                    f"Người gửi được ghi theo tài khoản đăng nhập ({submitted_by}); "
+                    "hãy bỏ submitted_by.",
+                    f"The submitter is recorded from your login ({submitted_by}); "
+                    "remove submitted_by.",
+                )
+            ]
+        )
     data.setdefault("schema", "baocao.report/v1")
     data.setdefault("report_id", str(uuid.uuid4()))
     data["submitted_by"] = submitted_by
@@ -53,8 +65,13 @@ def build_report(fields: Mapping[str, Any], clock: Clock, submitted_by: str) -> 
     except ValidationError as exc:
         raise SubmissionError(_problems(shape_violations(exc))) from exc
     except (TypeError, ValueError) as exc:  # values json cannot encode
-        raise SubmissionError([Problem("invalid_report", "", f"Báo cáo không hợp lệ: {exc}",
-                                       f"Invalid report: {exc}")]) from exc
+        raise SubmissionError(
+            [
+                Problem(
+                    "invalid_report", "", f"Báo cáo không hợp lệ: {exc}", f"Invalid report: {exc}"
+                )
+            ]
+        ) from exc
 
 
 def parse_json_report(raw: bytes, clock: Clock, submitted_by: str) -> ReportSubmitted:
@@ -62,16 +79,35 @@ def parse_json_report(raw: bytes, clock: Clock, submitted_by: str) -> ReportSubm
     try:
         obj = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SubmissionError([Problem("not_json", "", f"Tệp không phải JSON hợp lệ: {exc}",
-                                       f"The file is not valid JSON: {exc}")]) from exc
+        raise SubmissionError(
+            [
+                Problem(
+                    "not_json",
+                    "",
+                    f"Tệp không phải JSON hợp lệ: {exc}",
+                    f"The file is not valid JSON: {exc}",
+                )
+            ]
+        ) from exc
     if not isinstance(obj, dict):
-        raise SubmissionError([Problem("not_json_object", "", "Báo cáo phải là một đối tượng JSON.",
-                                       "A report must be a JSON object.")])
+        raise SubmissionError(
+            [
+                Problem(
+                    "not_json_object",
+                    "",
+                    "Báo cáo phải là một đối tượng JSON.",
+                    "A report must be a JSON object.",
+                )
+            ]
+        )
     return build_report(obj, clock, submitted_by)
 
 
 def preflight(
-    report: ReportSubmitted, registry: Registry, catalog: Catalog, tz: ZoneInfo,
+    report: ReportSubmitted,
+    registry: Registry,
+    catalog: Catalog,
+    tz: ZoneInfo,
     check_rules: bool = True,
 ) -> Verdict:
     """Refuse what the stream would reject, so the submitter hears it at once.
@@ -80,9 +116,11 @@ def preflight(
     checked (rule violations then reach the stream and become rejection events).
     """
     verdict = check_submission(report, registry, catalog, tz)
-    errors = verdict.errors if check_rules else [
-        e for e in verdict.errors if e.rule_id not in _rule_ids(catalog, report.dataset)
-    ]
+    errors = (
+        verdict.errors
+        if check_rules
+        else [e for e in verdict.errors if e.rule_id not in _rule_ids(catalog, report.dataset)]
+    )
     if errors:
         raise SubmissionError(_problems(errors))
     return verdict
@@ -97,7 +135,13 @@ def parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError as exc:
-        raise SubmissionError([Problem(
-            "invalid_date", "report_date",
-            f"Ngày {text!r} không hợp lệ (định dạng YYYY-MM-DD).",
-            f"Date {text!r} is not valid (use YYYY-MM-DD).")]) from exc
+        raise SubmissionError(
+            [
+                Problem(
+                    "invalid_date",
+                    "report_date",
+                    f"Ngày {text!r} không hợp lệ (định dạng YYYY-MM-DD).",
+                    f"Date {text!r} is not valid (use YYYY-MM-DD).",
+                )
+            ]
+        ) from exc

@@ -38,8 +38,9 @@ class ReportProducer:
     so sends are queued together and confirmed with one flush.
     """
 
-    def __init__(self, settings: Settings, topic: str = topics.SUBMITTED,
-                 timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, settings: Settings, topic: str = topics.SUBMITTED, timeout_s: float = 30.0
+    ) -> None:
         self.topic = topic
         self.timeout_s = timeout_s
         try:
@@ -78,9 +79,17 @@ class ReportProducer:
                 raise PublishError(
                     f"report {report.report_id} was not confirmed by the broker: {exc}"
                 ) from exc
-            receipts.append(Receipt(str(report.report_id), report.unit_id, report.dataset,
-                                    report.report_date.isoformat(), meta.topic,
-                                    meta.partition, meta.offset))
+            receipts.append(
+                Receipt(
+                    str(report.report_id),
+                    report.unit_id,
+                    report.dataset,
+                    report.report_date.isoformat(),
+                    meta.topic,
+                    meta.partition,
+                    meta.offset,
+                )
+            )
         return receipts
 
     def send_raw(self, key: bytes | None, value: bytes) -> None:

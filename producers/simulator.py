@@ -53,17 +53,24 @@ def _values(ds: Dataset, catalog: Catalog, rng: random.Random) -> dict[str, int]
             "tests_antigen_positive": rng.randint(0, min(tests, 3)),
             "violations": rng.randint(0, 4),
         }
-    community, quarantined, unknown = rng.randint(0, 5), rng.randint(0, 20), 0
-    unknown = rng.randint(0, community)
-    cases = community + quarantined + rng.randint(0, 3)
+    # community, in-quarantine and unknown-source cases are disjoint parts of new cases
+    community, quarantined, unknown = rng.randint(0, 5), rng.randint(0, 20), rng.randint(0, 2)
+    cases = community + quarantined + unknown + rng.randint(0, 3)
     pcr = rng.randint(cases + 50, cases + 3000)
     values = {
-        "cases_new": cases, "cases_community": community, "cases_quarantined": quarantined,
-        "cases_unknown_source": unknown, "deaths": rng.randint(0, 1),
-        "f1_new": rng.randint(0, 200), "home_isolation": rng.randint(0, 2000),
-        "centralized_quarantine": rng.randint(0, 800), "f0_home_treatment": rng.randint(0, 50),
-        "arrivals_monitored": rng.randint(0, 400), "tests_pcr": pcr,
-        "tests_pcr_positive": cases, "tests_antigen": rng.randint(0, 5000),
+        "cases_new": cases,
+        "cases_community": community,
+        "cases_quarantined": quarantined,
+        "cases_unknown_source": unknown,
+        "deaths": rng.randint(0, 1),
+        "f1_new": rng.randint(0, 200),
+        "home_isolation": rng.randint(0, 2000),
+        "centralized_quarantine": rng.randint(0, 800),
+        "f0_home_treatment": rng.randint(0, 50),
+        "arrivals_monitored": rng.randint(0, 400),
+        "tests_pcr": pcr,
+        "tests_pcr_positive": cases,
+        "tests_antigen": rng.randint(0, 5000),
         "tests_antigen_positive": 0,
     }
     metric = ds.metric("vaccine_dose1")
@@ -76,21 +83,42 @@ def _values(ds: Dataset, catalog: Catalog, rng: random.Random) -> dict[str, int]
 
 
 def simulate(
-    registry: Registry, catalog: Catalog, days: list[date], tz: ZoneInfo, seed: int = 7,
-    late_share: float = 0.15, missing_share: float = 0.05, correction_share: float = 0.12,
-    duplicate_share: float = 0.06, invalid_share: float = 0.06,
+    registry: Registry,
+    catalog: Catalog,
+    days: list[date],
+    tz: ZoneInfo,
+    seed: int = 7,
+    late_share: float = 0.15,
+    missing_share: float = 0.05,
+    correction_share: float = 0.12,
+    duplicate_share: float = 0.06,
+    invalid_share: float = 0.06,
 ) -> Scenario:
     """Plan every submission of the given days, in the order they reach the broker."""
     rng = random.Random(seed)
     planned: list[ReportSubmitted] = []
     exp = Expected()
 
-    def report(ds: Dataset, unit_id: str, day: date, at: datetime, values: dict[str, int],
-               tag: str, reason: str = "") -> ReportSubmitted:
+    def report(
+        ds: Dataset,
+        unit_id: str,
+        day: date,
+        at: datetime,
+        values: dict[str, int],
+        tag: str,
+        reason: str = "",
+    ) -> ReportSubmitted:
         rid = uuid.uuid5(_NS, f"{seed}/{ds.code}/{unit_id}/{day}/{tag}")
-        return ReportSubmitted(report_id=rid, dataset=ds.code, unit_id=unit_id, report_date=day,
-                               submitted_at=at, submitted_by=f"sim:{unit_id}", values=values,
-                               reason=reason)
+        return ReportSubmitted(
+            report_id=rid,
+            dataset=ds.code,
+            unit_id=unit_id,
+            report_date=day,
+            submitted_at=at,
+            submitted_by=f"sim:{unit_id}",
+            values=values,
+            reason=reason,
+        )
 
     for day in days:
         for ds in catalog.datasets:
@@ -105,16 +133,20 @@ def simulate(
                 values = _values(ds, catalog, rng)
                 if rng.random() < invalid_share and ds.code == "district-daily":
                     bad = dict(values, tests_pcr_positive=values["tests_pcr"] + 1)
-                    planned.append(report(ds, unit.unit_id, day, first_at - timedelta(minutes=1),
-                                          bad, "invalid"))
+                    planned.append(
+                        report(
+                            ds, unit.unit_id, day, first_at - timedelta(minutes=1), bad, "invalid"
+                        )
+                    )
                     exp.rejected["pcr_positive_le_tests"] += 1
                 first = report(ds, unit.unit_id, day, first_at, values, "r1")
                 planned.append(first)
                 exp.accepted += 1
                 final, revision = values, 1
                 if rng.random() < duplicate_share:
-                    planned.append(first.model_copy(update={
-                        "submitted_at": first_at + timedelta(minutes=2)}))
+                    planned.append(
+                        first.model_copy(update={"submitted_at": first_at + timedelta(minutes=2)})
+                    )
                     exp.duplicates += 1
                 if rng.random() < correction_share:
                     at = first_at + timedelta(minutes=rng.randint(5, 240))

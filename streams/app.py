@@ -56,12 +56,15 @@ def create_app(
     parts = settings.partitions
 
     def declare(name: str) -> faust.TopicT:
-        return app.topic(topic_prefix + name, partitions=parts, key_serializer="raw",
-                         value_serializer="raw")
+        return app.topic(
+            topic_prefix + name, partitions=parts, key_serializer="raw", value_serializer="raw"
+        )
 
     submitted = declare(topics.SUBMITTED)
     outputs = {name: declare(name) for name in (topics.ACCEPTED, topics.REJECTED)}
-    ledger = app.Table("ledger", default=None, partitions=parts, key_type=str, value_type=dict)
+    # No value_type: entries are plain JSON objects (a type here must be a faust Record,
+    # or recovery from the changelog fails on every entry).
+    ledger = app.Table("ledger", default=None, partitions=parts, key_type=str)
     processor = SubmissionProcessor(
         registry, catalog, settings.tz, clock or SystemClock(), settings.max_payload_bytes
     )

@@ -39,7 +39,9 @@ class LedgerEntry:
             "first_submitted_at": self.first_submitted_at.isoformat(),
             "timeliness": self.timeliness,
             "revisions": self.revisions,
-            "seen": {k: [s.revision, s.content, s.partition, s.offset] for k, s in self.seen.items()},
+            "seen": {
+                k: [s.revision, s.content, s.partition, s.offset] for k, s in self.seen.items()
+            },
         }
 
     @classmethod
@@ -48,7 +50,9 @@ class LedgerEntry:
             first_submitted_at=datetime.fromisoformat(data["first_submitted_at"]),
             timeliness=data["timeliness"],
             revisions=int(data["revisions"]),
-            seen={k: Seen(int(v[0]), str(v[1]), int(v[2]), int(v[3])) for k, v in data["seen"].items()},
+            seen={
+                k: Seen(int(v[0]), str(v[1]), int(v[2]), int(v[3])) for k, v in data["seen"].items()
+            },
         )
 
 
@@ -78,8 +82,9 @@ class Decision:
 
 
 def _violation(rule_id: str, vi: str, en: str, field: str) -> Violation:
-    return Violation(rule_id=rule_id, severity="error", message_vi=vi, message_en=en,
-                     fields=[field])
+    return Violation(
+        rule_id=rule_id, severity="error", message_vi=vi, message_en=en, fields=[field]
+    )
 
 
 def decide(
@@ -101,19 +106,34 @@ def decide(
     if entry is not None and rid in entry.seen:
         seen = entry.seen[rid]
         if seen.content != digest:
-            return Decision("reject", errors=(_violation(
-                "report_id_conflict",
-                f"Mã báo cáo {rid} đã được dùng cho số liệu khác; hãy gửi bản sửa với mã mới.",
-                f"report_id {rid} was already used for different values; send a correction "
-                "with a new report_id.", "report_id"),))
+            return Decision(
+                "reject",
+                errors=(
+                    _violation(
+                        "report_id_conflict",
+                        f"Mã báo cáo {rid} đã được dùng cho số liệu khác; "
+                        "hãy gửi bản sửa với mã mới.",
+                        f"report_id {rid} was already used for different values; send a correction "
+                        "with a new report_id.",
+                        "report_id",
+                    ),
+                ),
+            )
         if (seen.partition, seen.offset) == (partition, offset):
             return Decision("accept", seen.revision, entry.timeliness, entry.first_submitted_at)
         return Decision("duplicate", seen.revision, entry.timeliness, entry.first_submitted_at)
     if entry is not None and report.submitted_at >= deadline and not report.reason.strip():
-        return Decision("reject", errors=(_violation(
-            "reason_required",
-            "Sửa báo cáo sau hạn chót phải nêu lý do (trường reason).",
-            "A correction after the deadline must give a reason (field 'reason').", "reason"),))
+        return Decision(
+            "reject",
+            errors=(
+                _violation(
+                    "reason_required",
+                    "Sửa báo cáo sau hạn chót phải nêu lý do (trường reason).",
+                    "A correction after the deadline must give a reason (field 'reason').",
+                    "reason",
+                ),
+            ),
+        )
     if entry is None:
         timeliness: Timeliness = "on_time" if report.submitted_at < deadline else "late"
         entry = LedgerEntry(report.submitted_at, timeliness, 0, {})
@@ -124,5 +144,6 @@ def decide(
         revision,
         {**entry.seen, rid: Seen(revision, digest, partition, offset)},
     )
-    return Decision("accept", revision, new_entry.timeliness, new_entry.first_submitted_at,
-                    entry=new_entry)
+    return Decision(
+        "accept", revision, new_entry.timeliness, new_entry.first_submitted_at, entry=new_entry
+    )

@@ -113,15 +113,23 @@ class SubmissionProcessor:
         fields: dict[str, Any] = {}
         if report is not None:
             fields = {
-                "report_id": str(report.report_id), "dataset": report.dataset,
-                "unit_id": report.unit_id, "report_date": report.report_date.isoformat(),
+                "report_id": str(report.report_id),
+                "dataset": report.dataset,
+                "unit_id": report.unit_id,
+                "report_date": report.report_date.isoformat(),
                 "submitted_at": report.submitted_at.isoformat(),
                 "submitted_by": report.submitted_by,
             }
         elif obj is not None:
             # Keep whatever identifying fields a malformed report carries, as text.
-            for name in ("report_id", "dataset", "unit_id", "report_date", "submitted_at",
-                         "submitted_by"):
+            for name in (
+                "report_id",
+                "dataset",
+                "unit_id",
+                "report_date",
+                "submitted_at",
+                "submitted_by",
+            ):
                 if isinstance(obj.get(name), str | int):
                     fields[name] = str(obj[name])[:200]
         if "unit_id" not in fields and key:
