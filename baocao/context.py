@@ -1,0 +1,40 @@
+"""Load the pieces every command needs: settings, registry, datasets, clock."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from contract.clock import Clock, SystemClock
+from contract.datasets import Catalog
+from contract.registry import Registry
+from contract.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    registry: Registry
+    catalog: Catalog
+    clock: Clock
+
+
+def load(settings: Settings | None = None, clock: Clock | None = None) -> Context:
+    """Read settings from the environment and the registry and datasets they name."""
+    settings = settings or Settings()
+    return Context(
+        settings=settings,
+        registry=Registry.load(settings.registry_path),
+        catalog=Catalog.load(settings.datasets_path),
+        clock=clock or SystemClock(),
+    )
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # kafka-python logs every refused connection at ERROR; our commands say it once, clearly.
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)

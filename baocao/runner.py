@@ -1,0 +1,136 @@
+"""``baocao up``: run the whole embedded stack as child processes and stop it cleanly.
+
+Children get their own process groups, so Ctrl-C reaches only this runner, which then
+stops them in order: demo feeder, warehouse service (it flushes and commits), stream
+worker, broker. Nothing is left behind and every port is freed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from baocao.broker import BrokerError, EmbeddedBroker, create_topics, port_open
+from baocao.context import Context
+from contract import topics
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+def _spawn(name: str, args: list[str], env: dict[str, str], logs: Path) -> Child:
+    log = logs / f"{name}.log"
+    out = open(log, "ab")  # noqa: SIM115  (the child owns it from here)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "baocao", *args],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    return Child(name, proc, log)
+
+
+def _stop(child: Child, timeout: float = 20.0) -> None:
+    if child.proc.poll() is not None:
+        return
+    try:
+        os.killpg(child.proc.pid, signal.SIGTERM)
+        child.proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.proc.pid, signal.SIGKILL)
+        child.proc.wait()
+    except ProcessLookupError:
+        pass
+
+
+def _broker_port(broker: str) -> int:
+    host, _, port = broker.split(",")[0].rpartition(":")
+    if host not in ("127.0.0.1", "localhost"):
+        raise click.ClickException(
+            f"`baocao up` runs its own broker on 127.0.0.1; BAOCAO_BROKER={broker} is remote. "
+            "Point the workers at a remote cluster with `baocao worker` and `baocao warehouse`."
+        )
+    return int(port)
+
+
+def up(ctx: Context, demo_days: int, data_dir: Path) -> int:
+    """Start broker, worker, warehouse service (and demo data); block until Ctrl-C."""
+    settings = ctx.settings
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    if port_open(settings.http_host, settings.http_port):
+        raise click.ClickException(
+            f"port {settings.http_port} is in use (is `baocao up` already running?). "
+            f"Cổng {settings.http_port} đang được dùng; đặt BAOCAO_HTTP_PORT để đổi."
+        )
+    broker = EmbeddedBroker(port=_broker_port(settings.broker), log_path=logs / "broker.log")
+    try:
+        broker.start()
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    children: list[Child] = []
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        create_topics(broker.bootstrap, topics.specs(settings.partitions))
+        env = {
+            **os.environ,
+            "BAOCAO_BROKER": broker.bootstrap,
+            "BAOCAO_CHDB_PATH": str(settings.chdb_path.resolve()),
+        }
+        children.append(_spawn("worker", ["worker"], env, logs))
+        children.append(_spawn("warehouse", ["warehouse"], env, logs))
+        if demo_days > 0:
+            children.append(_spawn("demo", ["demo", "--days", str(demo_days)], env, logs))
+        _print_banner(ctx, broker, children)
+        while not stopping.is_set():
+            for child in children:
+                code = child.proc.poll()
+                if code not in (None, 0) or (code == 0 and child.name != "demo"):
+                    click.secho(
+                        f"{child.name} exited with code {code}; see {child.log}", fg="red", err=True
+                    )
+                    stopping.set()
+            stopping.wait(1.0)
+    finally:
+        click.echo("stopping / đang dừng …")
+        for child in reversed(children):
+            _stop(child)
+        broker.stop()
+        click.echo("stopped / đã dừng.")
+    failed = [c for c in children if c.proc.returncode not in (0, -signal.SIGTERM)]
+    return 1 if failed else 0
+
+
+def _print_banner(ctx: Context, broker: EmbeddedBroker, children: list[Child]) -> None:
+    s = ctx.settings
+    wh = s.chdb_path.resolve() if s.warehouse == "chdb" else s.clickhouse_url
+    lines = [
+        ("broker (Tansu, in memory)", f"{broker.bootstrap}  pid {broker.pid}"),
+        *((f"{c.name}", f"pid {c.proc.pid}  log {c.log}") for c in children),
+        ("warehouse", f"{s.warehouse}: {wh}"),
+        ("web UI / status", f"http://{s.http_host}:{s.http_port}/"),
+    ]
+    click.secho("baocao is running / đang chạy:", bold=True)
+    for name, where in lines:
+        click.echo(f"  {name:<28} {where}")
+    click.echo("Ctrl-C stops everything / Ctrl-C để dừng.")
+    time.sleep(0)  # keep output ordered before children start logging

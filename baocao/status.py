@@ -1,0 +1,131 @@
+"""Gather what ``baocao status`` shows: broker, consumer lag, warehouse rows, last report."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient
+
+from contract import topics
+from contract.settings import Settings
+
+#: Which consumer group reads which topics.
+GROUPS = {
+    topics.STREAMS_APP_ID: [topics.SUBMITTED],
+    topics.SINK_GROUP: [topics.ACCEPTED, topics.REJECTED, topics.ALERTS],
+}
+
+
+@dataclass
+class TopicLag:
+    topic: str
+    group: str
+    end: int
+    committed: int
+
+    @property
+    def lag(self) -> int:
+        # Tansu can report end offsets one batch short, so never show a negative lag.
+        return max(0, self.end - self.committed)
+
+
+@dataclass
+class StatusReport:
+    broker: str
+    broker_ok: bool
+    broker_error: str = ""
+    lags: list[TopicLag] = field(default_factory=list)
+    warehouse: dict[str, Any] | None = None
+    warehouse_error: str = ""
+
+
+def broker_status(settings: Settings, report: StatusReport) -> None:
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.bootstrap_servers(),
+            request_timeout_ms=3000,
+            api_version_auto_timeout_ms=3000,
+        )
+    except Exception as exc:  # kafka-python raises several unrelated types here
+        report.broker_error = str(exc)
+        return
+    report.broker_ok = True
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers(), api_version_auto_timeout_ms=3000
+    )
+    try:
+        existing = set(admin.list_topics())
+        for group, names in GROUPS.items():
+            committed = admin.list_group_offsets(group)
+            for name in names:
+                if name not in existing:
+                    continue
+                parts = consumer.partitions_for_topic(name) or set()
+                tps = [TopicPartition(name, p) for p in sorted(parts)]
+                ends = consumer.end_offsets(tps)
+                done = sum(committed[tp].offset for tp in tps if tp in committed)
+                report.lags.append(TopicLag(name, group, sum(ends.values()), done))
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def warehouse_status(settings: Settings, report: StatusReport) -> None:
+    """Ask the running warehouse service; chDB allows only one process on its data."""
+    url = f"http://{settings.http_host}:{settings.http_port}/api/status"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            report.warehouse = json.loads(resp.read())
+            return
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        service_error = str(exc)
+    if settings.warehouse == "chdb":
+        from sinks.warehouse import Warehouse  # only when no service owns the data
+
+        try:
+            wh = Warehouse.connect(settings)
+        except Exception as exc:  # locked by another process, or missing
+            report.warehouse_error = f"service at {url}: {service_error}; direct: {exc}"
+            return
+        try:
+            wh.ensure_schema()
+            report.warehouse = warehouse_summary(wh)
+        finally:
+            wh.close()
+    else:
+        report.warehouse_error = f"service at {url}: {service_error}"
+
+
+def warehouse_summary(wh: Any) -> dict[str, Any]:
+    """Row counts and the newest report, read from the warehouse's views."""
+    counts = {}
+    for table in ("reports", "report_values", "rejections", "alerts", "units", "dead_letters"):
+        rows = wh.query_rows(f"SELECT count() FROM {table}")
+        counts[table] = int(rows[0][0])
+    latest = wh.query_rows(
+        "SELECT unit_id, dataset, report_date, revision, submitted_at FROM reports "
+        "ORDER BY accepted_at DESC LIMIT 1"
+    )
+    last = None
+    if latest:
+        u, d, day, rev, at = latest[0]
+        last = {
+            "unit_id": u,
+            "dataset": d,
+            "report_date": str(day),
+            "revision": int(rev),
+            "submitted_at": str(at),
+        }
+    return {"rows": counts, "last_report": last}
+
+
+def gather(settings: Settings) -> StatusReport:
+    report = StatusReport(broker=settings.broker, broker_ok=False)
+    broker_status(settings, report)
+    warehouse_status(settings, report)
+    return report

@@ -1,0 +1,123 @@
+"""Turn ``baocao submit``'s flags, JSON file or CSV into checked reports and send them."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+import click
+
+from baocao.context import Context
+from contract.errors import Problem, SubmissionError
+from contract.events import ReportSubmitted
+from producers.csvfile import decode_csv, read_reports
+from producers.ingest import build_report, parse_date, parse_json_report, preflight
+
+
+def _parse_values(pairs: tuple[str, ...]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    problems = []
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            problems.append(
+                Problem(
+                    "invalid_value", pair, f"{pair!r}: dùng dạng KEY=N.", f"{pair!r}: use KEY=N."
+                )
+            )
+            continue
+        try:
+            values[key.strip()] = int(raw.strip())
+        except ValueError:
+            values[key.strip()] = raw.strip()  # the model explains why it is not a count
+    if problems:
+        raise SubmissionError(problems)
+    return values
+
+
+def reports_from_cli(
+    ctx: Context,
+    dataset: str | None,
+    unit_id: str | None,
+    report_date: str | None,
+    values: tuple[str, ...],
+    note: str,
+    reason: str,
+    report_id: str | None,
+    json_file: IO[bytes] | None,
+    csv_file: IO[bytes] | None,
+    submitted_by: str,
+) -> list[ReportSubmitted]:
+    """Build the reports a command line describes; raise SubmissionError on bad input."""
+    flags = bool(dataset or unit_id or report_date or values or note or reason or report_id)
+    sources = sum(x is not None for x in (json_file, csv_file)) + flags
+    if sources != 1:
+        raise SubmissionError(
+            [
+                Problem(
+                    "usage",
+                    "",
+                    "Dùng đúng một trong: các cờ --dataset/--unit/--date, --file, --csv.",
+                    "Use exactly one of: --dataset/--unit/--date flags, --file, or --csv.",
+                )
+            ]
+        )
+    if json_file is not None:
+        return [parse_json_report(json_file.read(), ctx.clock, submitted_by)]
+    if csv_file is not None:
+        return read_reports(decode_csv(csv_file.read()), ctx.clock, submitted_by)
+    missing = [
+        n
+        for n, v in (("--dataset", dataset), ("--unit", unit_id), ("--date", report_date))
+        if not v
+    ]
+    if missing:
+        raise SubmissionError(
+            [Problem("usage", "", f"Thiếu {', '.join(missing)}.", f"Missing {', '.join(missing)}.")]
+        )
+    assert report_date is not None
+    fields: dict[str, Any] = {
+        "dataset": dataset,
+        "unit_id": unit_id,
+        "report_date": parse_date(report_date).isoformat(),
+        "values": _parse_values(values),
+        "note": note,
+        "reason": reason,
+    }
+    if report_id:
+        fields["report_id"] = report_id
+    return [build_report(fields, ctx.clock, submitted_by)]
+
+
+def send_reports(ctx: Context, reports: list[ReportSubmitted], dry_run: bool) -> None:
+    """Check every report, then send them all and print a receipt per report."""
+    problems: list[Problem] = []
+    warnings: dict[str, list[str]] = {}
+    for n, report in enumerate(reports, start=1):
+        try:
+            verdict = preflight(report, ctx.registry, ctx.catalog, ctx.settings.tz)
+        except SubmissionError as exc:
+            prefix = f"report {n}: " if len(reports) > 1 else ""
+            problems.extend(
+                Problem(p.code, prefix + p.field, p.message_vi, p.message_en) for p in exc.problems
+            )
+            continue
+        warnings[str(report.report_id)] = [
+            f"{w.message_vi} / {w.message_en}" for w in verdict.warnings
+        ]
+    if problems:
+        raise SubmissionError(problems)  # nothing was sent: fix and send again
+    if dry_run:
+        click.echo(f"{len(reports)} report(s) valid / hợp lệ; nothing sent (--dry-run).")
+        return
+    from producers.kafka import ReportProducer
+
+    with ReportProducer(ctx.settings) as producer:
+        receipts = producer.send(reports)
+    for r in receipts:
+        click.echo(
+            f"received / đã nhận  report_id={r.report_id}  unit={r.unit_id}  "
+            f"dataset={r.dataset}  date={r.report_date}  "
+            f"(partition {r.partition}, offset {r.offset})"
+        )
+        for w in warnings.get(r.report_id, []):
+            click.secho(f"  warning / cảnh báo: {w}", fg="yellow")

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` prints a Markdown results table for the README."""

@@ -1,0 +1,162 @@
+"""Measure the pipeline's stages on this machine and print a Markdown table.
+
+Speed targets live here, never as timed assertions in tests. Each figure is the median
+of a few runs against real components (Tansu broker, Faust worker, chDB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from kafka import KafkaConsumer
+
+from baocao.broker import EmbeddedBroker, create_topics
+from contract import topics
+from contract.clock import ManualClock
+from contract.datasets import Catalog
+from contract.events import ReportSubmitted, SourceRef
+from contract.registry import Registry
+from contract.settings import Settings
+from producers.kafka import ReportProducer
+from producers.simulator import simulate
+from streams.processor import SubmissionProcessor
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def reports(n: int) -> list[ReportSubmitted]:
+    """At least n simulated submissions across the demo registry."""
+    registry, catalog = Registry.load(), Catalog.load()
+    out: list[ReportSubmitted] = []
+    day = date(2021, 7, 27)
+    while len(out) < n:
+        # No re-sends: each report must produce exactly one decision to be counted.
+        out.extend(
+            simulate(registry, catalog, [day], TZ, seed=len(out), duplicate_share=0.0).reports
+        )
+        day -= timedelta(days=1)
+    return out[:n]
+
+
+def median_rate(runs: int, n: int, once: Callable[[], float]) -> float:
+    return statistics.median(n / once() for _ in range(runs))
+
+
+def bench_validate(n: int) -> float:
+    """Submissions per second through decode + rules + ledger (no broker)."""
+    data = [(r.unit_id.encode(), r.to_json()) for r in reports(n)]
+    proc = SubmissionProcessor(
+        Registry.load(), Catalog.load(), TZ, ManualClock(datetime(2021, 7, 28, tzinfo=UTC)), 65536
+    )
+
+    def once() -> float:
+        ledger: dict[str, dict[str, object]] = {}
+        t0 = time.perf_counter()
+        for i, (k, v) in enumerate(data):
+            proc.process(
+                k, v, SourceRef(topic="b", partition=0, offset=i), ledger.get, ledger.__setitem__
+            )
+        return time.perf_counter() - t0
+
+    return median_rate(3, n, once)
+
+
+def bench_produce(broker: EmbeddedBroker, n: int) -> float:
+    """Reports per second published with acks=all, batched (kafka-python + crc32c)."""
+    data = reports(n)
+    settings = Settings(broker=broker.bootstrap)
+
+    def once() -> float:
+        with ReportProducer(settings, topic="bench.produce") as producer:
+            t0 = time.perf_counter()
+            producer.send(data)
+            return time.perf_counter() - t0
+
+    create_topics(broker.bootstrap, [topics.TopicSpec("bench.produce", 4)])
+    return median_rate(3, n, once)
+
+
+def bench_worker(broker: EmbeddedBroker, n: int, workdir: Path) -> float:
+    """Reports per second through one real Faust worker process, submitted -> decided."""
+    create_topics(broker.bootstrap, topics.specs(4))
+    env = {**os.environ, "BAOCAO_BROKER": broker.bootstrap, "BAOCAO_PARTITIONS": "4"}
+    log = open(workdir / "worker.log", "ab")  # noqa: SIM115
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "baocao", "worker"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        consumer = KafkaConsumer(
+            topics.ACCEPTED,
+            topics.REJECTED,
+            bootstrap_servers=broker.bootstrap,
+            auto_offset_reset="earliest",
+            group_id="bench",
+        )
+        # Warm up: wait until the worker has joined and decided one report.
+        with ReportProducer(Settings(broker=broker.bootstrap)) as producer:
+            producer.send(reports(1))
+            seen = 0
+            while seen < 1:
+                seen += sum(len(v) for v in consumer.poll(1000).values())
+            data = reports(n + 1)[1:]
+            t0 = time.perf_counter()
+            producer.send(data)
+        seen = 0
+        while seen < n:
+            seen += sum(len(v) for v in consumer.poll(1000, max_records=5000).values())
+        elapsed = time.perf_counter() - t0
+        consumer.close()
+        return n / elapsed
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=20_000, help="reports per measurement")
+    args = parser.parse_args()
+    rows: list[tuple[str, str]] = []
+    rows.append(
+        (
+            "validate + rules + ledger, one core (no broker)",
+            f"{bench_validate(args.n):,.0f} reports/s",
+        )
+    )
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
+        rows.append(
+            (
+                "publish, kafka-python batched, acks=all",
+                f"{bench_produce(broker, args.n):,.0f} reports/s",
+            )
+        )
+        rows.append(
+            (
+                "one Faust worker, submitted -> accepted/rejected",
+                f"{bench_worker(broker, min(args.n, 10_000), Path(tmp)):,.0f} reports/s",
+            )
+        )
+    print(f"\n{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}\n")
+    print("| stage | result |\n|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
