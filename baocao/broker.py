@@ -7,8 +7,6 @@ the embedded stack may depend on broker history surviving a restart.
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import socket
 import subprocess
 import time
@@ -18,6 +16,7 @@ from types import TracebackType
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from baocao import procs
 from contract.errors import BaocaoError
 from contract.topics import TopicSpec
 
@@ -72,7 +71,7 @@ class EmbeddedBroker:
             raise BrokerError(f"no Tansu broker binary: {exc}") from exc
         url = f"tcp://{self.host}:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._proc = subprocess.Popen(
+        self._proc = procs.spawn(
             [
                 binary,
                 "broker",
@@ -83,9 +82,7 @@ class EmbeddedBroker:
                 "--storage-engine",
                 "memory://tansu/",
             ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C goes to the runner, which stops us in order
+            out,
         )
         deadline = time.monotonic() + timeout
         while not port_open(self.host, self.port):
@@ -98,14 +95,8 @@ class EmbeddedBroker:
 
     def stop(self, timeout: float = 10.0) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        if proc is not None:
+            procs.stop(proc, timeout)
 
     def __enter__(self) -> EmbeddedBroker:
         self.start()

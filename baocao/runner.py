@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from baocao import procs
 from baocao.broker import BrokerError, EmbeddedBroker, create_topics, port_open
 from baocao.context import Context
 from contract import topics
@@ -33,27 +34,7 @@ class Child:
 def _spawn(name: str, args: list[str], env: dict[str, str], logs: Path) -> Child:
     log = logs / f"{name}.log"
     out = open(log, "ab")  # noqa: SIM115  (the child owns it from here)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "baocao", *args],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
-    return Child(name, proc, log)
-
-
-def _stop(child: Child, timeout: float = 20.0) -> None:
-    if child.proc.poll() is not None:
-        return
-    try:
-        os.killpg(child.proc.pid, signal.SIGTERM)
-        child.proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.proc.pid, signal.SIGKILL)
-        child.proc.wait()
-    except ProcessLookupError:
-        pass
+    return Child(name, procs.spawn([sys.executable, "-m", "baocao", *args], out, env), log)
 
 
 def _broker_port(broker: str) -> int:
@@ -113,7 +94,7 @@ def up(ctx: Context, demo_days: int, data_dir: Path) -> int:
     finally:
         click.echo("stopping / đang dừng …")
         for child in reversed(children):
-            _stop(child)
+            procs.stop(child.proc)
         broker.stop()
         click.echo("stopped / đã dừng.")
     failed = [c for c in children if c.proc.returncode not in (0, -signal.SIGTERM)]
@@ -126,7 +107,7 @@ def _print_banner(ctx: Context, broker: EmbeddedBroker, children: list[Child]) -
     lines = [
         ("broker (Tansu, in memory)", f"{broker.bootstrap}  pid {broker.pid}"),
         *((f"{c.name}", f"pid {c.proc.pid}  log {c.log}") for c in children),
-        ("warehouse", f"{s.warehouse}: {wh}"),
+        ("warehouse data", f"{s.warehouse}: {wh}"),
         ("web UI / status", f"http://{s.http_host}:{s.http_port}/"),
     ]
     click.secho("baocao is running / đang chạy:", bold=True)

@@ -27,11 +27,7 @@ class TopicLag:
     group: str
     end: int
     committed: int
-
-    @property
-    def lag(self) -> int:
-        # Tansu can report end offsets one batch short, so never show a negative lag.
-        return max(0, self.end - self.committed)
+    lag: int
 
 
 @dataclass
@@ -47,29 +43,29 @@ class StatusReport:
 def broker_status(settings: Settings, report: StatusReport) -> None:
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=settings.bootstrap_servers(),
-            request_timeout_ms=3000,
-            api_version_auto_timeout_ms=3000,
+            bootstrap_servers=settings.bootstrap_servers(), request_timeout_ms=3000
         )
     except Exception as exc:  # kafka-python raises several unrelated types here
         report.broker_error = str(exc)
         return
     report.broker_ok = True
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers(), api_version_auto_timeout_ms=3000
-    )
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers())
     try:
         existing = set(admin.list_topics())
         for group, names in GROUPS.items():
-            committed = admin.list_group_offsets(group)
+            committed = admin.list_group_offsets(group).get(group, {})
             for name in names:
                 if name not in existing:
                     continue
                 parts = consumer.partitions_for_topic(name) or set()
                 tps = [TopicPartition(name, p) for p in sorted(parts)]
                 ends = consumer.end_offsets(tps)
-                done = sum(committed[tp].offset for tp in tps if tp in committed)
-                report.lags.append(TopicLag(name, group, sum(ends.values()), done))
+                done = {tp: committed[tp].offset if tp in committed else 0 for tp in tps}
+                # Tansu can report an end offset one batch short: never show negative lag.
+                lag = sum(max(0, ends[tp] - done[tp]) for tp in tps)
+                report.lags.append(
+                    TopicLag(name, group, sum(ends.values()), sum(done.values()), lag)
+                )
     finally:
         consumer.close()
         admin.close()

@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from kafka import KafkaConsumer
 
+from baocao import procs
 from baocao.broker import EmbeddedBroker, create_topics
 from contract import topics
 from contract.clock import ManualClock
@@ -93,13 +92,7 @@ def bench_worker(broker: EmbeddedBroker, n: int, workdir: Path) -> float:
     create_topics(broker.bootstrap, topics.specs(4))
     env = {**os.environ, "BAOCAO_BROKER": broker.bootstrap, "BAOCAO_PARTITIONS": "4"}
     log = open(workdir / "worker.log", "ab")  # noqa: SIM115
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "baocao", "worker"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    worker = procs.spawn([sys.executable, "-m", "baocao", "worker"], log, env)
     try:
         consumer = KafkaConsumer(
             topics.ACCEPTED,
@@ -124,8 +117,7 @@ def bench_worker(broker: EmbeddedBroker, n: int, workdir: Path) -> float:
         consumer.close()
         return n / elapsed
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(30)
+        procs.stop(worker)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from baocao import procs
 from baocao.broker import EmbeddedBroker, create_topics, free_port
 from contract import topics
 from contract.settings import Settings
@@ -54,24 +55,14 @@ class Stack:
 
     def start_process(self, name: str) -> None:
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115
-        self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "baocao", name],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.procs[name] = procs.spawn([sys.executable, "-m", "baocao", name], log, self.env)
 
     def stop_process(self, name: str, sig: int = signal.SIGTERM) -> int:
         proc = self.procs.pop(name)
-        if proc.poll() is None:
+        if sig != signal.SIGTERM and proc.poll() is None:
             os.killpg(proc.pid, sig)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        return int(proc.returncode)
+            proc.wait(60)
+        return procs.stop(proc, timeout=60)
 
     def stop(self) -> None:
         for name in list(self.procs):

@@ -7,6 +7,7 @@ violations and foreign garbage; the warehouse must equal what the simulator plan
 from __future__ import annotations
 
 import signal
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from baocao.status import gather
 from contract.datasets import Catalog
 from contract.events import ReportSubmitted
 from contract.registry import Registry
@@ -123,6 +125,18 @@ def test_reports_come_out_exactly_once(stack: Stack, scenario: Scenario) -> None
             s["rows"]["reports"] >= exp.accepted and s["rows"]["rejections"] >= want_rejections
         ),
     )
+    # What `baocao status` shows while the stack runs; Faust commits every few seconds.
+    sent = len(scenario.reports) + len(junk)
+    for _ in range(60):
+        status = gather(stack.settings)
+        lags = {(t.group, t.topic): t for t in status.lags}
+        if lags[("baocao-streams", "reports.submitted")].committed >= sent:
+            break
+        time.sleep(0.5)
+    assert status.broker_ok and status.warehouse is not None
+    assert lags[("baocao-streams", "reports.submitted")].committed >= sent
+    assert lags[("baocao-sink", "reports.accepted")].committed >= exp.accepted
+    assert status.warehouse["last_report"] is not None
     got = read_warehouse(stack)
 
     assert got["accepted"] == exp.accepted

@@ -1,0 +1,112 @@
+"""`baocao up` as a user runs it: start, answer, Ctrl-C, nothing left behind, data kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from baocao.broker import free_port, port_open
+
+pytestmark = pytest.mark.integration
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead for our purposes
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+class Up:
+    """One `baocao up` process with its own ports and data directory."""
+
+    def __init__(self, tmp: Path, broker_port: int, http_port: int, demo_days: int) -> None:
+        self.http_port, self.broker_port = http_port, broker_port
+        env = {
+            **os.environ,
+            "BAOCAO_BROKER": f"127.0.0.1:{broker_port}",
+            "BAOCAO_HTTP_PORT": str(http_port),
+            "BAOCAO_CHDB_PATH": str(tmp / "warehouse"),
+        }
+        self.out = tmp / f"up-{time.monotonic_ns()}.log"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "baocao", "up", "--demo-days", str(demo_days),
+             "--data-dir", str(tmp / "var")],
+            env=env, stdout=open(self.out, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        )
+
+    def output(self) -> str:
+        return self.out.read_text(errors="replace")
+
+    def child_pids(self) -> list[int]:
+        return [int(p) for p in re.findall(r"pid (\d+)", self.output())]
+
+    def status(self) -> dict[str, Any] | None:
+        try:
+            url = f"http://127.0.0.1:{self.http_port}/api/status"
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                data: dict[str, Any] = json.loads(resp.read())
+                return data
+        except OSError:
+            return None
+
+    def wait_status(self, check: Any, timeout: float = 180) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.output()
+            status = self.status()
+            if status is not None and check(status):
+                return status
+            time.sleep(0.5)
+        raise AssertionError(f"no status; output:\n{self.output()}")
+
+
+def test_up_runs_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
+    broker_port, http_port = free_port(), free_port()
+    first = Up(tmp_path, broker_port, http_port, demo_days=2)
+    status = first.wait_status(lambda s: s["rows"]["reports"] > 0)
+    out = first.output()
+    assert f"127.0.0.1:{broker_port}" in out and f"http://127.0.0.1:{http_port}/" in out
+    pids = first.child_pids()
+    assert len(pids) >= 4  # broker, worker, warehouse, demo
+    first.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    assert first.proc.wait(90) == 0, first.output()
+    assert "stopped" in first.output()
+    assert not [p for p in pids if alive(p)], "child processes survived Ctrl-C"
+    assert not port_open("127.0.0.1", broker_port) and not port_open("127.0.0.1", http_port)
+
+    # A second run starts with an empty broker but keeps the warehouse.
+    second = Up(tmp_path, broker_port, http_port, demo_days=0)
+    again = second.wait_status(lambda s: True)
+    assert again["rows"]["reports"] >= status["rows"]["reports"]
+    pids = second.child_pids()
+    second.proc.kill()  # the runner dies without cleaning up ...
+    second.proc.wait(30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and [p for p in pids if alive(p)]:
+        time.sleep(0.2)
+    assert not [p for p in pids if alive(p)], "children outlived a killed runner"
+
+
+def test_up_refuses_a_port_in_use(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        up = Up(tmp_path, free_port(), busy.getsockname()[1], demo_days=0)
+        assert up.proc.wait(60) != 0
+    assert "in use" in up.output()
