@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -43,7 +44,13 @@ def _fail_submission(exc: SubmissionError) -> None:
 
 
 @click.group()
-@click.option("--log-level", default="WARNING", show_default=True, help="Python log level")
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    envvar="BAOCAO_LOG_LEVEL",
+    help="Python log level (also BAOCAO_LOG_LEVEL; `up` passes it to its children)",
+)
 def main(log_level: str) -> None:
     """baocao — báo cáo dịch hằng ngày / daily epidemic reporting pipeline."""
     context.setup_logging(log_level)
@@ -79,7 +86,8 @@ def worker() -> None:
 
     ctx = context.load()
     app = create_app(ctx.settings, ctx.registry, ctx.catalog, ctx.clock)
-    faust.Worker(app, loglevel="WARNING").execute_from_commandline()
+    level = logging.getLevelName(logging.getLogger().level)
+    faust.Worker(app, loglevel=level).execute_from_commandline()
 
 
 @main.command()

@@ -7,6 +7,8 @@ worker, broker. Nothing is left behind and every port is freed.
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import signal
 import subprocess
@@ -21,7 +23,9 @@ import click
 from baocao import procs
 from baocao.broker import BrokerError, EmbeddedBroker, create_topics, port_open
 from baocao.context import Context
+from baocao.reseed import reseed_ledger
 from contract import topics
+from contract.errors import BaocaoError
 
 
 @dataclass
@@ -50,6 +54,8 @@ def _broker_port(broker: str) -> int:
 def up(ctx: Context, demo_days: int, data_dir: Path) -> int:
     """Start broker, worker, warehouse service (and demo data); block until Ctrl-C."""
     settings = ctx.settings
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # progress shows even through a pipe
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     if port_open(settings.http_host, settings.http_port):
@@ -76,9 +82,18 @@ def up(ctx: Context, demo_days: int, data_dir: Path) -> int:
             **os.environ,
             "BAOCAO_BROKER": broker.bootstrap,
             "BAOCAO_CHDB_PATH": str(settings.chdb_path.resolve()),
+            "BAOCAO_LOG_LEVEL": logging.getLevelName(logging.getLogger().level),
         }
-        children.append(_spawn("worker", ["worker"], env, logs))
         children.append(_spawn("warehouse", ["warehouse"], env, logs))
+        # The broker starts empty; the warehouse remembers every accepted revision.
+        try:
+            seeded = reseed_ledger(settings, broker.bootstrap)
+        except (BaocaoError, ValueError) as exc:  # ValueError: history that does not parse
+            raise click.ClickException(
+                f"cannot restore the stream ledger: {exc}; see {logs / 'warehouse.log'}"
+            ) from exc
+        click.echo(f"ledger restored from the warehouse: {seeded} unit-days")
+        children.append(_spawn("worker", ["worker"], env, logs))
         if demo_days > 0:
             children.append(_spawn("demo", ["demo", "--days", str(demo_days)], env, logs))
         _print_banner(ctx, broker, children)

@@ -18,6 +18,7 @@ from typing import Any
 from baocao.context import Context
 from baocao.status import warehouse_summary
 from sinks.consumer import SinkRunner
+from sinks.history import report_history
 from sinks.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ def _handler(wh: Warehouse, runner: SinkRunner) -> type[BaseHTTPRequestHandler]:
                     "outages": runner.outages,
                 }
                 self._send(200, json.dumps(data, default=str).encode(), "application/json")
+            elif self.path == "/api/ledger-history":  # for re-seeding an emptied broker
+                body = json.dumps(report_history(wh)).encode()
+                self._send(200, body, "application/json")
             elif self.path in ("/", "/index.html"):
                 self._send(200, _page(warehouse_summary(wh)).encode(), "text/html; charset=utf-8")
             else:

@@ -35,7 +35,7 @@ class Up:
 
     def __init__(self, tmp: Path, broker_port: int, http_port: int, demo_days: int) -> None:
         self.http_port, self.broker_port = http_port, broker_port
-        env = {
+        self.env = env = {
             **os.environ,
             "BAOCAO_BROKER": f"127.0.0.1:{broker_port}",
             "BAOCAO_HTTP_PORT": str(http_port),
@@ -43,10 +43,26 @@ class Up:
         }
         self.out = tmp / f"up-{time.monotonic_ns()}.log"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "baocao", "up", "--demo-days", str(demo_days),
-             "--data-dir", str(tmp / "var")],
-            env=env, stdout=open(self.out, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+            [
+                sys.executable,
+                "-m",
+                "baocao",
+                "up",
+                "--demo-days",
+                str(demo_days),
+                "--data-dir",
+                str(tmp / "var"),
+            ],
+            env=env,
+            stdout=open(self.out, "wb"),  # noqa: SIM115  (the child owns it)
+            stderr=subprocess.STDOUT,
         )
+
+    def history(self) -> list[dict[str, Any]]:
+        url = f"http://127.0.0.1:{self.http_port}/api/ledger-history"
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            rows: list[dict[str, Any]] = json.loads(resp.read())
+            return rows
 
     def output(self) -> str:
         return self.out.read_text(errors="replace")
@@ -88,10 +104,66 @@ def test_up_runs_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> 
     assert not [p for p in pids if alive(p)], "child processes survived Ctrl-C"
     assert not port_open("127.0.0.1", broker_port) and not port_open("127.0.0.1", http_port)
 
-    # A second run starts with an empty broker but keeps the warehouse.
+    # A second run starts with an empty broker but keeps the warehouse, and the stream
+    # still knows every revision: a correction continues the numbering and keeps the
+    # original's timeliness.
     second = Up(tmp_path, broker_port, http_port, demo_days=0)
     again = second.wait_status(lambda s: True)
     assert again["rows"]["reports"] >= status["rows"]["reports"]
+    for _ in range(120):
+        if "ledger restored from the warehouse" in second.output():
+            break
+        time.sleep(0.5)
+    assert "ledger restored from the warehouse" in second.output()
+    history = second.history()
+    original = next(
+        r
+        for r in history
+        if r["dataset"] == "district-daily"
+        and r["timeliness"] == "on_time"
+        and r["revision"] == 1
+        and not any(
+            o["unit_id"] == r["unit_id"]
+            and o["report_date"] == r["report_date"]
+            and o["revision"] > 1
+            for o in history
+        )
+    )
+    submit = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "baocao",
+            "submit",
+            "--dataset",
+            original["dataset"],
+            "--unit",
+            original["unit_id"],
+            "--date",
+            original["report_date"],
+            "--value",
+            "cases_new=1",
+            "--reason",
+            "rà soát sau khi khởi động lại",
+        ],
+        env=second.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert submit.returncode == 0, submit.stderr
+    key = (original["dataset"], original["unit_id"], original["report_date"])
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        fixes = [
+            r
+            for r in second.history()
+            if (r["dataset"], r["unit_id"], r["report_date"]) == key and r["revision"] > 1
+        ]
+        if fixes:
+            break
+        time.sleep(0.5)
+    assert [(r["revision"], r["timeliness"]) for r in fixes] == [(2, "on_time")]
     pids = second.child_pids()
     second.proc.kill()  # the runner dies without cleaning up ...
     second.proc.wait(30)

@@ -72,5 +72,5 @@ def test_the_image_contains_every_package() -> None:
         "packages"
     ]
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in packages:
+    for package in {p.split(".")[0] for p in packages}:  # subpackages come with their parent
         assert f"COPY {package} ./{package}" in dockerfile
