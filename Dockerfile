@@ -7,6 +7,7 @@ COPY producers ./producers
 COPY streams ./streams
 COPY sinks ./sinks
 COPY baocao ./baocao
+COPY dashboards ./dashboards
 RUN pip install --no-cache-dir . && useradd --system baocao
 USER baocao
 ENTRYPOINT ["baocao"]

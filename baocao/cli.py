@@ -319,3 +319,49 @@ def schemas(out: Path, check: bool) -> None:
             path.write_text(text, encoding="utf-8")
     if stale:
         raise click.ClickException(f"stale schemas: {', '.join(stale)}; run `baocao schemas`")
+
+
+# ---------------------------------------------------------------- dashboards
+
+
+@main.group("dashboards")
+def dashboards_group() -> None:
+    """Bảng điều khiển Grafana / Grafana dashboards: generate and publish."""
+
+
+@dashboards_group.command("generate")
+@click.option("--check", is_flag=True, help="fail if the committed JSON is stale")
+def dashboards_generate(check: bool) -> None:
+    """Write dashboards/*.json and the alert rules from the Python definitions."""
+    from dashboards import alerts, grafana
+
+    stale = grafana.write_all(check=check)
+    rules = alerts.render()
+    if check:
+        if not alerts.RULES_PATH.exists() or alerts.RULES_PATH.read_text("utf-8") != rules:
+            stale.append(alerts.RULES_PATH)
+        if stale:
+            names = ", ".join(str(p) for p in stale)
+            raise click.ClickException(
+                f"tệp đã cũ / stale files: {names}; run `baocao dashboards generate`"
+            )
+        click.echo("dashboards: up to date / đã cập nhật")
+        return
+    alerts.RULES_PATH.write_text(rules, encoding="utf-8")
+    for path in [*stale, alerts.RULES_PATH]:
+        click.echo(f"wrote {path}")
+
+
+@dashboards_group.command("publish")
+@click.option("--grafana-url", required=True, help="e.g. http://127.0.0.1:3000")
+@click.option("--token", envvar="BAOCAO_GRAFANA_TOKEN", required=True, help="service-account token")
+@click.option("--folder", default="baocao", show_default=True)
+@click.option("--dry-run", is_flag=True, help="print what would change; change nothing")
+def dashboards_publish(grafana_url: str, token: str, folder: str, dry_run: bool) -> None:
+    """Upload every dashboard to Grafana (creates the folder, overwrites changed ones)."""
+    from dashboards.publish import connect, publish
+
+    try:
+        publish(connect(grafana_url, token), folder=folder, dry_run=dry_run, echo=click.echo)
+    except BaocaoError as exc:
+        raise click.ClickException(str(exc)) from exc

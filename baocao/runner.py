@@ -24,8 +24,10 @@ from baocao import procs
 from baocao.broker import BrokerError, EmbeddedBroker, create_topics, port_open
 from baocao.context import Context
 from baocao.reseed import reseed_ledger
+from baocao.status import StatusReport, broker_status
 from contract import topics
 from contract.errors import BaocaoError
+from contract.settings import Settings
 
 
 @dataclass
@@ -108,12 +110,33 @@ def up(ctx: Context, demo_days: int, data_dir: Path) -> int:
             stopping.wait(1.0)
     finally:
         click.echo("stopping / đang dừng …")
+        if any(c.name == "worker" and c.proc.poll() is None for c in children):
+            _drain(settings.model_copy(update={"broker": broker.bootstrap}))
         for child in reversed(children):
             procs.stop(child.proc)
         broker.stop()
         click.echo("stopped / đã dừng.")
     failed = [c for c in children if c.proc.returncode not in (0, -signal.SIGTERM)]
     return 1 if failed else 0
+
+
+def _drain(settings: Settings, timeout: float = 30.0) -> None:
+    """Let the worker and the sink finish what the broker has acknowledged.
+
+    The embedded broker forgets everything when it stops, so a report it acknowledged
+    but nobody processed yet would be lost.
+    """
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 2:  # two calm looks in a row
+        report = StatusReport(broker=settings.broker, broker_ok=False)
+        broker_status(settings, report)
+        quiet = quiet + 1 if report.broker_ok and not any(t.lag for t in report.lags) else 0
+        time.sleep(1.0)
+    if quiet < 2:
+        click.secho(
+            "some reports were still in flight / còn báo cáo chưa xử lý xong", fg="yellow", err=True
+        )
 
 
 def _print_banner(ctx: Context, broker: EmbeddedBroker, children: list[Child]) -> None:
@@ -124,6 +147,7 @@ def _print_banner(ctx: Context, broker: EmbeddedBroker, children: list[Child]) -
         *((f"{c.name}", f"pid {c.proc.pid}  log {c.log}") for c in children),
         ("warehouse data", f"{s.warehouse}: {wh}"),
         ("web UI / status", f"http://{s.http_host}:{s.http_port}/"),
+        ("dashboards / bảng điều khiển", f"http://{s.http_host}:{s.http_port}/dashboards"),
     ]
     click.secho("baocao is running / đang chạy:", bold=True)
     for name, where in lines:

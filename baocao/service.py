@@ -15,6 +15,7 @@ from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from baocao import viewer
 from baocao.context import Context
 from baocao.status import warehouse_summary
 from sinks.consumer import SinkRunner
@@ -37,7 +38,10 @@ def _handler(wh: Warehouse, runner: SinkRunner) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_GET(self) -> None:
-            if self.path == "/api/status":
+            answer = viewer.handle(self.path, wh)  # /dashboards and /static: the viewer
+            if answer is not None:
+                self._send(answer[0], answer[2], answer[1])
+            elif self.path == "/api/status":
                 data = warehouse_summary(wh)
                 data["sink"] = {
                     **asdict(runner.sink.stats),
@@ -69,6 +73,7 @@ def _page(summary: dict[str, Any]) -> str:
         "<!doctype html><html lang='vi'><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         "<title>baocao</title><h1>baocao — kho dữ liệu / warehouse</h1>"
+        "<p><a href='/dashboards'>Bảng điều khiển / Dashboards</a></p>"
         f"<table>{rows}</table><p>Báo cáo mới nhất / last report: {last}</p>"
     )
 

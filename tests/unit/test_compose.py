@@ -74,3 +74,15 @@ def test_the_image_contains_every_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     for package in {p.split(".")[0] for p in packages}:  # subpackages come with their parent
         assert f"COPY {package} ./{package}" in dockerfile
+
+
+def test_grafana_mounts_the_generated_dashboards_and_provisioning() -> None:
+    grafana = compose()["services"]["grafana"]
+    assert grafana["environment"]["GF_INSTALL_PLUGINS"] == "grafana-clickhouse-datasource"
+    mounts = {v.split(":")[0]: v.split(":")[1] for v in grafana["volumes"] if v.startswith("./")}
+    for local in mounts:
+        assert (ROOT / local).exists(), f"{local} is mounted but does not exist"
+    provider = yaml.safe_load((ROOT / "dashboards/provisioning/dashboards/baocao.yaml").read_text())
+    assert provider["providers"][0]["options"]["path"] in mounts.values()
+    users = compose()["services"]["clickhouse"]["volumes"]
+    assert any("grafana-readonly.xml" in v for v in users), "read-only user not mounted"

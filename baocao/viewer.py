@@ -1,0 +1,195 @@
+"""The built-in dashboard viewer: HTML pages, panel data as JSON, and the chart library.
+
+The warehouse service delegates every ``/dashboards`` and ``/static`` request here.
+Nothing from a request reaches SQL as text: variables are validated and bound as
+parameters by ``dashboards.macros``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from contract.errors import BaocaoError
+from dashboards.catalog import DASHBOARDS, by_uid
+from dashboards.common import TZ
+from dashboards.errors import VariableError
+from dashboards.labels import LABELS
+from dashboards.macros import TimeRange, check_variables
+from dashboards.model import Dashboard
+from dashboards.query import run_dashboard, variable_options
+from sinks.errors import WarehouseUnavailable
+from sinks.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+Response = tuple[int, str, bytes]
+HTML, JSON, JS, CSS = (
+    "text/html; charset=utf-8",
+    "application/json",
+    "text/javascript; charset=utf-8",
+    "text/css; charset=utf-8",
+)
+DEFAULT_DAYS = 14
+REFRESH_SECONDS = 60
+
+
+def _static_files() -> dict[str, tuple[Path, str]]:
+    import plotly
+
+    own = Path(str(resources.files("dashboards").joinpath("static")))
+    return {
+        # plotly's wheel ships its bundle: charts work with no CDN and no internet
+        "plotly.min.js": (Path(plotly.__file__).parent / "package_data" / "plotly.min.js", JS),
+        "viewer.js": (own / "viewer.js", JS),
+        "viewer.css": (own / "viewer.css", CSS),
+    }
+
+
+def _json(status: int, data: Any) -> Response:
+    return status, JSON, json.dumps(data, ensure_ascii=False, default=str).encode()
+
+
+def _error(status: int, vi: str, en: str) -> Response:
+    return _json(status, {"error": f"{vi} / {en}", "message_vi": vi, "message_en": en})
+
+
+def _params(query: str, dashboard: Dashboard) -> tuple[dict[str, str], TimeRange, str, int]:
+    """Read variables, period, language and refresh interval from the query string."""
+    q = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    values = {v.name: q.get(v.name, v.default) for v in dashboard.variables}
+    check_variables(values)
+    today = datetime.now(ZoneInfo(TZ)).date()
+    end = q.get("to") or today.isoformat()
+    start = q.get("from") or (datetime.fromisoformat(end) - timedelta(days=DEFAULT_DAYS - 1))
+    period = TimeRange.parse(str(start)[:10], end)
+    lang = "en" if q.get("lang") == "en" else "vi"
+    try:
+        refresh = max(2, int(q.get("refresh", REFRESH_SECONDS)))
+    except ValueError as exc:
+        raise VariableError("refresh phải là số giây / refresh must be seconds") from exc
+    return values, period, lang, refresh
+
+
+def handle(target: str, wh: Warehouse) -> Response | None:
+    """Answer a GET for ``target`` (path and query), or None if it is not the viewer's."""
+    parts = urlsplit(target)
+    path = parts.path.rstrip("/")
+    if path.startswith("/static/"):
+        found = _static_files().get(path.removeprefix("/static/"))
+        return (200, found[1], found[0].read_bytes()) if found else None
+    if path == "/dashboards":
+        return 200, HTML, _index().encode()
+    if not path.startswith("/dashboards/"):
+        return None
+    uid, _, rest = path.removeprefix("/dashboards/").partition("/")
+    dashboard = by_uid(uid)
+    if dashboard is None or rest not in ("", "data"):
+        return _error(404, "không có bảng điều khiển này", "no such dashboard")
+    try:
+        values, period, lang, refresh = _params(parts.query, dashboard)
+        if rest == "data":
+            return _json(200, run_dashboard(wh, dashboard, values, period))
+        options = variable_options(wh, dashboard, values)
+        return 200, HTML, _page(dashboard, values, period, lang, refresh, options).encode()
+    except VariableError as exc:
+        return _error(400, "tham số không hợp lệ", str(exc))
+    except WarehouseUnavailable as exc:
+        log.warning("viewer: warehouse unavailable: %s", exc)
+        return _error(503, "kho dữ liệu tạm thời không trả lời", "the warehouse is unavailable")
+    except BaocaoError as exc:
+        log.exception("viewer: %s failed", dashboard.uid)
+        return _error(500, "lỗi truy vấn bảng điều khiển", f"dashboard query failed: {exc}")
+
+
+def _head(title: str) -> str:
+    return (
+        "<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title>"
+        "<link rel='stylesheet' href='/static/viewer.css'></head><body>"
+    )
+
+
+def _index() -> str:
+    items = "".join(
+        f"<li><a href='/dashboards/{d.uid}'>{html.escape(d.title_vi)}</a>"
+        f" — {html.escape(d.title_en)}</li>"
+        for d in DASHBOARDS
+    )
+    return (
+        _head("baocao — bảng điều khiển / dashboards")
+        + "<header><h1>baocao — bảng điều khiển / dashboards</h1><a href='/'>kho / warehouse</a>"
+        + f"</header><main class='asof'><ul class='list'>{items}</ul></main></body></html>"
+    )
+
+
+def _bi(tag: str, vi: str, en: str, attrs: str = "") -> str:
+    """Return an element whose text the page switches between Vietnamese and English."""
+    v, e = html.escape(vi, quote=True), html.escape(en, quote=True)
+    return f'<{tag} {attrs} data-vi="{v}" data-en="{e}">{v}</{tag}>'
+
+
+def _page(
+    d: Dashboard,
+    values: dict[str, str],
+    period: TimeRange,
+    lang: str,
+    refresh: int,
+    options: dict[str, list[str]],
+) -> str:
+    selects = ""
+    for var in d.variables:
+        choices = ([""] if var.include_all else []) + options.get(var.name, [])
+        opts = "".join(
+            f"<option value='{html.escape(c)}'{' selected' if c == values[var.name] else ''}>"
+            f"{html.escape(c or 'Tất cả / All')}</option>"
+            for c in choices
+        )
+        label = _bi("span", var.label_vi, var.label_en)
+        selects += f"<label>{label}<select name='{var.name}'>{opts}</select></label>"
+    dates = "".join(
+        f"<label>{_bi('span', vi, en)}<input type='date' name='{n}' value='{v}'></label>"
+        for n, vi, en, v in (
+            ("from", "Từ ngày", "From", period.start),
+            ("to", "Đến ngày", "To", period.end),
+        )
+    )
+    panels = "".join(
+        f"<section class='panel {p.kind}' data-panel='{p.key}' data-kind='{p.kind}'"
+        f" style='grid-column: span {p.width}'>{_bi('h2', p.title_vi, p.title_en)}"
+        "<div class='chart'></div></section>"
+        for p in d.panels
+        if p.key != "as_of"
+    )
+    boot = {
+        "uid": d.uid,
+        "lang": lang,
+        "dataPath": f"/dashboards/{d.uid}/data",
+        "refreshSeconds": refresh,
+        "labels": LABELS,
+        "panels": [{"key": p.key, "kind": p.kind} for p in d.panels if p.key != "as_of"],
+    }
+    boot_json = json.dumps(boot, ensure_ascii=False).replace("</", "<\\/")
+    query = urlencode({**values, "from": period.start, "to": period.end, "lang": lang})
+    return (
+        _head(f"{d.title_vi} — baocao")
+        + f"<header>{_bi('h1', d.title_vi, d.title_en)}"
+        + "<a href='/dashboards'>☰</a><button id='lang-toggle' type='button'>VI / EN</button>"
+        + f"</header><form class='vars' method='get'>{selects}{dates}"
+        + f"<input type='hidden' name='lang' value='{lang}'>"
+        + _bi("button", "Xem", "Show", "type='submit'")
+        + "</form><div class='asof'>"
+        + _bi("span", "Dữ liệu tính đến", "Data as of", "id='asof-label'")
+        + ": <span id='asof-value'>…</span> <span id='status' class='error'></span></div>"
+        + f"<main class='panels' data-query='{html.escape(query)}'>{panels}</main>"
+        + f"<script id='boot' type='application/json'>{boot_json}</script>"
+        + "<script src='/static/plotly.min.js'></script><script src='/static/viewer.js'></script>"
+        + "</body></html>"
+    )

@@ -1,0 +1,144 @@
+"""Generate Grafana dashboard JSON (ClickHouse plugin targets) from the definitions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dashboards.catalog import DASHBOARDS
+from dashboards.common import TZ
+from dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID, Dashboard, Panel, Variable
+
+SCHEMA_VERSION = 39
+DATASOURCE = {"type": DATASOURCE_TYPE, "uid": DATASOURCE_UID}
+OUT_DIR = Path(__file__).parent
+_TYPES = {
+    "timeseries": "timeseries",
+    "stat": "stat",
+    "table": "table",
+    "bar": "barchart",
+    "map": "geomap",
+    "grid": "table",
+}
+_STATUS_COLOURS = {"on_time": "green", "late": "orange", "missing": "red", "pending": "blue"}
+
+
+def target(sql: str, time_series: bool = False) -> dict[str, Any]:
+    """Return a target in the plugin's format: format 0 = time series, 1 = table."""
+    return {
+        "refId": "A",
+        "datasource": DATASOURCE,
+        "editorType": "sql",
+        "format": 0 if time_series else 1,
+        "queryType": "timeseries" if time_series else "table",
+        "rawSql": sql,
+    }
+
+
+def _options(panel: Panel) -> dict[str, Any]:
+    if panel.kind == "stat":
+        return {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}
+    if panel.kind == "map":
+        return {
+            "view": {"id": "fit", "lat": 21.5, "lon": 105.8, "zoom": 8},
+            "layers": [
+                {
+                    "type": "markers",
+                    "name": "cases",
+                    "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
+                    "config": {"size": {"field": "value", "min": 4, "max": 30}},
+                }
+            ],
+        }
+    return {}
+
+
+def _field_config(panel: Panel) -> dict[str, Any]:
+    defaults: dict[str, Any] = {"unit": panel.unit}
+    if panel.kind == "grid":
+        # the heat-map style grid: one coloured cell per unit and day
+        defaults["custom"] = {"cellOptions": {"type": "color-background"}}
+        defaults["mappings"] = [
+            {"type": "value", "options": {k: {"color": c} for k, c in _STATUS_COLOURS.items()}}
+        ]
+    return {"defaults": defaults, "overrides": []}
+
+
+def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
+    """Return one Grafana panel."""
+    return {
+        "id": panel_id,
+        "type": _TYPES[panel.kind],
+        "title": f"{panel.title_vi} / {panel.title_en}",
+        "description": " / ".join(d for d in (panel.description_vi, panel.description_en) if d),
+        "datasource": DATASOURCE,
+        "gridPos": {"x": x, "y": y, "w": panel.width, "h": panel.height},
+        "targets": [target(panel.sql, time_series=panel.kind == "timeseries")],
+        "fieldConfig": _field_config(panel),
+        "options": _options(panel),
+    }
+
+
+def variable_json(var: Variable) -> dict[str, Any]:
+    """Return one query variable; "All" means '' so SQL can test for no filter."""
+    current = {"text": var.default or "All", "value": var.default}
+    return {
+        "type": "query",
+        "name": var.name,
+        "label": f"{var.label_vi} / {var.label_en}",
+        "datasource": DATASOURCE,
+        "definition": var.query,
+        "query": {**target(var.query), "refId": f"var-{var.name}"},
+        "refresh": 1,
+        "includeAll": var.include_all,
+        "allValue": "" if var.include_all else None,
+        "multi": False,
+        "current": current,
+        "options": [],
+        "sort": 1,
+    }
+
+
+def dashboard_json(dashboard: Dashboard) -> dict[str, Any]:
+    """Return the whole Grafana dashboard, laid out left to right, top to bottom."""
+    panels, x, y, row_height = [], 0, 0, 0
+    for n, panel in enumerate(dashboard.panels, start=1):
+        if x + panel.width > 24:
+            x, y, row_height = 0, y + row_height, 0
+        panels.append(panel_json(panel, n, x, y))
+        x, row_height = x + panel.width, max(row_height, panel.height)
+    return {
+        "uid": dashboard.uid,
+        "title": f"{dashboard.title_vi} — {dashboard.title_en}",
+        "tags": list(dashboard.tags),
+        "timezone": TZ,
+        "schemaVersion": SCHEMA_VERSION,
+        "version": 1,
+        "editable": True,
+        "refresh": "1m",
+        "time": {"from": dashboard.time_from, "to": "now"},
+        "templating": {"list": [variable_json(v) for v in dashboard.variables]},
+        "annotations": {"list": []},
+        "panels": panels,
+    }
+
+
+def render(dashboard: Dashboard) -> str:
+    """Return the dashboard as stable, readable JSON text."""
+    return json.dumps(dashboard_json(dashboard), ensure_ascii=False, indent=2) + "\n"
+
+
+def write_all(out_dir: Path = OUT_DIR, check: bool = False) -> list[Path]:
+    """Write every dashboard as <uid>.json; with ``check`` return the stale files instead."""
+    stale = []
+    for dashboard in DASHBOARDS:
+        path, text = out_dir / f"{dashboard.uid}.json", render(dashboard)
+        if check:
+            if not path.exists() or path.read_text("utf-8") != text:
+                stale.append(path)
+        else:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            stale.append(path)
+    return stale

@@ -1,0 +1,64 @@
+"""Run a dashboard's panels against the warehouse and return JSON-ready results."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from dashboards.macros import TimeRange, check_variables, expand
+from dashboards.model import Dashboard, Panel
+from sinks.warehouse import Warehouse
+
+
+def _plain(value: Any) -> Any:
+    """Return a value JSON can carry (dates as ISO text, NaN as null)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def run_panel(
+    wh: Warehouse, panel: Panel, values: Mapping[str, str], period: TimeRange
+) -> dict[str, Any]:
+    """Return ``{"columns": [...], "rows": [[...]]}`` for one panel."""
+    sql, params = expand(panel.sql, values, period)
+    result = wh.query_dicts(sql, params)
+    columns = list(result[0]) if result else []
+    return {"columns": columns, "rows": [[_plain(r[c]) for c in columns] for r in result]}
+
+
+def run_dashboard(
+    wh: Warehouse, dashboard: Dashboard, values: Mapping[str, str], period: TimeRange
+) -> dict[str, Any]:
+    """Return every panel's result keyed by panel key, plus the "data as of" text."""
+    check_variables(values)  # refuse bad input before any SQL runs
+    panels = {p.key: run_panel(wh, p, values, period) for p in dashboard.panels}
+    rows = panels["as_of"]["rows"]
+    return {
+        "uid": dashboard.uid,
+        "as_of": rows[0][0] if rows and rows[0][0] else None,
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "panels": panels,
+    }
+
+
+def variable_options(
+    wh: Warehouse, dashboard: Dashboard, values: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """Return the choices of each dashboard variable (later ones may depend on earlier)."""
+    period = TimeRange(date.today(), date.today())  # variable queries use no time macros
+    out: dict[str, list[str]] = {}
+    for var in dashboard.variables:
+        sql, params = expand(var.query, values, period)
+        out[var.name] = [str(row[0]) for row in wh.query_rows(sql, params)]
+    return out

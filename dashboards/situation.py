@@ -1,0 +1,130 @@
+"""Tình hình dịch — the province situation: cases, tests, vaccination, a map."""
+
+from __future__ import annotations
+
+from dashboards.common import DISTRICT, PROVINCE, TO_DAY, UNITS_IN, as_of, metric_sums
+from dashboards.model import Dashboard, Panel
+
+_LATEST = (
+    "FROM report_values_latest WHERE dataset = 'district-daily'"
+    f" AND $__dateFilter(report_date) AND {UNITS_IN}"
+)
+
+SITUATION = Dashboard(
+    uid="baocao-situation",
+    title_vi="Tình hình dịch",
+    title_en="Epidemic situation",
+    variables=(PROVINCE, DISTRICT),
+    panels=(
+        as_of(
+            "SELECT accepted_at AS at FROM report_values WHERE dataset = 'district-daily'"
+            f" AND $__dateFilter(report_date) AND {UNITS_IN}"
+        ),
+        Panel(
+            key="cases_total",
+            title_vi="Ca mắc mới (trong kỳ)",
+            title_en="New cases (period)",
+            kind="stat",
+            width=6,
+            height=4,
+            sql=f"SELECT sum(value) AS cases_new {_LATEST} AND metric = 'cases_new'",
+        ),
+        Panel(
+            key="days_since_community",
+            title_vi="Số ngày từ ca cộng đồng gần nhất",
+            title_en="Days since the last community case",
+            kind="stat",
+            width=6,
+            height=4,
+            sql=(
+                "SELECT if(count() = 0, NULL, dateDiff('day', max(report_date),"
+                f" {TO_DAY})) AS days FROM report_values_latest"
+                " WHERE dataset = 'district-daily' AND metric = 'cases_community'"
+                f" AND value > 0 AND report_date <= {TO_DAY} AND {UNITS_IN}"
+            ),
+        ),
+        Panel(
+            key="coverage",
+            title_vi="Tiêm chủng: mũi 2 / dân số (%)",
+            title_en="Vaccination: 2nd doses / population (%)",
+            kind="stat",
+            width=6,
+            height=4,
+            unit="percent",
+            description_vi="Cộng dồn mũi 2 đến cuối kỳ chia cho dân số tỉnh (TĐTDS 2019).",
+            description_en="Cumulative 2nd doses to the end of the period over the 2019 census.",
+            sql=(
+                "SELECT round(100 * (SELECT sum(value) FROM report_values_latest"
+                " WHERE dataset = 'district-daily' AND metric = 'vaccine_dose2'"
+                f" AND report_date <= {TO_DAY} AND unit_id IN (SELECT unit_id"
+                " FROM units_current WHERE province_id = '${province}'))"
+                " / nullIf((SELECT sum(population) FROM units_current"
+                " WHERE unit_id = '${province}'), 0), 2) AS dose2_pct"
+            ),
+        ),
+        Panel(
+            key="cases_by_source",
+            title_vi="Ca mắc mới theo nguồn lây",
+            title_en="New cases by source",
+            kind="bar",
+            sql=(
+                "SELECT report_date AS day,\n  "
+                + metric_sums(["cases_community", "cases_quarantined", "cases_unknown_source"])
+                + f"\n{_LATEST} GROUP BY day ORDER BY day"
+            ),
+        ),
+        Panel(
+            key="cases_7d",
+            title_vi="Ca mắc mới và trung bình 7 ngày",
+            title_en="New cases and 7-day average",
+            kind="timeseries",
+            sql=(
+                "SELECT day, cases_new, round(avg(cases_new) OVER (ORDER BY day"
+                " ROWS BETWEEN 6 PRECEDING AND CURRENT ROW), 1) AS avg_7d FROM ("
+                f"SELECT report_date AS day, sum(value) AS cases_new {_LATEST}"
+                " AND metric = 'cases_new' GROUP BY day) ORDER BY day"
+            ),
+        ),
+        Panel(
+            key="tests",
+            title_vi="Xét nghiệm RT-PCR và tỷ lệ dương tính (%)",
+            title_en="RT-PCR tests and positivity (%)",
+            kind="timeseries",
+            sql=(
+                "SELECT day, tests_pcr, tests_pcr_positive,"
+                " round(100 * tests_pcr_positive / nullIf(tests_pcr, 0), 2) AS positivity"
+                " FROM (SELECT report_date AS day,\n  "
+                + metric_sums(["tests_pcr", "tests_pcr_positive"])
+                + f"\n{_LATEST} GROUP BY day) ORDER BY day"
+            ),
+        ),
+        Panel(
+            key="vaccine",
+            title_vi="Mũi tiêm vắc xin",
+            title_en="Vaccine doses",
+            kind="bar",
+            sql=(
+                "SELECT report_date AS day,\n  "
+                + metric_sums(["vaccine_dose1", "vaccine_dose2", "vaccine_booster"])
+                + f"\n{_LATEST} GROUP BY day ORDER BY day"
+            ),
+        ),
+        Panel(
+            key="map",
+            title_vi="Bản đồ ca mắc mới theo huyện",
+            title_en="Map of new cases by district",
+            kind="map",
+            width=24,
+            height=10,
+            sql=(
+                "SELECT u.name AS name, u.lat AS lat, u.lon AS lon, t.value AS value"
+                " FROM units_current AS u LEFT JOIN (SELECT district_id, sum(value) AS value"
+                " FROM daily_district_totals WHERE dataset = 'district-daily'"
+                " AND metric = 'cases_new' AND $__dateFilter(report_date)"
+                " GROUP BY district_id) AS t ON t.district_id = u.unit_id"
+                " WHERE u.kind = 'district' AND u.province_id = '${province}'"
+                " AND u.lat IS NOT NULL ORDER BY name"
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,124 @@
+// baocao viewer: fetch /dashboards/<uid>/data and draw each panel; refresh without reload.
+"use strict";
+(function () {
+  const boot = JSON.parse(document.getElementById("boot").textContent);
+  let lang = boot.lang;
+  let last = null;
+  window.baocaoRefreshes = 0;
+
+  const label = (col) => (boot.labels[col] ? boot.labels[col][lang === "en" ? 1 : 0] : col);
+  const t = (vi, en) => (lang === "en" ? en : vi);
+
+  function applyLang() {
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-vi]").forEach((el) => {
+      el.textContent = el.dataset[lang] || el.dataset.vi;
+    });
+    const url = new URL(window.location.href);
+    url.searchParams.set("lang", lang);
+    window.history.replaceState(null, "", url);
+    if (last) render(last);
+  }
+
+  function dataUrl() {
+    const url = new URL(window.location.href);
+    url.pathname = boot.dataPath;
+    url.searchParams.delete("lang");
+    return url.toString();
+  }
+
+  function table(cols, rows) {
+    const head = cols.map((c) => `<th>${esc(label(c))}</th>`).join("");
+    const body = rows.map((r) => `<tr>${r.map((v) => `<td>${esc(v)}</td>`).join("")}</tr>`).join("");
+    return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  }
+
+  function grid(cols, rows) {
+    const [ui, di, si] = ["unit", "day", "status"].map((c) => cols.indexOf(c));
+    const days = [...new Set(rows.map((r) => r[di]))].sort();
+    const units = [...new Set(rows.map((r) => r[ui]))];
+    const cell = new Map(rows.map((r) => [r[ui] + "|" + r[di], r[si]]));
+    const head = days.map((d) => `<th>${esc(d.slice(5))}</th>`).join("");
+    const body = units.map((u) => "<tr><th>" + esc(u) + "</th>" + days.map((d) => {
+      const s = cell.get(u + "|" + d) || "";
+      return `<td class="st-${esc(s)}" title="${esc(label(s))}">${esc(label(s).slice(0, 1))}</td>`;
+    }).join("") + "</tr>").join("");
+    return `<table class="grid"><thead><tr><th></th>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  }
+
+  function esc(v) {
+    return String(v === null || v === undefined ? "–" : v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  }
+
+  function plot(el, kind, cols, rows) {
+    const layout = { margin: { l: 40, r: 10, t: 10, b: 40 }, legend: { orientation: "h" }, autosize: true };
+    let traces;
+    if (kind === "map") {
+      const [la, lo, na, va] = ["lat", "lon", "name", "value"].map((c) => cols.indexOf(c));
+      const max = Math.max(1, ...rows.map((r) => r[va] || 0));
+      traces = [{
+        type: "scatter", mode: "markers+text", x: rows.map((r) => r[lo]), y: rows.map((r) => r[la]),
+        text: rows.map((r) => `${r[na]}: ${r[va]}`), textposition: "top center",
+        marker: { size: rows.map((r) => 8 + 30 * (r[va] || 0) / max), color: "#d1495b", opacity: 0.7 },
+        name: label("value"),
+      }];
+      layout.xaxis = { title: "lon" };
+      layout.yaxis = { title: "lat", scaleanchor: "x" };
+    } else {
+      const x = rows.map((r) => r[0]);
+      if (/^\d{4}-\d{2}-\d{2}$/.test(String(x[0]))) {
+        layout.xaxis = { type: "date", tickformat: "%d/%m" };
+        // Over a few days Plotly ticks every 12 hours and repeats each date label.
+        if (new Set(x).size <= 10) layout.xaxis.dtick = 86400000;
+      }
+      traces = cols.slice(1).map((c, i) => ({
+        type: kind === "bar" ? "bar" : "scatter", mode: "lines+markers", name: label(c), x: x,
+        y: rows.map((r) => r[i + 1]),
+      }));
+    }
+    window.Plotly.react(el, traces, layout, { displayModeBar: false, responsive: true });
+  }
+
+  function render(data) {
+    const asOf = document.getElementById("asof-value");
+    asOf.textContent = data.as_of || t("chưa có dữ liệu", "no data yet");
+    for (const p of boot.panels) {
+      const box = document.querySelector(`[data-panel="${p.key}"] .chart`);
+      const res = data.panels[p.key];
+      box.parentElement.dataset.points = String(res.rows.length);
+      if (p.kind === "stat") {
+        const v = res.rows.length ? res.rows[0][0] : null;
+        box.innerHTML = `<div class="value">${esc(v === "" ? null : v)}</div>`;
+      } else if (p.kind === "table") {
+        box.innerHTML = table(res.columns, res.rows);
+      } else if (p.kind === "grid") {
+        box.innerHTML = grid(res.columns, res.rows);
+      } else {
+        plot(box, p.kind, res.columns, res.rows);
+      }
+    }
+  }
+
+  async function refresh() {
+    const status = document.getElementById("status");
+    try {
+      const resp = await fetch(dataUrl(), { cache: "no-store" });
+      const data = await resp.json();
+      if (!resp.ok) throw new Error(data.error || resp.statusText);
+      last = data;
+      render(data);
+      status.textContent = "";
+      window.baocaoRefreshes += 1;
+    } catch (err) {
+      status.textContent = t("Lỗi tải dữ liệu: ", "Could not load data: ") + err.message;
+    }
+  }
+
+  document.getElementById("lang-toggle").addEventListener("click", () => {
+    lang = lang === "en" ? "vi" : "en";
+    applyLang();
+  });
+  applyLang();
+  refresh();
+  window.setInterval(refresh, boot.refreshSeconds * 1000);
+})();

@@ -1,0 +1,124 @@
+"""Every panel's SQL, expanded as the viewer does, returns the scenario's known numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dashboards.catalog import DASHBOARDS, by_uid
+from dashboards.macros import TimeRange
+from dashboards.query import run_dashboard, run_panel, variable_options
+from sinks.warehouse import Warehouse
+from tests.dashboards import scenario
+from tests.dashboards.scenario import DAY1, DAY3, EXPECTED, VARS
+
+PERIOD = TimeRange(DAY1, DAY3)
+
+
+def panel(wh: Warehouse, uid: str, key: str, **over: str) -> dict[str, Any]:
+    dashboard = by_uid(uid)
+    assert dashboard is not None
+    return run_panel(wh, dashboard.panel(key), {**VARS, **over}, PERIOD)
+
+
+def scalar(result: dict[str, Any]) -> Any:
+    assert len(result["rows"]) == 1, result
+    return result["rows"][0][0]
+
+
+def as_dicts(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(zip(result["columns"], row, strict=True)) for row in result["rows"]]
+
+
+@pytest.mark.parametrize("dashboard", DASHBOARDS, ids=lambda d: d.uid)
+def test_every_panel_runs_and_returns_rows(warehouse: Warehouse, dashboard: Any) -> None:
+    data = run_dashboard(warehouse, dashboard, VARS, PERIOD)
+    empty = [k for k, r in data["panels"].items() if not r["rows"]]
+    assert not empty, f"{dashboard.uid}: panels without rows {empty}"
+    assert data["as_of"], "every dashboard shows 'data as of'"
+
+
+def test_situation_numbers(warehouse: Warehouse) -> None:
+    uid = "baocao-situation"
+    assert scalar(panel(warehouse, uid, "cases_total")) == EXPECTED["cases_total"]
+    assert scalar(panel(warehouse, uid, "days_since_community")) == 2
+    assert scalar(panel(warehouse, uid, "coverage")) == pytest.approx(EXPECTED["coverage"])
+    by_day = {r["day"]: r for r in as_dicts(panel(warehouse, uid, "cases_by_source"))}
+    assert by_day["2021-08-01"]["cases_community"] == 2  # the correction (rev 2) wins
+    assert by_day["2021-08-01"]["cases_quarantined"] == 4 + 3
+    assert by_day["2021-08-03"]["cases_unknown_source"] == 1
+    seven = as_dicts(panel(warehouse, uid, "cases_7d"))
+    assert [r["cases_new"] for r in seven] == [9, 1, 2]
+    assert seven[-1]["avg_7d"] == pytest.approx(4.0)
+    tests = {r["day"]: r for r in as_dicts(panel(warehouse, uid, "tests"))}
+    assert tests["2021-08-01"]["positivity"] == pytest.approx(round(100 * 9 / 180, 2))
+    points = {r["name"]: r["value"] for r in as_dicts(panel(warehouse, uid, "map"))}
+    assert points == {"Đơn vị D1": 7, "Đơn vị D2": 5, "Đơn vị D3": 0}
+    # the district variable narrows every panel
+    assert scalar(panel(warehouse, uid, "cases_total", district="D2")) == 5
+
+
+def test_compliance_counts_and_missing(warehouse: Warehouse) -> None:
+    uid = "baocao-compliance"
+    counts = as_dicts(panel(warehouse, uid, "counts"))
+    assert counts == [EXPECTED["compliance"]]
+    missing = as_dicts(panel(warehouse, uid, "missing_now"))
+    assert [(r["unit_id"], r["status"]) for r in missing] == [("D1", "missing")]
+    rates = {r["day"]: r for r in as_dicts(panel(warehouse, uid, "rates"))}
+    assert rates["2021-08-02"]["reporting_rate"] == 100.0
+    assert rates["2021-08-02"]["timeliness"] == 50.0
+    assert rates["2021-08-03"]["reporting_rate"] == 50.0
+    grid = as_dicts(panel(warehouse, uid, "grid"))
+    assert len(grid) == 6 and {r["unit"] for r in grid} == {"Đơn vị D1", "Đơn vị D2"}
+    cps = as_dicts(panel(warehouse, uid, "counts", dataset="checkpoint-daily"))
+    assert cps == [{"expected": 6, "on_time": 3, "late": 0, "missing": 3, "pending": 0}]
+
+
+def test_checkpoint_numbers(warehouse: Warehouse) -> None:
+    uid = "baocao-checkpoints"
+    assert scalar(panel(warehouse, uid, "screened_total")) == EXPECTED["screened_total"]
+    assert scalar(panel(warehouse, uid, "positives_total")) == EXPECTED["positives_total"]
+    table = {r["checkpoint"]: r for r in as_dicts(panel(warehouse, uid, "by_checkpoint"))}
+    assert table["Đơn vị CP-1"]["people_screened"] == 250
+    assert table["Đơn vị CP-2"]["vehicles_screened"] == 40
+
+
+def test_quality_numbers(warehouse: Warehouse) -> None:
+    uid = "baocao-quality"
+    by_rule = {
+        r["rule_id"]: r["rejections"] for r in as_dicts(panel(warehouse, uid, "rejections_by_rule"))
+    }
+    assert by_rule == EXPECTED["rejections_by_rule"]  # the redelivered row counts once
+    warnings = as_dicts(panel(warehouse, uid, "warnings_by_rule"))
+    assert warnings == [{"rule_id": "cases_spike", "reports": 1}]
+    revisions = {r["day"]: r for r in as_dicts(panel(warehouse, uid, "revisions"))}
+    assert revisions["2021-08-01"]["corrections"] == 1
+    assert revisions["2021-08-01"]["first_reports"] == 2 + 2  # D1, D2 and two checkpoints
+    late = as_dicts(panel(warehouse, uid, "late_corrections"))
+    assert [(r["unit_id"], r["revision"], r["reason"]) for r in late] == [
+        ("D1", 2, "Sửa sau rà soát")
+    ]
+
+
+def test_data_as_of_is_the_newest_accepted_report(
+    warehouse: Warehouse, filled: scenario.Filled
+) -> None:
+    def newest(dataset: str) -> str:
+        at = max(
+            e.accepted_at for e in filled.accepted if e.dataset == dataset and e.unit_id != "E1"
+        )
+        return at.astimezone(scenario.ICT).strftime("%Y-%m-%d %H:%M:%S")
+
+    assert scalar(panel(warehouse, "baocao-situation", "as_of")) == newest("district-daily")
+    assert scalar(panel(warehouse, "baocao-checkpoints", "as_of")) == newest("checkpoint-daily")
+    assert scalar(panel(warehouse, "baocao-situation", "as_of", province="30")) == ""
+
+
+def test_variable_choices_come_from_the_registry(warehouse: Warehouse) -> None:
+    dashboard = by_uid("baocao-compliance")
+    assert dashboard is not None
+    options = variable_options(warehouse, dashboard, VARS)
+    assert options["province"] == ["19", "20"]
+    assert options["district"] == ["D1", "D2", "D3"]
+    assert options["dataset"] == ["checkpoint-daily", "district-daily"]
