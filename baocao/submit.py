@@ -9,7 +9,7 @@ import click
 from baocao.context import Context
 from contract.errors import Problem, SubmissionError
 from contract.events import ReportSubmitted
-from producers.csvfile import decode_csv, read_reports
+from producers.csvfile import decode_csv, parse_rows
 from producers.ingest import build_report, parse_date, parse_json_report, preflight
 
 
@@ -64,7 +64,7 @@ def reports_from_cli(
     if json_file is not None:
         return [parse_json_report(json_file.read(), ctx.clock, submitted_by)]
     if csv_file is not None:
-        return read_reports(decode_csv(csv_file.read()), ctx.clock, submitted_by)
+        return _checked_csv(ctx, decode_csv(csv_file.read()), submitted_by)
     missing = [
         n
         for n, v in (("--dataset", dataset), ("--unit", unit_id), ("--date", report_date))
@@ -86,6 +86,31 @@ def reports_from_cli(
     if report_id:
         fields["report_id"] = report_id
     return [build_report(fields, ctx.clock, submitted_by)]
+
+
+def _checked_csv(ctx: Context, text: str, submitted_by: str) -> list[ReportSubmitted]:
+    """Parse a CSV and check every row against the registry and rules in one pass.
+
+    A submitter fixing a spreadsheet wants every problem with its line at once, not a
+    second round of errors after the first are fixed.
+    """
+    parsed, problems = parse_rows(text, ctx.clock, submitted_by)
+    for line, report in parsed:
+        try:
+            preflight(report, ctx.registry, ctx.catalog, ctx.settings.tz)
+        except SubmissionError as exc:
+            problems.extend(
+                Problem(p.code, f"line {line}: {p.field}", p.message_vi, p.message_en)
+                for p in exc.problems
+            )
+    if problems:
+        raise SubmissionError(sorted(problems, key=_line_of))
+    return [report for _, report in parsed]
+
+
+def _line_of(problem: Problem) -> int:
+    head = problem.field.split(":", 1)[0]
+    return int(head.removeprefix("line ")) if head.startswith("line ") else 0
 
 
 def send_reports(ctx: Context, reports: list[ReportSubmitted], dry_run: bool) -> None:

@@ -66,13 +66,23 @@ def _header_problems(header: list[str]) -> list[Problem]:
 
 def read_reports(text: str, clock: Clock, submitted_by: str) -> list[ReportSubmitted]:
     """Parse CSV text into reports, or raise SubmissionError listing every bad cell."""
+    parsed, problems = parse_rows(text, clock, submitted_by)
+    if problems:
+        raise SubmissionError(problems)
+    return [report for _, report in parsed]
+
+
+def parse_rows(
+    text: str, clock: Clock, submitted_by: str
+) -> tuple[list[tuple[int, ReportSubmitted]], list[Problem]]:
+    """Parse every row: (line, report) for good rows and the problems of bad ones."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or []]
     header_problems = _header_problems(header)
     if header_problems:
-        raise SubmissionError(header_problems)
+        return [], header_problems
     reader.fieldnames = header
-    reports: list[ReportSubmitted] = []
+    reports: list[tuple[int, ReportSubmitted]] = []
     problems: list[Problem] = []
     for row in reader:
         line = reader.line_num  # the physical line, even after blank lines
@@ -109,23 +119,19 @@ def read_reports(text: str, clock: Clock, submitted_by: str) -> list[ReportSubmi
                 values[column] = cell  # the model reports it as not an integer
         fields["values"] = values
         try:
-            reports.append(build_report(fields, clock, submitted_by))
+            reports.append((line, build_report(fields, clock, submitted_by)))
         except SubmissionError as exc:
             problems.extend(
                 Problem(p.code, f"line {line}: {p.field}", p.message_vi, p.message_en)
                 for p in exc.problems
             )
-    if problems:
-        raise SubmissionError(problems)
-    if not reports:
-        raise SubmissionError(
-            [
-                Problem(
-                    "csv_empty",
-                    "",
-                    "Tệp CSV không có dòng số liệu nào.",
-                    "The CSV file has no data rows.",
-                )
-            ]
+    if not reports and not problems:
+        problems.append(
+            Problem(
+                "csv_empty",
+                "",
+                "Tệp CSV không có dòng số liệu nào.",
+                "The CSV file has no data rows.",
+            )
         )
-    return reports
+    return reports, problems

@@ -287,6 +287,9 @@ def test_submit_csv_refuses_the_whole_file_and_names_rows_and_lines(
     result = run("submit", "--csv", csv, "--by", "tester")
     assert result.exit_code == 2
     assert "[line 3] values.cases_new" in result.stderr
+    # the unknown unit on line 4 is reported in the same pass, not after line 3 is fixed
+    assert "[line 4: unit_id]" in result.stderr and "99999" in result.stderr
+    assert result.stderr.index("line 3") < result.stderr.index("line 4")
     assert FakeProducer.sent == []  # the good row is not sent either
 
     fixed = _write(
@@ -299,7 +302,7 @@ def test_submit_csv_refuses_the_whole_file_and_names_rows_and_lines(
     )
     result = run("submit", "--csv", fixed, "--by", "tester")
     assert result.exit_code == 2
-    assert "[report 2: unit_id]" in result.stderr and "99999" in result.stderr
+    assert "[line 3: unit_id]" in result.stderr and "99999" in result.stderr
     assert FakeProducer.sent == []
 
 
