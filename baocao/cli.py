@@ -365,3 +365,61 @@ def dashboards_publish(grafana_url: str, token: str, folder: str, dry_run: bool)
         publish(connect(grafana_url, token), folder=folder, dry_run=dry_run, echo=click.echo)
     except BaocaoError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+
+# ---------------------------------------------------------------- deadlines and alerts
+
+
+@main.command()
+@click.option("--date", "day", required=True, help="reporting date YYYY-MM-DD")
+@click.option("--province", help="province code, e.g. 19")
+@click.option("--dataset", help="dataset code, e.g. district-daily")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def compliance(day: str, province: str | None, dataset: str | None, as_json: bool) -> None:
+    """Who reported on time, late or not at all, and the rates (DHIS2's definitions)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from sinks import compliance as report
+
+    try:
+        when = date.fromisoformat(day)
+    except ValueError as exc:
+        raise click.BadParameter("YYYY-MM-DD", param_hint="--date") from exc
+    settings = context.load().settings
+    query = {"date": when.isoformat(), "province": province, "dataset": dataset}
+    url = f"http://{settings.http_host}:{settings.http_port}/api/compliance?" + (
+        urllib.parse.urlencode({k: v for k, v in query.items() if v})
+    )
+    try:  # the running service owns chDB; ask it first
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            data = json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        from sinks.warehouse import Warehouse
+
+        try:
+            with Warehouse.connect(settings) as wh:
+                wh.ensure_schema()
+                data = report.compliance(wh, when, province, dataset)
+        except BaocaoError as exc:
+            raise click.ClickException(f"kho dữ liệu / warehouse: {exc}") from exc
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1, default=str))
+    else:
+        click.echo(report.render(data))
+
+
+@main.command()
+def notify() -> None:
+    """Deliver alerts by webhook, e-mail and log, as routed in settings (until Ctrl-C)."""
+    import signal
+    import threading
+
+    from sinks.notify.service import Notifier
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    Notifier(context.load().settings).run(stop)

@@ -96,6 +96,7 @@ def up(ctx: Context, demo_days: int, data_dir: Path) -> int:
             ) from exc
         click.echo(f"ledger restored from the warehouse: {seeded} unit-days")
         children.append(_spawn("worker", ["worker"], env, logs))
+        children.append(_spawn("notify", ["notify"], env, logs))
         if demo_days > 0:
             children.append(_spawn("demo", ["demo", "--days", str(demo_days)], env, logs))
         _print_banner(ctx, broker, children)

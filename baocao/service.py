@@ -18,6 +18,7 @@ from typing import Any
 from baocao import viewer
 from baocao.context import Context
 from baocao.status import warehouse_summary
+from sinks import compliance
 from sinks.consumer import SinkRunner
 from sinks.history import report_history
 from sinks.warehouse import Warehouse
@@ -38,7 +39,8 @@ def _handler(wh: Warehouse, runner: SinkRunner) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_GET(self) -> None:
-            answer = viewer.handle(self.path, wh)  # /dashboards and /static: the viewer
+            # /dashboards and /static: the viewer; /api/compliance: reporting compliance
+            answer = viewer.handle(self.path, wh) or compliance.handle(self.path, wh)
             if answer is not None:
                 self._send(answer[0], answer[2], answer[1])
             elif self.path == "/api/status":

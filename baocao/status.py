@@ -18,6 +18,7 @@ from contract.settings import Settings
 GROUPS = {
     topics.STREAMS_APP_ID: [topics.SUBMITTED],
     topics.SINK_GROUP: [topics.ACCEPTED, topics.REJECTED, topics.ALERTS],
+    topics.NOTIFY_GROUP: [topics.ALERTS],
 }
 
 

@@ -120,6 +120,62 @@ def bench_worker(broker: EmbeddedBroker, n: int, workdir: Path) -> float:
         procs.stop(worker)
 
 
+def bench_deadline(broker: EmbeddedBroker, units: int, workdir: Path) -> tuple[float, float]:
+    """Seconds from the deadline instant to the last missing alert, and to the summary."""
+    from contract.clock import FileClock
+    from contract.registry import Unit, UnitKind
+
+    day = date(2021, 7, 27)
+    province = Unit(unit_id="19", name="Tỉnh Thái Nguyên", kind=UnitKind.PROVINCE, province_id="19")
+    communes = [
+        Unit(
+            unit_id=f"B{n:05d}",
+            name=f"Xã {n}",
+            kind=UnitKind.COMMUNE,
+            parent_id="19",
+            province_id="19",
+            datasets=["district-daily"],
+            active_from=day,
+        )
+        for n in range(units)
+    ]
+    Registry([province, *communes]).dump(workdir / "registry-bench.json")
+    clock = FileClock(workdir / "clock")
+    clock.set(datetime(2021, 7, 27, 13, 0, tzinfo=TZ))
+    create_topics(broker.bootstrap, topics.specs(4))
+    env = {
+        **os.environ,
+        "BAOCAO_BROKER": broker.bootstrap,
+        "BAOCAO_PARTITIONS": "4",
+        "BAOCAO_REGISTRY_PATH": str(workdir / "registry-bench.json"),
+        "BAOCAO_CLOCK_FILE": str(workdir / "clock"),
+        "BAOCAO_WATCH_HOLD_HOURS": "12",
+    }
+    log = open(workdir / "worker-deadline.log", "ab")  # noqa: SIM115
+    worker = procs.spawn([sys.executable, "-m", "baocao", "worker"], log, env)
+    try:
+        consumer = KafkaConsumer(
+            topics.ALERTS, bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest"
+        )
+        time.sleep(20)  # the worker joins its group and starts ticking at 13:00
+        clock.set(datetime(2021, 7, 27, 15, 0, tzinfo=TZ))
+        t0 = time.perf_counter()
+        missing, last_missing, summary = 0, 0.0, 0.0
+        while (missing < units or not summary) and time.perf_counter() - t0 < 120:
+            for records in consumer.poll(200, max_records=5000).values():
+                for r in records:
+                    if r.value.startswith(b'{"schema":"baocao.alert/v1","alert_id":"missing:'):
+                        missing, last_missing = missing + 1, time.perf_counter() - t0
+                    elif b'"alert_id":"summary:district-daily:deadline' in r.value:
+                        summary = time.perf_counter() - t0
+        consumer.close()
+        if missing < units or not summary:
+            raise RuntimeError(f"only {missing} missing alerts (summary: {bool(summary)})")
+        return last_missing, summary
+    finally:
+        procs.stop(worker)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=20_000, help="reports per measurement")
@@ -142,6 +198,14 @@ def main() -> None:
             (
                 "one Faust worker, submitted -> accepted/rejected",
                 f"{bench_worker(broker, min(args.n, 10_000), Path(tmp)):,.0f} reports/s",
+            )
+        )
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
+        last_missing, summary = bench_deadline(broker, 10_000, Path(tmp))
+        rows.append(
+            (
+                "deadline watch, 10,000 expected units: deadline -> last missing alert / summary",
+                f"{last_missing:.1f} s / {summary:.1f} s (target <= 5 s)",
             )
         )
     print(f"\n{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -37,3 +38,38 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+class FileClock:
+    """Read the instant from a file another process writes; the fallback clock when absent.
+
+    A test cannot reach into a worker subprocess to move a ManualClock, so it writes an
+    ISO-8601 instant to this file instead, and the worker follows it.
+    """
+
+    def __init__(self, path: Path, fallback: Clock | None = None) -> None:
+        self.path = path
+        self.fallback = fallback or SystemClock()
+        self._stamp: tuple[int, int] | None = None
+        self._instant: datetime | None = None
+
+    def now(self) -> datetime:
+        try:
+            st = self.path.stat()
+            if self._stamp != (st.st_mtime_ns, st.st_size):  # re-read only when it changed
+                text = self.path.read_text(encoding="utf-8").strip()
+                self._instant = datetime.fromisoformat(text) if text else None
+                self._stamp = (st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            self._instant = None
+        if self._instant is None or self._instant.tzinfo is None:
+            return self.fallback.now()
+        return self._instant
+
+    def set(self, instant: datetime) -> None:
+        """Move the clock for every process reading the same file."""
+        if instant.tzinfo is None:
+            raise ValueError("FileClock needs zone-aware instants")
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(instant.isoformat(), encoding="utf-8")
+        tmp.replace(self.path)  # atomic: a reader never sees half an instant

@@ -41,6 +41,35 @@ class Settings(BaseSettings):
     sink_batch_rows: int = Field(10_000, ge=1, description="rows per warehouse insert")
     sink_flush_seconds: float = Field(1.0, gt=0, description="longest a row waits in a batch")
 
+    clock_file: Path | None = Field(
+        None, description="read 'now' from this file (tests, replays); default: system clock"
+    )
+    watch_interval_seconds: float = Field(
+        1.0, gt=0, le=300, description="how often the deadline watch looks at every unit"
+    )
+    watch_hold_hours: float = Field(
+        24.0, gt=0, le=24 * 31, description="how long after its deadline a date is still watched"
+    )
+
+    notify_webhook_url: str = Field("", description="POST every routed alert here (JSON)")
+    notify_webhook_secret: SecretStr = Field(
+        SecretStr(""), description="HMAC-SHA256 key for the X-Baocao-Signature header"
+    )
+    notify_smtp_host: str = Field("", description="SMTP server for e-mail alerts")
+    notify_smtp_port: int = Field(25, ge=1, le=65535)
+    notify_smtp_from: str = "baocao@localhost"
+    notify_smtp_to: list[str] = Field(default_factory=list, description="e-mail recipients")
+    notify_routes: list[dict[str, Any]] = Field(
+        default_factory=lambda: [{"channel": "log"}],
+        description="JSON list of {channel, kinds?, min_severity?, provinces?}; first match wins "
+        "per channel",
+    )
+    notify_retries: int = Field(5, ge=0, le=20, description="webhook attempts after the first")
+    notify_backoff_seconds: float = Field(0.5, gt=0, description="first retry delay; doubles")
+    notify_dead_letter_path: Path = Field(
+        Path("var/notify-dead-letters.jsonl"), description="alerts that could not be delivered"
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

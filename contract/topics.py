@@ -19,6 +19,8 @@ ALL = (SUBMITTED, ACCEPTED, REJECTED, ALERTS)
 STREAMS_APP_ID = "baocao-streams"
 #: Consumer group of the warehouse sink.
 SINK_GROUP = "baocao-sink"
+#: Consumer group of the alert notifier (webhook, e-mail, log).
+NOTIFY_GROUP = "baocao-notify"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sinks.compliance_views import COMPLIANCE_VIEWS
+
 UTC_MS = "DateTime64(3, 'UTC')"
 TIMELINESS = "Enum8('on_time' = 1, 'late' = 2)"
 LC = "LowCardinality(String)"
@@ -249,6 +251,7 @@ def statements(database: str) -> list[str]:
     out = [f"CREATE DATABASE IF NOT EXISTS {db}"]
     out += [table.ddl(database) for table in TABLES.values()]
     out += [
-        f"CREATE OR REPLACE VIEW {db}.`{name}` AS\n{body.format(db=db)}" for name, body in VIEWS
+        f"CREATE OR REPLACE VIEW {db}.`{name}` AS\n{body.format(db=db)}"
+        for name, body in (*VIEWS, *COMPLIANCE_VIEWS)
     ]
     return out

@@ -13,11 +13,12 @@ from typing import Any
 import faust
 
 from contract import topics
-from contract.clock import Clock, SystemClock
+from contract.clock import Clock, FileClock, SystemClock
 from contract.datasets import Catalog
 from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
+from streams import watch
 from streams.processor import SubmissionProcessor
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,14 @@ def create_app(
     # No value_type: entries are plain JSON objects (a type here must be a faust Record,
     # or recovery from the changelog fails on every entry).
     ledger = app.Table("ledger", default=None, partitions=parts, key_type=str)
+    clock = clock or SystemClock()
+    if settings.clock_file is not None:  # a test or replay drives the worker's time
+        clock = FileClock(settings.clock_file, clock)
     processor = SubmissionProcessor(
-        registry, catalog, settings.tz, clock or SystemClock(), settings.max_payload_bytes
+        registry, catalog, settings.tz, clock, settings.max_payload_bytes
+    )
+    after_decision = watch.install(
+        app, settings, registry, catalog, clock, ledger, declare, declare(topics.ALERTS)
     )
     app.processor = processor  # type: ignore[attr-defined]  # exposed for status and tests
 
@@ -86,5 +93,6 @@ def create_app(
                 continue
             if out is not None:
                 await outputs[out.topic].send(key=out.key, value=out.value)
+                await after_decision(out.topic, out.value)  # late / rejected alerts
 
     return app

@@ -1,0 +1,91 @@
+"""Reporting compliance for one day: who reported on time, late or not at all, and the rates.
+
+Read only from the warehouse's compliance views, so `baocao compliance`, the service's
+``/api/compliance`` and any dashboard agree. ``handle`` plugs into the warehouse
+service the way the dashboard viewer does.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from sinks.warehouse import Warehouse
+
+Response = tuple[int, str, bytes]
+STATUS_TEXT = {
+    "on_time": ("đúng hạn", "on time"),
+    "late": ("muộn", "late"),
+    "missing": ("chưa báo cáo", "not reported"),
+}
+
+
+def compliance(
+    wh: Warehouse, day: date, province: str | None = None, dataset: str | None = None
+) -> dict[str, Any]:
+    """Units by status and the rates per province and district, as plain JSON values."""
+    where = "report_date = {day:Date}"
+    params: dict[str, Any] = {"day": day}
+    if province:
+        where += " AND province_id = {province:String}"
+        params["province"] = province
+    if dataset:
+        where += " AND dataset = {dataset:String}"
+        params["dataset"] = dataset
+    units = wh.query_dicts(
+        "SELECT dataset, unit_id, name, province_id, district_id, status, first_submitted_at "
+        f"FROM compliance_units WHERE {where} ORDER BY dataset, status, unit_id",
+        params,
+    )
+    rollups: dict[str, list[dict[str, Any]]] = {}
+    for level in ("province", "district"):
+        area_where = where.replace("province_id =", "province =")
+        rollups[level] = wh.query_dicts(
+            f"SELECT dataset, {level}_id AS area, expected, received, on_time, late, missing, "
+            "round(reporting_rate, 4) AS reporting_rate, "
+            "round(timeliness_rate, 4) AS timeliness_rate "
+            f"FROM compliance_{level}s WHERE {area_where} ORDER BY dataset, area",
+            params,
+        )
+    for u in units:
+        at = u["first_submitted_at"]
+        u["first_submitted_at"] = at.isoformat() if at is not None else None
+    return {"date": day.isoformat(), "units": units, **rollups}
+
+
+def handle(target: str, wh: Warehouse) -> Response | None:
+    """Answer ``GET /api/compliance?date=…[&province=…][&dataset=…]``; None for other paths."""
+    parts = urlsplit(target)
+    if parts.path.rstrip("/") != "/api/compliance":
+        return None
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    try:
+        day = date.fromisoformat(query.get("date", ""))
+    except ValueError:
+        body = {"error": "tham số date phải là YYYY-MM-DD / date must be YYYY-MM-DD"}
+        return 400, "application/json", json.dumps(body, ensure_ascii=False).encode()
+    data = compliance(wh, day, query.get("province"), query.get("dataset"))
+    return 200, "application/json", json.dumps(data, default=str, ensure_ascii=False).encode()
+
+
+def render(data: dict[str, Any]) -> str:
+    """The report as text for the terminal, in Vietnamese and English."""
+    lines = [f"Tình hình báo cáo / reporting compliance — {data['date']}"]
+    for level, vi, en in (("province", "Tỉnh", "province"), ("district", "Huyện", "district")):
+        lines.append(f"\n{vi} / {en}:")
+        lines.append(
+            "  dataset            area     expected received on_time late missing  rate  timely"
+        )
+        for r in data[level]:
+            lines.append(
+                f"  {r['dataset']:<18} {r['area']:<8} {r['expected']:>8} {r['received']:>8} "
+                f"{r['on_time']:>7} {r['late']:>4} {r['missing']:>7} "
+                f"{r['reporting_rate']:>5.0%} {r['timeliness_rate']:>7.0%}"
+            )
+    for status, (vi, en) in STATUS_TEXT.items():
+        units = [u for u in data["units"] if u["status"] == status]
+        lines.append(f"\n{vi.capitalize()} / {en} ({len(units)}):")
+        lines += [f"  {u['dataset']:<18} {u['unit_id']:<8} {u['name']}" for u in units]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Alert delivery: webhook, e-mail and log channels, routed by kind, severity and province."""

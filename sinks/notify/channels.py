@@ -1,0 +1,98 @@
+"""Delivery channels: a signed webhook with retries, e-mail over SMTP, and the log."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import smtplib
+import time
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+from typing import Protocol
+
+from contract.errors import BaocaoError
+from contract.events import Alert
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Baocao-Signature"
+
+
+class DeliveryFailed(BaocaoError):
+    """A channel gave up on an alert after its retries."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def deliver(self, alert: Alert) -> None: ...
+
+
+def signature(secret: bytes, body: bytes) -> str:
+    """The header value a receiver recomputes to trust a webhook call."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+class WebhookChannel:
+    """POST the alert as JSON; retry with doubling backoff; raise when it keeps failing."""
+
+    name = "webhook"
+
+    def __init__(
+        self, url: str, secret: bytes, retries: int = 5, backoff: float = 0.5, timeout: float = 5
+    ) -> None:
+        self.url, self.secret = url, secret
+        self.retries, self.backoff, self.timeout = retries, backoff, timeout
+
+    def deliver(self, alert: Alert) -> None:
+        body = alert.to_json()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: signature(self.secret, body),
+            "X-Baocao-Alert-Id": alert.alert_id,  # receivers drop repeats by this id
+        }
+        delay, last = self.backoff, ""
+        for attempt in range(self.retries + 1):
+            try:
+                req = urllib.request.Request(self.url, body, headers, method="POST")
+                with urllib.request.urlopen(req, timeout=self.timeout):
+                    return
+            except (urllib.error.URLError, OSError) as exc:
+                last = str(exc)
+                log.info("webhook attempt %d for %s failed: %s", attempt + 1, alert.alert_id, exc)
+            if attempt < self.retries:
+                time.sleep(delay)
+                delay = min(delay * 2, 60.0)
+        raise DeliveryFailed(f"webhook {self.url}: {last}")
+
+
+class EmailChannel:
+    """Send the alert as a plain-text e-mail, Vietnamese first."""
+
+    name = "email"
+
+    def __init__(self, host: str, port: int, sender: str, to: list[str]) -> None:
+        self.host, self.port, self.sender, self.to = host, port, sender, to
+
+    def deliver(self, alert: Alert) -> None:
+        msg = EmailMessage()
+        msg["Subject"] = f"[baocao {alert.severity}] {alert.message_en[:120]}"
+        msg["From"], msg["To"] = self.sender, ", ".join(self.to)
+        msg["X-Baocao-Alert-Id"] = alert.alert_id
+        msg.set_content(f"{alert.message_vi}\n\n{alert.message_en}\n\n{alert.alert_id}\n")
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+                smtp.send_message(msg)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryFailed(f"smtp {self.host}:{self.port}: {exc}") from exc
+
+
+class LogChannel:
+    """Write the alert to the log (always available, never fails)."""
+
+    name = "log"
+
+    def deliver(self, alert: Alert) -> None:
+        log.warning("alert %s [%s]: %s", alert.alert_id, alert.severity, alert.message_en)

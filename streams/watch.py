@@ -1,0 +1,168 @@
+"""Faust wiring of the deadline watch: ticks per partition, tables of alerts already sent.
+
+Tables can only be written inside stream iteration, and a write lands in the changelog
+partition of the event being processed. So a timer on the leader publishes one tick
+per partition (explicit partition) carrying the clock's instant, and the agent reading
+partition p looks only at units whose key hashes to p: every unit's entries are
+always written from the same partition, and move with it when workers come and go.
+Summaries need every partition's count, so each partition publishes its share to a
+topic keyed by (dataset, date) and one agent adds them up.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import faust
+
+from contract.clock import Clock
+from contract.datasets import Catalog
+from contract.events import Alert, ReportAccepted, ReportRejected
+from contract.registry import Registry, Unit
+from contract.settings import Settings
+from streams.deadlines import DeadlineWatch, Partial, Reported, Window
+from streams.seed import partition_for
+
+log = logging.getLogger(__name__)
+
+TICKS = "deadline.ticks"
+PARTIALS = "deadline.partials"
+#: Marker the accepted event's compact JSON carries when it was late (skips a decode).
+_LATE = b'"timeliness":"late"'
+
+Declare = Callable[[str], faust.TopicT]
+AfterDecision = Callable[[str, bytes], Awaitable[None]]
+
+
+class PartitionedUnits:
+    """Expected units of a window, split by the partition their key hashes to."""
+
+    def __init__(self, watch: DeadlineWatch, partitions: int) -> None:
+        self.watch = watch
+        self.partitions = partitions
+        self._split: dict[str, dict[int, list[Unit]]] = {}
+
+    def of(self, window: Window, partition: int) -> list[Unit]:
+        split = self._split.get(window.key)
+        if split is None:
+            if len(self._split) > 64:
+                self._split.clear()
+            split = {p: [] for p in range(self.partitions)}
+            for unit in self.watch.expected(window.dataset.code, window.day):
+                split[partition_for(unit.unit_id, self.partitions)].append(unit)
+            self._split[window.key] = split
+        return split[partition]
+
+
+def _reported(ledger: Any) -> Callable[[str], Reported | None]:
+    def get(key: str) -> Reported | None:
+        entry = ledger.get(key)
+        if not entry:
+            return None
+        return Reported(datetime.fromisoformat(entry["first_submitted_at"]), entry["timeliness"])
+
+    return get
+
+
+def install(
+    app: faust.App,
+    settings: Settings,
+    registry: Registry,
+    catalog: Catalog,
+    clock: Clock,
+    ledger: Any,
+    declare: Declare,
+    alerts: faust.TopicT,
+) -> AfterDecision:
+    """Add the watch's topics, tables, timer and agents; return the per-decision hook."""
+    parts = settings.partitions
+    watch = DeadlineWatch(
+        registry, catalog, settings.tz, timedelta(hours=settings.watch_hold_hours)
+    )
+    units = PartitionedUnits(watch, parts)
+    ticks, partials = declare(TICKS), declare(PARTIALS)
+    sent = app.Table("alerts_sent", default=None, partitions=parts, key_type=str)
+    summaries = app.Table("deadline_summaries", default=None, partitions=parts, key_type=str)
+    reported = _reported(ledger)
+    published: dict[tuple[int, str], str] = {}  # per process: a restart re-publishes once
+    stale_after = timedelta(seconds=max(30.0, 10 * settings.watch_interval_seconds))
+    app.watch = watch  # type: ignore[attr-defined]  # exposed for tests and the bench
+
+    async def emit(alert: Alert, at: datetime) -> None:
+        # Send before marking: a crash in between repeats an alert (same alert_id,
+        # dropped downstream) instead of losing it.
+        await alerts.send(key=alert.unit_id.encode(), value=alert.to_json())
+        for aid in (alert.alert_id, *alert.details.get("covers", ())):
+            sent[aid] = at.isoformat()
+
+    @app.timer(interval=settings.watch_interval_seconds, on_leader=True)  # type: ignore[untyped-decorator]
+    async def send_ticks() -> None:
+        """Publish the clock's instant to every partition of the tick topic."""
+        body = json.dumps({"now": clock.now().isoformat()}).encode()
+        for p in range(parts):
+            await ticks.send(key=b"tick", value=body, partition=p)
+
+    @app.agent(ticks, name="watch_deadlines")
+    async def watch_deadlines(stream: faust.StreamT[bytes]) -> None:
+        """Send due reminders and missing alerts for this partition's units."""
+        async for event in stream.events():
+            p = event.message.partition
+            try:
+                now = datetime.fromisoformat(json.loads(event.value)["now"])
+            except (ValueError, KeyError, TypeError):
+                log.warning("ignored a malformed tick on partition %d", p)
+                continue
+            if clock.now() - now > stale_after:  # a backlog after a restart: skip old looks
+                continue
+            share = functools.partial(units.of, partition=p)
+            found = watch.evaluate(now, share, reported, sent.__contains__, p)
+            for alert in found.alerts:
+                await emit(alert, now)
+            for partial in found.partials:
+                body = json.dumps(partial.to_json(), sort_keys=True)
+                if published.get((p, f"{partial.dataset}|{partial.day}")) == body:
+                    continue
+                published[(p, f"{partial.dataset}|{partial.day}")] = body
+                message = {"as_of": now.isoformat(), "partial": partial.to_json()}
+                await partials.send(
+                    key=f"{partial.dataset}|{partial.day}".encode(),
+                    value=json.dumps(message).encode(),
+                )
+
+    @app.agent(partials, name="summarize_deadlines")
+    async def summarize_deadlines(stream: faust.StreamT[bytes]) -> None:
+        """Add up the partitions' counts and send each collective summary once."""
+        async for event in stream.events():
+            message = json.loads(event.value)
+            partial = Partial.from_json(message["partial"])
+            key = f"{partial.dataset}|{partial.day}"
+            state = dict(summaries.get(key) or {})
+            state[str(partial.partition)] = message["partial"]
+            summaries[key] = state
+            shares = {int(k): Partial.from_json(v) for k, v in state.items()}
+            at = datetime.fromisoformat(message["as_of"])
+            for alert in watch.summarize(shares, parts, at, sent.__contains__):
+                await emit(alert, at)
+
+    async def after_decision(topic: str, value: bytes) -> None:
+        """Raise ``late`` and ``rejected`` alerts for what process_submissions decided."""
+        alert: Alert | None = None
+        now = clock.now()
+        if topic.endswith("reports.accepted"):
+            if _LATE in value:
+                alert = watch.after_accepted(
+                    ReportAccepted.model_validate_json(value), now, sent.__contains__
+                )
+        elif topic.endswith("reports.rejected"):
+            alert = watch.after_rejected(
+                ReportRejected.model_validate_json(value), now, sent.__contains__
+            )
+        if alert is not None:
+            await emit(alert, now)
+
+    return after_decision
