@@ -367,7 +367,6 @@ def dashboards_publish(grafana_url: str, token: str, folder: str, dry_run: bool)
         raise click.ClickException(str(exc)) from exc
 
 
-
 # ---------------------------------------------------------------- deadlines and alerts
 
 
@@ -423,3 +422,64 @@ def notify() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     Notifier(context.load().settings).run(stop)
+
+
+# ---------------------------------------------------------------- tokens (submission API)
+
+
+@main.group("tokens")
+def tokens_group() -> None:
+    """Mã truy cập của đơn vị / per-unit API tokens: create, list, revoke."""
+
+
+@tokens_group.command("create")
+@click.option("--unit", "unit_id", required=True, help="unit id, e.g. 173, 19 or CP-20-01")
+@click.option("--name", default="", help="who holds it (recorded as submitted_by); default: unit")
+def tokens_create(unit_id: str, name: str) -> None:
+    """Create a token for a unit and print it once (only its hash is stored)."""
+    from baocao.tokens import open_tokens, tokens_path
+
+    ctx = context.load()
+    unit = ctx.registry.get(unit_id)
+    if unit is None:
+        raise click.ClickException(
+            f"đơn vị {unit_id} không có trong danh mục / unit {unit_id} is not registered"
+        )
+    store = open_tokens(ctx.settings)
+    cred, token = store.create(unit.unit_id, name or f"{unit.unit_id} {unit.name}", ctx.clock.now())
+    store.close()
+    click.echo(token)
+    click.echo(
+        f"token {cred.token_id} for {unit.unit_id} ({unit.name}, {unit.kind.value}) in "
+        f"{tokens_path(ctx.settings)}; shown once, keep it safe / chỉ hiện một lần, hãy lưu lại.",
+        err=True,
+    )
+
+
+@tokens_group.command("list")
+def tokens_list() -> None:
+    """List tokens (id, unit, name, created, revoked); secrets are never shown."""
+    from baocao.tokens import open_tokens
+
+    store = open_tokens(context.load().settings)
+    for c in store.list():
+        state = f"revoked {c.revoked_at}" if c.revoked_at else "active"
+        click.echo(f"{c.token_id}  unit={c.unit_id}  {c.name!r}  created {c.created_at}  {state}")
+    store.close()
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id")
+def tokens_revoke(token_id: str) -> None:
+    """Revoke a token by its id (from `baocao tokens list`); it stops working at once."""
+    from baocao.tokens import open_tokens
+
+    ctx = context.load()
+    store = open_tokens(ctx.settings)
+    done = store.revoke(token_id, ctx.clock.now())
+    store.close()
+    if not done:
+        raise click.ClickException(
+            f"không có mã đang hoạt động {token_id} / no active token {token_id}"
+        )
+    click.echo(f"revoked / đã thu hồi {token_id}")

@@ -148,6 +148,8 @@ def _print_banner(ctx: Context, broker: EmbeddedBroker, children: list[Child]) -
         *((f"{c.name}", f"pid {c.proc.pid}  log {c.log}") for c in children),
         ("warehouse data", f"{s.warehouse}: {wh}"),
         ("web UI / status", f"http://{s.http_host}:{s.http_port}/"),
+        ("submission form / gửi báo cáo", f"http://{s.http_host}:{s.http_port}/submit"),
+        ("API (OpenAPI)", f"http://{s.http_host}:{s.http_port}/api/v1/openapi.json"),
         ("dashboards / bảng điều khiển", f"http://{s.http_host}:{s.http_port}/dashboards"),
     ]
     click.secho("baocao is running / đang chạy:", bold=True)

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=1, le=65535, description="warehouse service / web UI port")
 
+    data_dir: Path | None = Field(
+        None, description="API tokens and outbox (SQLite); default: the warehouse's parent"
+    )
+    correction_window_days: int = Field(
+        7, ge=0, le=366, description="older reports may only be corrected with a province token"
+    )
+
     max_payload_bytes: int = Field(64 * 1024, ge=1024, description="largest accepted report")
     sink_batch_rows: int = Field(10_000, ge=1, description="rows per warehouse insert")
     sink_flush_seconds: float = Field(1.0, gt=0, description="longest a row waits in a batch")

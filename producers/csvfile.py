@@ -76,7 +76,24 @@ def parse_rows(
     text: str, clock: Clock, submitted_by: str
 ) -> tuple[list[tuple[int, ReportSubmitted]], list[Problem]]:
     """Parse every row: (line, report) for good rows and the problems of bad ones."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    # newline="" lets the csv module see quoted line breaks and stray carriage returns.
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        return _parse(reader, clock, submitted_by)
+    except csv.Error as exc:  # e.g. an unterminated quote: the file itself is broken
+        return [], [
+            Problem(
+                "csv_syntax",
+                f"line {reader.line_num}",
+                f"Tệp CSV sai cú pháp: {exc}.",
+                f"The CSV file is malformed: {exc}.",
+            )
+        ]
+
+
+def _parse(
+    reader: csv.DictReader[str], clock: Clock, submitted_by: str
+) -> tuple[list[tuple[int, ReportSubmitted]], list[Problem]]:
     header = [h.strip() for h in reader.fieldnames or []]
     header_problems = _header_problems(header)
     if header_problems:

@@ -121,8 +121,8 @@ def install(
                 continue
             share = functools.partial(units.of, partition=p)
             found = watch.evaluate(now, share, reported, sent.__contains__, p)
-            for alert in found.alerts:
-                await emit(alert, now)
+            # Counts first: the summary for leadership should not queue behind thousands
+            # of per-unit alerts (the bench's deadline -> summary time).
             for partial in found.partials:
                 body = json.dumps(partial.to_json(), sort_keys=True)
                 if published.get((p, f"{partial.dataset}|{partial.day}")) == body:
@@ -133,6 +133,8 @@ def install(
                     key=f"{partial.dataset}|{partial.day}".encode(),
                     value=json.dumps(message).encode(),
                 )
+            for alert in found.alerts:
+                await emit(alert, now)
 
     @app.agent(partials, name="summarize_deadlines")
     async def summarize_deadlines(stream: faust.StreamT[bytes]) -> None:

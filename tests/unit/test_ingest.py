@@ -344,3 +344,13 @@ def test_csv_repeated_column_is_refused(clock: ManualClock) -> None:
     text = "dataset,unit_id,report_date,cases_new,cases_new\ndistrict-daily,173,2021-07-27,1,2\n"
     with pytest.raises(SubmissionError):
         read_reports(text, clock, "me")
+
+
+def test_csv_with_a_stray_carriage_return_is_a_problem_not_a_crash(clock: ManualClock) -> None:
+    # Found by fuzzing the API: csv raised _csv.Error ("new-line character seen in
+    # unquoted field") straight through `baocao submit --csv`.
+    text = "dataset,unit_id,report_date,note,cases_new\ndistrict-daily,173,2021-07-27,a\rb,3\n"
+    with pytest.raises(SubmissionError) as exc:
+        read_reports(text, clock, "me")
+    assert {p.code for p in exc.value.problems} == {"csv_row"}
+    assert all(p.field.startswith("line ") for p in exc.value.problems)

@@ -1,0 +1,209 @@
+"""The warehouse service's web app: the submission API and form, status, and the viewer.
+
+chDB allows one process per data directory, so receipts and history (warehouse reads)
+must be served by the process that owns the warehouse: this module wires the producers'
+API to a ``ReportLookup`` built on warehouse queries, and keeps the service's existing
+routes (/, /api/status, /api/ledger-history, /dashboards, /static) on the same app.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from baocao import viewer
+from baocao.context import Context
+from baocao.status import warehouse_summary
+from baocao.tokens import open_tokens, outbox_path
+from contract.events import Violation
+from producers.http import create_api
+from producers.http.models import Decision, Publisher, Revision
+from producers.http.outbox import Outbox
+from producers.http.publish import KafkaPublisher
+from sinks import compliance
+from sinks.history import report_history
+from sinks.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+DECISION_SQL = """
+SELECT revision, toString(timeliness) AS timeliness, warnings
+FROM reports WHERE report_id = {rid:UUID}
+ORDER BY revision LIMIT 1
+"""
+REJECTION_SQL = """
+SELECT errors FROM rejections WHERE report_id = {rid:String}
+ORDER BY rejected_at DESC LIMIT 1
+"""
+REVISIONS_SQL = """
+SELECT toString(report_id) AS report_id, dataset, unit_id, report_date, revision,
+       toString(timeliness) AS timeliness, submitted_at, submitted_by, values_json, note, reason
+FROM reports
+WHERE unit_id = {unit:String} AND report_date >= {since:Date}
+ORDER BY dataset, report_date, revision, report_id
+LIMIT 1 BY report_id
+"""
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # the columns are UTC; chDB drops the zone
+
+
+class WarehouseLookup:
+    """Answer the API's questions about decisions and revisions from the warehouse tables."""
+
+    def __init__(self, wh: Warehouse) -> None:
+        self.wh = wh
+
+    def decision(self, report_id: str) -> Decision | None:
+        try:
+            rid = str(uuid.UUID(report_id))
+        except ValueError:
+            return None
+        rows = self.wh.query_dicts(DECISION_SQL, {"rid": rid})
+        if rows:
+            row = rows[0]
+            warnings = [Violation.model_validate(w) for w in json.loads(row["warnings"] or "[]")]
+            return Decision(
+                status="accepted",
+                revision=row["revision"],
+                timeliness=row["timeliness"],
+                warnings=warnings,
+            )
+        rejected = self.wh.query_dicts(REJECTION_SQL, {"rid": rid})
+        if rejected:
+            found = [Violation.model_validate(e) for e in json.loads(rejected[0]["errors"])]
+            return Decision(status="rejected", errors=found)
+        return None
+
+    def revisions(self, unit_id: str, since: date) -> list[Revision]:
+        rows = self.wh.query_dicts(REVISIONS_SQL, {"unit": unit_id, "since": since})
+        return [
+            Revision(
+                **{k: v for k, v in row.items() if k != "values_json"},
+                values=json.loads(row["values_json"]),
+            ).model_copy(update={"submitted_at": _utc(row["submitted_at"])})
+            for row in rows
+        ]
+
+
+def build_app(
+    ctx: Context,
+    wh: Warehouse,
+    sink_stats: Callable[[], dict[str, Any]],
+    publisher: Publisher | None = None,
+) -> FastAPI:
+    """The one app the warehouse service serves: API, form, status and dashboards."""
+    settings = ctx.settings
+    app = create_api(
+        settings,
+        ctx.registry,
+        ctx.catalog,
+        ctx.clock,
+        publisher or KafkaPublisher(settings),
+        WarehouseLookup(wh),
+        open_tokens(settings),
+        Outbox(outbox_path(settings)),
+    )
+
+    @app.get("/api/status", include_in_schema=False)
+    def status() -> JSONResponse:
+        data = warehouse_summary(wh)
+        data["sink"] = sink_stats()
+        data["outbox"] = {s: app.state.desk.outbox.count(s) for s in ("queued", "sending", "sent")}
+        return JSONResponse(json.loads(json.dumps(data, default=str)))
+
+    @app.get("/api/ledger-history", include_in_schema=False)
+    def ledger_history() -> JSONResponse:  # for re-seeding an emptied broker
+        return JSONResponse(report_history(wh))
+
+    @app.get("/", include_in_schema=False)
+    def home() -> HTMLResponse:
+        return HTMLResponse(_home_page(warehouse_summary(wh)))
+
+    @app.get("/api/compliance", include_in_schema=False)
+    def compliance_report(request: Request) -> Response:
+        answer = compliance.handle(f"/api/compliance?{request.url.query}", wh)
+        assert answer is not None  # the path is always /api/compliance here
+        code, ctype, body = answer
+        return Response(body, code, media_type=ctype)
+
+    def delegate(request: Request) -> Response:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        answer = viewer.handle(path, wh)
+        if answer is None:
+            return JSONResponse(
+                {
+                    "error": "not found / không tìm thấy",
+                    "message_vi": "Không tìm thấy.",
+                    "message_en": "Not found.",
+                },
+                404,
+            )
+        code, ctype, body = answer
+        return (HTMLResponse if ctype.startswith("text/html") else Response)(
+            body, code, media_type=ctype
+        )
+
+    app.add_api_route("/dashboards", delegate, include_in_schema=False)
+    app.add_api_route("/dashboards/{rest:path}", delegate, include_in_schema=False)
+    app.add_api_route("/static/{rest:path}", delegate, include_in_schema=False)
+    return app
+
+
+def _home_page(summary: dict[str, Any]) -> str:
+    """A landing page: where to submit, where to look, and what the warehouse holds."""
+    rows = "".join(
+        f"<tr><td>{html.escape(t)}</td><td>{n:,}</td></tr>" for t, n in summary["rows"].items()
+    )
+    last = html.escape(json.dumps(summary["last_report"], ensure_ascii=False))
+    return (
+        "<!doctype html><html lang='vi'><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<title>baocao</title><style>body{font-family:sans-serif;margin:1rem;max-width:40rem}"
+        "a{display:block;margin:.4rem 0;font-size:1.1rem}td{padding:.1rem .6rem}</style>"
+        "<h1>baocao</h1>"
+        "<a href='/submit'>Gửi báo cáo / Submit a report</a>"
+        "<a href='/dashboards'>Bảng điều khiển / Dashboards</a>"
+        "<a href='/api/v1/openapi.json'>API (OpenAPI)</a>"
+        "<a href='/api/status'>Trạng thái / Status (JSON)</a>"
+        f"<h2>Kho dữ liệu / Warehouse</h2><table>{rows}</table>"
+        f"<p>Báo cáo mới nhất / last report: {last}</p>"
+    )
+
+
+def runner_stats(runner: Any) -> Callable[[], dict[str, Any]]:
+    """What /api/status reports about the sink, as the stdlib server did."""
+    return lambda: {**asdict(runner.sink.stats), "paused": runner.paused, "outages": runner.outages}
+
+
+class WebServer:
+    """Run an ASGI app with uvicorn in a thread; the caller's thread keeps the signals."""
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="http", daemon=True)
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.thread.start()
+        for _ in range(int(timeout * 20)):
+            if self.server.started:
+                return
+            threading.Event().wait(0.05)
+        raise RuntimeError("the web server did not start / máy chủ web không khởi động được")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self.server.should_exit = True  # finishes in-flight requests, then runs shutdown
+        self.thread.join(timeout)

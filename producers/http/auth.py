@@ -1,0 +1,123 @@
+"""Per-unit API tokens: created once, stored hashed in SQLite, revocable; and who may submit what.
+
+A token is ``bc_<id>_<secret>`` with a 32-byte random secret. Only the SHA-256 of the whole
+token is stored: the secret is high-entropy, so a plain hash cannot be brute-forced, and
+a stolen database does not let anyone submit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from contract.registry import Registry, Unit, UnitKind
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tokens (
+    token_id   TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    name       TEXT NOT NULL,
+    unit_id    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+)
+"""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """Whom a valid token belongs to: a name (recorded as submitted_by) and a unit."""
+
+    token_id: str
+    name: str
+    unit_id: str
+    created_at: str
+    revoked_at: str | None = None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenStore:
+    """Create, check, list and revoke tokens in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        # One connection, shared by request threads behind a lock: SQLite is fast enough
+        # for token checks and this avoids per-request connects.
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(SCHEMA)
+        self._lock = threading.Lock()
+
+    def create(self, unit_id: str, name: str, now: datetime) -> tuple[Credential, str]:
+        """Make a token for a unit; return it with the secret text, which is never stored."""
+        token_id = secrets.token_hex(4)
+        token = f"bc_{token_id}_{secrets.token_urlsafe(32)}"
+        cred = Credential(token_id, name, unit_id, now.isoformat())
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
+                (token_id, _hash(token), name, unit_id, cred.created_at),
+            )
+        return cred, token
+
+    def check(self, token: str) -> Credential | None:
+        """Return the credential of a valid, unrevoked token, else None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT token_id, name, unit_id, created_at FROM tokens "
+                "WHERE token_hash = ? AND revoked_at IS NULL",
+                (_hash(token),),
+            ).fetchone()
+        return Credential(*row) if row else None
+
+    def revoke(self, token_id: str, now: datetime) -> bool:
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                (now.isoformat(), token_id),
+            )
+        return cur.rowcount > 0
+
+    def list(self) -> list[Credential]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT token_id, name, unit_id, created_at, revoked_at FROM tokens "
+                "ORDER BY created_at"
+            ).fetchall()
+        return [Credential(*row) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def may_submit(holder: Unit, target: Unit) -> bool:
+    """Decide whether a token of ``holder`` may submit for ``target``."""
+    if holder.unit_id == target.unit_id:
+        return True
+    if holder.kind == UnitKind.PROVINCE:
+        return target.province_id == holder.province_id
+    if holder.kind == UnitKind.DISTRICT:
+        return target.kind == UnitKind.COMMUNE and target.district_id == holder.unit_id
+    return False  # communes and checkpoints report only for themselves
+
+
+def covered_units(holder: Unit, registry: Registry) -> list[Unit]:
+    """Units a token of ``holder`` may submit for, the holder first."""
+    if holder.kind == UnitKind.PROVINCE:
+        pool = registry.filter(province=holder.province_id)
+    elif holder.kind == UnitKind.DISTRICT:
+        pool = [holder, *registry.children(holder.unit_id)]
+    else:
+        pool = [holder]
+    others = [u for u in pool if u.unit_id != holder.unit_id and may_submit(holder, u)]
+    return [holder, *sorted(others, key=lambda u: (u.kind != UnitKind.DISTRICT, u.unit_id))]

@@ -1,0 +1,83 @@
+"""Take a CSV batch: check every row (scope, re-sends, rules, policy) before sending any."""
+
+from __future__ import annotations
+
+import csv
+
+from contract.errors import Problem, SubmissionError
+from contract.events import ReportSubmitted
+from producers.csvfile import decode_csv, parse_rows
+from producers.http import errors
+from producers.http.desk import Caller, Desk, fingerprint
+from producers.http.models import Reason, ReceiptOut
+from producers.ingest import preflight
+
+
+def submit_csv(desk: Desk, caller: Caller, raw: bytes) -> tuple[int, list[ReceiptOut]]:
+    """Check every row, then publish them all; nothing is sent if any row is refused."""
+    try:
+        parsed, problems = parse_rows(decode_csv(raw), desk.clock, caller.credential.name)
+    except SubmissionError as exc:
+        raise errors.invalid(errors.reasons(exc.problems)) from exc
+    except csv.Error as exc:  # parse_rows lets the csv module's syntax errors through
+        raise errors.invalid(
+            [
+                Reason(
+                    code="csv_syntax",
+                    field="file",
+                    message_vi=f"Tệp CSV sai cú pháp: {exc}",
+                    message_en=f"The CSV file is malformed: {exc}",
+                )
+            ]
+        ) from exc
+    denied: list[Problem] = []
+    fresh: list[tuple[int, ReportSubmitted, list[dict[str, object]]]] = []
+    known: dict[int, ReceiptOut] = {}
+    for line, report in parsed:
+        where = f"line {line}"
+        try:
+            desk.authorize_unit_field(caller, report.unit_id)
+            receipt = desk._known(report)
+            if receipt is not None:
+                known[line] = receipt
+                continue
+            verdict = preflight(report, desk.registry, desk.catalog, desk.settings.tz)
+            desk.check_correction(caller, report)
+        except SubmissionError as exc:
+            problems += [
+                Problem(p.code, f"{where}: {p.field}", p.message_vi, p.message_en)
+                for p in exc.problems
+            ]
+            continue
+        except errors.ApiError as exc:
+            found = exc.body.reasons or [
+                Reason(
+                    code=exc.body.error,
+                    message_vi=exc.body.message_vi,
+                    message_en=exc.body.message_en,
+                )
+            ]
+            target = denied if exc.status == 403 else problems
+            target += [
+                Problem(r.code, f"{where}: {r.field}", r.message_vi, r.message_en) for r in found
+            ]
+            continue
+        fresh.append((line, report, [w.model_dump(mode="json") for w in verdict.warnings]))
+    if denied:
+        raise errors.forbidden(
+            "Tệp có dòng cho đơn vị mà tài khoản không được gửi.",
+            "The file has rows for units this token may not submit for.",
+            errors.reasons(denied + problems),
+        )
+    if problems:
+        raise errors.invalid(errors.reasons(problems))
+    for _, report, warnings in fresh:
+        desk.outbox.add(report, fingerprint(report), warnings)
+    status = desk._publish([r for _, r, _ in fresh]) if fresh else "received"
+    receipts = dict(known)
+    for line, report, _ in fresh:
+        stored = desk.outbox.get(str(report.report_id))
+        assert stored is not None
+        receipts[line] = desk.receipt_of(stored)
+    code = 200 if not fresh else 201 if status == "received" else 202
+    return code, [receipts[line] for line in sorted(receipts)]

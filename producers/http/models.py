@@ -1,0 +1,210 @@
+"""What the API answers with, and the interfaces the composition root must provide."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from contract.events import ReportSubmitted, Violation
+from producers.kafka import Receipt
+
+ReceiptStatus = Literal["received", "queued", "accepted", "rejected"]
+DayStatus = Literal["on_time", "late", "missing", "pending"]
+
+
+class Reason(BaseModel):
+    """One reason a request was refused, addressed to a field where possible."""
+
+    code: str
+    field: str = ""
+    message_vi: str
+    message_en: str
+    fields: list[str] = Field(default_factory=list, description="every field involved")
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer: a summary in both languages and every reason found."""
+
+    error: str = Field(description="machine-readable kind, e.g. 'validation_failed'")
+    message_vi: str
+    message_en: str
+    reasons: list[Reason] = Field(default_factory=list)
+
+
+class ReportIn(BaseModel):
+    """A report as a submitter sends it; time and submitter are stamped by baocao."""
+
+    report_id: str | None = Field(None, description="UUID idempotency key; generated if absent")
+    dataset: str = Field(examples=["district-daily"])
+    unit_id: str = Field(examples=["173"])
+    report_date: str = Field(examples=["2021-07-27"], description="YYYY-MM-DD")
+    values: dict[str, int] = Field(examples=[{"cases_new": 3, "tests_pcr": 420}])
+    note: str = ""
+    reason: str = Field("", description="required for a correction after the deadline")
+
+
+class ReceiptOut(BaseModel):
+    """Proof of receipt and the report's status as far as baocao knows it."""
+
+    report_id: str
+    unit_id: str
+    dataset: str
+    report_date: date
+    submitted_at: datetime
+    submitted_by: str
+    status: ReceiptStatus = Field(
+        description="received: on the broker; queued: in the outbox until the broker is back; "
+        "accepted/rejected: decided by the stream"
+    )
+    message_vi: str = ""
+    message_en: str = ""
+    revision: int | None = None
+    timeliness: Literal["on_time", "late"] | None = None
+    warnings: list[Reason] = Field(default_factory=list)
+    errors: list[Reason] = Field(default_factory=list)
+    partition: int | None = None
+    offset: int | None = None
+
+
+class BatchReceipt(BaseModel):
+    """Receipts of a CSV batch, one per row, in file order."""
+
+    count: int
+    receipts: list[ReceiptOut]
+
+
+class ValueChange(BaseModel):
+    key: str
+    old: int | None
+    new: int | None
+
+
+class RevisionOut(BaseModel):
+    """One accepted version of a unit's report, with what changed since the previous one."""
+
+    report_id: str
+    dataset: str
+    report_date: date
+    revision: int
+    timeliness: Literal["on_time", "late"]
+    submitted_at: datetime
+    submitted_by: str
+    reason: str
+    note: str
+    values: dict[str, int]
+    changes: list[ValueChange]
+
+
+class DayOut(BaseModel):
+    dataset: str
+    report_date: date
+    status: DayStatus
+    deadline: datetime
+
+
+class HistoryOut(BaseModel):
+    unit_id: str
+    revisions: list[RevisionOut]
+    days: list[DayOut]
+
+
+class OptionOut(BaseModel):
+    code: str
+    name_vi: str
+    name_en: str
+
+
+class MetricOut(BaseModel):
+    code: str
+    name_vi: str
+    name_en: str
+    help_vi: str
+    help_en: str
+    keys: list[str] = Field(description="value keys to send: the code, or code.option per band")
+    options: list[OptionOut]
+
+
+class DatasetOut(BaseModel):
+    code: str
+    name_vi: str
+    name_en: str
+    deadline_today: datetime
+    metrics: list[MetricOut]
+
+
+class UnitOut(BaseModel):
+    unit_id: str
+    name: str
+    kind: str
+
+
+class UnitDatasetsOut(BaseModel):
+    unit: UnitOut
+    today: date
+    datasets: list[DatasetOut]
+
+
+class MeOut(BaseModel):
+    """Who a token belongs to and which units it may submit for."""
+
+    name: str
+    unit: UnitOut
+    units: list[UnitOut]
+    today: date
+    now: datetime
+
+
+class Decision(BaseModel):
+    """What the stream decided about a report_id, read back from the warehouse."""
+
+    status: Literal["accepted", "rejected"]
+    revision: int | None = None
+    timeliness: Literal["on_time", "late"] | None = None
+    warnings: list[Violation] = Field(default_factory=list)
+    errors: list[Violation] = Field(default_factory=list)
+
+
+class Revision(BaseModel):
+    """One accepted revision as the warehouse stores it."""
+
+    report_id: str
+    dataset: str
+    unit_id: str
+    report_date: date
+    revision: int
+    timeliness: Literal["on_time", "late"]
+    submitted_at: datetime
+    submitted_by: str
+    values: dict[str, int]
+    note: str = ""
+    reason: str = ""
+
+
+class ReportLookup(Protocol):
+    """Read decisions and revisions back; the composition root implements it on the warehouse."""
+
+    def decision(self, report_id: str) -> Decision | None: ...
+
+    def revisions(self, unit_id: str, since: date) -> list[Revision]: ...
+
+
+class Publisher(Protocol):
+    """Put reports on the broker and return once it acknowledged them (acks=all)."""
+
+    def send(self, reports: list[ReportSubmitted]) -> list[Receipt]: ...
+
+
+def reason_of(v: Violation) -> Reason:
+    return Reason(
+        code=v.rule_id,
+        field=v.fields[0] if v.fields else "",
+        message_vi=v.message_vi,
+        message_en=v.message_en,
+        fields=v.fields,
+    )
+
+
+def jsonable(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")
