@@ -110,11 +110,12 @@ def create_api(
         version="1",
         description="Gửi báo cáo dịch hằng ngày / submit daily epidemic reports. "
         "Every error answers with message_vi, message_en and a list of reasons.",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is served locally
         redoc_url=None,
         openapi_url=f"{PREFIX}/openapi.json",
         lifespan=lifespan,
     )
+    _install_docs(app)
     app.state.desk = desk
     app.state.tokens = tokens
     _install_error_handlers(app)
@@ -274,3 +275,23 @@ def _install_error_handlers(app: FastAPI) -> None:
             message_en="Internal error; re-send with the same report_id (never counted twice).",
         )
         return JSONResponse(body.model_dump(mode="json"), 500)
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Serve Swagger UI from the installed swagger-ui-bundle package: no internet needed."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    assets = f"{PREFIX}/docs-assets"
+    app.mount(assets, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs")
+
+    @app.get(f"{PREFIX}/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{PREFIX}/openapi.json",
+            title="baocao API",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
+        )

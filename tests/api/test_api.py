@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -275,3 +276,13 @@ def test_outbox_survives_a_restart(api: Api, tmp_path: object) -> None:
     ]
     again = Outbox(Path(str(tmp_path)) / "outbox.sqlite")  # as a new process would open it
     assert [str(r.report_id) for r in again.queued()] == [rid]
+
+
+def test_api_docs_page_works_offline(api: Api) -> None:
+    """The Swagger page and its assets come from this server, never from a CDN."""
+    page = api.client.get("/api/v1/docs")
+    assert page.status_code == 200
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page.text)
+    assert assets and all(a.startswith("/api/v1/") for a in assets), assets
+    for asset in assets:
+        assert api.client.get(asset).status_code == 200, asset
