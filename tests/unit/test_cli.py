@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 import producers.kafka
-from baocao.cli import SUBMIT_EXAMPLE, main
+from baocao.cli import main
+from baocao.cli_reports import SUBMIT_EXAMPLE
 from contract.events import ReportSubmitted, json_schemas
 from contract.registry import Registry, UnitKind
 
