@@ -68,23 +68,23 @@ def submit(
     dry_run: bool,
 ) -> None:
     """Send one report (flags or --file) or many (--csv) and print receipts."""
-    from baocao.submit import reports_from_cli, send_reports
+    from baocao.submit import SubmitRequest, reports_from_cli, send_reports
 
     ctx = context.load()
+    request = SubmitRequest(
+        submitted_by,
+        dataset,
+        unit_id,
+        report_date,
+        values,
+        note,
+        reason,
+        report_id,
+        json_file,
+        csv_file,
+    )
     try:
-        reports = reports_from_cli(
-            ctx,
-            dataset,
-            unit_id,
-            report_date,
-            values,
-            note,
-            reason,
-            report_id,
-            json_file,
-            csv_file,
-            submitted_by,
-        )
+        reports = reports_from_cli(ctx, request)
         send_reports(ctx, reports, dry_run)
     except SubmissionError as exc:
         _fail_submission(exc)

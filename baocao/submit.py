@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import IO, Any
 
 import click
@@ -34,22 +35,29 @@ def _parse_values(pairs: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
-def reports_from_cli(
-    ctx: Context,
-    dataset: str | None,
-    unit_id: str | None,
-    report_date: str | None,
-    values: tuple[str, ...],
-    note: str,
-    reason: str,
-    report_id: str | None,
-    json_file: IO[bytes] | None,
-    csv_file: IO[bytes] | None,
-    submitted_by: str,
-) -> list[ReportSubmitted]:
+@dataclass(frozen=True)
+class SubmitRequest:
+    """What `baocao submit` was asked: flags for one report, a JSON file, or a CSV."""
+
+    submitted_by: str
+    dataset: str | None = None
+    unit_id: str | None = None
+    report_date: str | None = None
+    values: tuple[str, ...] = ()
+    note: str = ""
+    reason: str = ""
+    report_id: str | None = None
+    json_file: IO[bytes] | None = None
+    csv_file: IO[bytes] | None = None
+
+
+def reports_from_cli(ctx: Context, request: SubmitRequest) -> list[ReportSubmitted]:
     """Build the reports a command line describes; raise SubmissionError on bad input."""
-    flags = bool(dataset or unit_id or report_date or values or note or reason or report_id)
-    sources = sum(x is not None for x in (json_file, csv_file)) + flags
+    r = request
+    flags = bool(
+        r.dataset or r.unit_id or r.report_date or r.values or r.note or r.reason or r.report_id
+    )
+    sources = sum(x is not None for x in (r.json_file, r.csv_file)) + flags
     if sources != 1:
         raise SubmissionError(
             [
@@ -61,31 +69,31 @@ def reports_from_cli(
                 )
             ]
         )
-    if json_file is not None:
-        return [parse_json_report(json_file.read(), ctx.clock, submitted_by)]
-    if csv_file is not None:
-        return _checked_csv(ctx, decode_csv(csv_file.read()), submitted_by)
+    if r.json_file is not None:
+        return [parse_json_report(r.json_file.read(), ctx.clock, r.submitted_by)]
+    if r.csv_file is not None:
+        return _checked_csv(ctx, decode_csv(r.csv_file.read()), r.submitted_by)
     missing = [
         n
-        for n, v in (("--dataset", dataset), ("--unit", unit_id), ("--date", report_date))
+        for n, v in (("--dataset", r.dataset), ("--unit", r.unit_id), ("--date", r.report_date))
         if not v
     ]
     if missing:
         raise SubmissionError(
             [Problem("usage", "", f"Thiếu {', '.join(missing)}.", f"Missing {', '.join(missing)}.")]
         )
-    assert report_date is not None
+    assert r.report_date is not None
     fields: dict[str, Any] = {
-        "dataset": dataset,
-        "unit_id": unit_id,
-        "report_date": parse_date(report_date).isoformat(),
-        "values": _parse_values(values),
-        "note": note,
-        "reason": reason,
+        "dataset": r.dataset,
+        "unit_id": r.unit_id,
+        "report_date": parse_date(r.report_date).isoformat(),
+        "values": _parse_values(r.values),
+        "note": r.note,
+        "reason": r.reason,
     }
-    if report_id:
-        fields["report_id"] = report_id
-    return [build_report(fields, ctx.clock, submitted_by)]
+    if r.report_id:
+        fields["report_id"] = r.report_id
+    return [build_report(fields, ctx.clock, r.submitted_by)]
 
 
 def _checked_csv(ctx: Context, text: str, submitted_by: str) -> list[ReportSubmitted]:
