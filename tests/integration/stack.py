@@ -79,7 +79,10 @@ class Stack:
             return None
 
     def wait_for(
-        self, what: str, check: Callable[[dict[str, Any]], bool], timeout: float = 240.0
+        self,
+        what: str,
+        check: Callable[[dict[str, Any]], bool],
+        timeout: float = float(os.environ.get("BAOCAO_TEST_WAIT", "240")),
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         last: dict[str, Any] | None = None
@@ -90,8 +93,11 @@ class Stack:
             if last is not None and check(last):
                 return last
             time.sleep(0.5)
+        from baocao.status import gather  # which stage stalled: lag per consumer group
+
+        lags = [(t.group, t.topic, t.end, t.committed) for t in gather(self.settings).lags]
         raise AssertionError(
-            f"timed out waiting for {what}; last status {last}\n"
+            f"timed out waiting for {what}; last status {last}\nlags {lags}\n"
             f"{self.log_tail('worker')}\n{self.log_tail('warehouse')}"
         )
 
