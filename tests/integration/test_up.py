@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +91,27 @@ class Up:
         raise AssertionError(f"no status; output:\n{self.output()}")
 
 
-def test_up_runs_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
+@pytest.fixture
+def started() -> Iterator[list[Up]]:
+    """Every runner a test starts; one still running when the test ends is killed.
+
+    A failing assertion would otherwise leave a whole stack running (its children die
+    with it: they carry a parent-death signal).
+    """
+    runners: list[Up] = []
+    yield runners
+    for up in runners:
+        if up.proc.poll() is None:
+            up.proc.kill()
+            up.proc.wait(30)
+
+
+def test_up_runs_everything_and_ctrl_c_leaves_nothing_behind(
+    tmp_path: Path, started: list[Up]
+) -> None:
     broker_port, http_port = free_port(), free_port()
     first = Up(tmp_path, broker_port, http_port, demo_days=2)
+    started.append(first)
     status = first.wait_status(lambda s: s["rows"]["reports"] > 0)
     out = first.output()
     assert f"127.0.0.1:{broker_port}" in out and f"http://127.0.0.1:{http_port}/" in out
@@ -108,6 +127,7 @@ def test_up_runs_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> 
     # still knows every revision: a correction continues the numbering and keeps the
     # original's timeliness.
     second = Up(tmp_path, broker_port, http_port, demo_days=0)
+    started.append(second)
     again = second.wait_status(lambda s: True)
     assert again["rows"]["reports"] >= status["rows"]["reports"]
     for _ in range(120):
@@ -173,12 +193,13 @@ def test_up_runs_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> 
     assert not [p for p in pids if alive(p)], "children outlived a killed runner"
 
 
-def test_up_refuses_a_port_in_use(tmp_path: Path) -> None:
+def test_up_refuses_a_port_in_use(tmp_path: Path, started: list[Up]) -> None:
     import socket
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         up = Up(tmp_path, free_port(), busy.getsockname()[1], demo_days=0)
+        started.append(up)
         assert up.proc.wait(60) != 0
     assert "in use" in up.output()
