@@ -30,6 +30,10 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "broker": ";".join(f"kafka://{s}" for s in settings.bootstrap_servers()),
         "store": "memory://",  # state is rebuilt from the changelog topic on start
         "processing_guarantee": "at_least_once",  # Tansu's transactions are unreliable
+        # Publish what an event produced before committing its offset. Faust's default
+        # sends independently of the commit: a stuck producer then lost accepted
+        # reports whose inputs were already committed (seen in the kill/restart test).
+        "stream_publish_on_commit": True,
         "topic_partitions": settings.partitions,
         "topic_replication_factor": 1,
         "broker_session_timeout": 6.0,
