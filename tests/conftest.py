@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,35 @@ def broker() -> Iterator[EmbeddedBroker]:
     """A real embedded broker on a free port; never skipped (CI must exercise it)."""
     with EmbeddedBroker() as running:
         yield running
+
+
+#: Debian's Chromium: downloading a browser (`playwright install`) is not possible here.
+CHROMIUM = Path("/usr/bin/chromium")
+#: Without the networking flags Chromium keeps dialling out of this closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Chromium for the viewer and form tests; a failure, never a skip, in CI."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true: {message}")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture
