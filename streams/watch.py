@@ -11,6 +11,7 @@ topic keyed by (dataset, date) and one agent adds them up.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -37,6 +38,12 @@ _LATE = b'"timeliness":"late"'
 
 Declare = Callable[[str], faust.TopicT]
 AfterDecision = Callable[[str, bytes], Awaitable[None]]
+
+
+async def _publish(messages: list[tuple[bytes, bytes]], topic: faust.TopicT) -> None:
+    """Send now (not at the input's commit) and wait until the broker has every message."""
+    pending = [await topic.send(key=k, value=v, force=True) for k, v in messages]
+    await asyncio.gather(*pending)
 
 
 class PartitionedUnits:
@@ -93,12 +100,19 @@ def install(
     stale_after = timedelta(seconds=max(30.0, 10 * settings.watch_interval_seconds))
     app.watch = watch  # type: ignore[attr-defined]  # exposed for tests and the bench
 
-    async def emit(alert: Alert, at: datetime) -> None:
-        # Send before marking: a crash in between repeats an alert (same alert_id,
-        # dropped downstream) instead of losing it.
-        await alerts.send(key=alert.unit_id.encode(), value=alert.to_json())
-        for aid in (alert.alert_id, *alert.details.get("covers", ())):
-            sent[aid] = at.isoformat()
+    async def emit(found: list[Alert], at: datetime) -> None:
+        # Publish, wait for the broker's acks, and only then mark as sent. With
+        # publish-on-commit Faust would hold these sends until the input's offset is
+        # committed while the marks reach the changelog at once: a rebalance in
+        # between dropped the held sends and the marks kept them from being redone
+        # (seen: a late alert and a summary lost). A crash after the acks repeats an
+        # alert instead (same alert_id, dropped by the sink and the notifier).
+        if not found:
+            return
+        await _publish([(a.unit_id.encode(), a.to_json()) for a in found], alerts)
+        for alert in found:
+            for aid in (alert.alert_id, *alert.details.get("covers", ())):
+                sent[aid] = at.isoformat()
 
     @app.timer(interval=settings.watch_interval_seconds, on_leader=True)  # type: ignore[untyped-decorator]
     async def send_ticks() -> None:
@@ -123,18 +137,19 @@ def install(
             found = watch.evaluate(now, share, reported, sent.__contains__, p)
             # Counts first: the summary for leadership should not queue behind thousands
             # of per-unit alerts (the bench's deadline -> summary time).
+            fresh: dict[tuple[int, str], str] = {}
+            messages: list[tuple[bytes, bytes]] = []
             for partial in found.partials:
+                key = f"{partial.dataset}|{partial.day}"
                 body = json.dumps(partial.to_json(), sort_keys=True)
-                if published.get((p, f"{partial.dataset}|{partial.day}")) == body:
+                if published.get((p, key)) == body:
                     continue
-                published[(p, f"{partial.dataset}|{partial.day}")] = body
+                fresh[(p, key)] = body
                 message = {"as_of": now.isoformat(), "partial": partial.to_json()}
-                await partials.send(
-                    key=f"{partial.dataset}|{partial.day}".encode(),
-                    value=json.dumps(message).encode(),
-                )
-            for alert in found.alerts:
-                await emit(alert, now)
+                messages.append((key.encode(), json.dumps(message).encode()))
+            await _publish(messages, partials)  # acked before we stop re-sending it
+            published.update(fresh)
+            await emit(found.alerts, now)
 
     @app.agent(partials, name="summarize_deadlines")
     async def summarize_deadlines(stream: faust.StreamT[bytes]) -> None:
@@ -148,8 +163,7 @@ def install(
             summaries[key] = state
             shares = {int(k): Partial.from_json(v) for k, v in state.items()}
             at = datetime.fromisoformat(message["as_of"])
-            for alert in watch.summarize(shares, parts, at, sent.__contains__):
-                await emit(alert, at)
+            await emit(list(watch.summarize(shares, parts, at, sent.__contains__)), at)
 
     async def after_decision(topic: str, value: bytes) -> None:
         """Raise ``late`` and ``rejected`` alerts for what process_submissions decided."""
@@ -165,6 +179,6 @@ def install(
                 ReportRejected.model_validate_json(value), now, sent.__contains__
             )
         if alert is not None:
-            await emit(alert, now)
+            await emit([alert], now)
 
     return after_decision
