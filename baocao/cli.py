@@ -52,9 +52,10 @@ def worker() -> None:
     import faust
 
     from streams.app import create_app
+    from streams.liveness import restart_process
 
     ctx = context.load()
-    app = create_app(ctx.settings, ctx.registry, ctx.catalog, ctx.clock)
+    app = create_app(ctx.settings, ctx.registry, ctx.catalog, ctx.clock, on_stall=restart_process)
     level = logging.getLevelName(logging.getLogger().level)
     faust.Worker(app, loglevel=level).execute_from_commandline()
 

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     watch_hold_hours: float = Field(
         24.0, gt=0, le=24 * 31, description="how long after its deadline a date is still watched"
     )
+    worker_stall_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="input waiting, no commit this long: the worker restarts itself (0: never)",
+    )
 
     notify_webhook_url: str = Field("", description="POST every routed alert here (JSON)")
     notify_webhook_secret: SecretStr = Field(

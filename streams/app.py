@@ -8,6 +8,8 @@ unit's ledger entries already live in the partition its reports arrive on.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -18,7 +20,7 @@ from contract.datasets import Catalog
 from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
-from streams import watch
+from streams import liveness, watch
 from streams.processor import SubmissionProcessor
 
 log = logging.getLogger(__name__)
@@ -55,8 +57,13 @@ def create_app(
     clock: Clock | None = None,
     app_id: str = topics.STREAMS_APP_ID,
     topic_prefix: str = "",
+    on_stall: Callable[[], None] | None = None,
 ) -> faust.App:
-    """Build the stream worker's app with every topic declared and the agent attached."""
+    """Build the stream worker's app with every topic declared and the agent attached.
+
+    ``on_stall``: what to do when the worker stops making progress (the ``worker``
+    command restarts the process; None, as in tests and benchmarks, does not watch).
+    """
     app = faust.App(app_id, **faust_settings(settings))
     parts = settings.partitions
 
@@ -99,4 +106,39 @@ def create_app(
                 await outputs[out.topic].send(key=out.key, value=out.value)
                 await after_decision(out.topic, out.value)  # late / rejected alerts
 
+    if on_stall is not None and settings.worker_stall_seconds > 0:
+        _watch_liveness(app, settings, app_id, on_stall)
     return app
+
+
+def _watch_liveness(
+    app: faust.App, settings: Settings, group: str, on_stall: Callable[[], None]
+) -> None:
+    inputs = {name for agent in app.agents.values() for name in agent.channel.topics}
+    limit = settings.worker_stall_seconds
+
+    def assigned() -> set[Any]:
+        return {tp for tp in app.consumer.assignment() if tp.topic in inputs}
+
+    def busy() -> bool:
+        return bool(app.rebalancing or app.in_recovery)
+
+    def stalled(stuck: list[Any]) -> None:
+        liveness.report_stall(stuck, limit)
+        on_stall()
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def watch_liveness() -> None:
+        reader = liveness.OffsetReader(settings.bootstrap_servers(), group)
+        try:
+            await liveness.watch(
+                assigned,
+                busy,
+                reader,
+                liveness.StallDetector(limit),
+                stalled,
+                interval=min(5.0, limit / 3),
+                now=time.monotonic,
+            )
+        finally:
+            reader.close()

@@ -36,6 +36,8 @@ class Stack:
             "BAOCAO_HTTP_PORT": str(self.http_port),
             "BAOCAO_PARTITIONS": str(PARTITIONS),
             "BAOCAO_SINK_FLUSH_SECONDS": "0.5",
+            # a stalled worker restarts itself sooner than in production (30 s)
+            "BAOCAO_WORKER_STALL_SECONDS": "15",
         }
 
     @property

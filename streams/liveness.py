@@ -1,0 +1,146 @@
+"""A worker that stops making progress restarts itself.
+
+After a rebalance a Faust worker can sit "ready" with input waiting on a partition it
+owns and never fetch it again (seen here about one run in four when a second worker
+joins; upstream reports: faust-streaming/faust#629, #166). Nothing is lost — offsets
+are committed only after their results are published — but alerts stop. So each
+worker compares, every few seconds, the group's committed offset of the partitions
+it owns with their end offsets, read from the broker by a separate client. Input
+waiting and no commit for ``limit`` seconds means stalled: the worker logs which
+partitions and replaces itself with a fresh process (exec: same PID, same log),
+which is what a restart after ``kill -9`` does, and that is tested to lose nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient
+
+log = logging.getLogger(__name__)
+
+#: Environment variable counting self-restarts of one worker process (for the log).
+RESTARTS_ENV = "BAOCAO_WORKER_RESTARTS"
+
+
+@dataclass
+class StallDetector:
+    """Tells, from successive looks at (committed, end) offsets, which partitions are stuck.
+
+    A partition is stuck when it had input waiting at every look for ``limit`` seconds
+    and its committed offset never moved meanwhile. Any progress, an empty backlog or
+    a partition leaving the assignment starts its clock again.
+    """
+
+    limit: float
+    _since: dict[TopicPartition, tuple[float, int]] = field(default_factory=dict)
+
+    def observe(
+        self, now: float, offsets: dict[TopicPartition, tuple[int, int]]
+    ) -> list[TopicPartition]:
+        stuck: list[TopicPartition] = []
+        for tp, (committed, end) in offsets.items():
+            if end <= committed:  # nothing waiting (Tansu may even report end < committed)
+                self._since.pop(tp, None)
+                continue
+            seen = self._since.get(tp)
+            if seen is None or seen[1] != committed:
+                self._since[tp] = (now, committed)
+            elif now - seen[0] >= self.limit:
+                stuck.append(tp)
+        for tp in set(self._since) - offsets.keys():
+            del self._since[tp]
+        return sorted(stuck)
+
+    def reset(self) -> None:
+        self._since.clear()
+
+
+class OffsetReader:
+    """Committed offsets of a group and end offsets, from the broker (not from Faust)."""
+
+    def __init__(self, bootstrap: list[str], group: str) -> None:
+        self.bootstrap = bootstrap
+        self.group = group
+        self._admin: KafkaAdminClient | None = None
+        self._consumer: KafkaConsumer | None = None
+
+    def read(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, tuple[int, int]]:
+        tps = [TopicPartition(tp.topic, tp.partition) for tp in tps]  # Faust has its own TP
+        if not tps:
+            return {}
+        if self._admin is None:
+            self._admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+            self._consumer = KafkaConsumer(bootstrap_servers=self.bootstrap)
+        assert self._consumer is not None
+        groups = self._admin.list_group_offsets(self.group)
+        # kafka-python 3 answers {group: {tp: OffsetAndMetadata}}, older ones {tp: ...}
+        committed = groups.get(self.group, groups)
+        ends = self._consumer.end_offsets(tps)
+        return {tp: (committed[tp].offset if tp in committed else 0, int(ends[tp])) for tp in tps}
+
+    def close(self) -> None:
+        for client in (self._consumer, self._admin):
+            if client is not None:
+                client.close()
+
+
+def restart_process() -> None:
+    """Replace this process with a fresh copy of itself (same PID, arguments, output)."""
+    restarts = int(os.environ.get(RESTARTS_ENV, "0")) + 1
+    os.environ[RESTARTS_ENV] = str(restarts)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, list(sys.orig_argv))
+
+
+async def watch(
+    assigned: Callable[[], set[TopicPartition]],
+    busy: Callable[[], bool],
+    reader: OffsetReader,
+    detector: StallDetector,
+    on_stall: Callable[[list[TopicPartition]], None],
+    interval: float,
+    now: Callable[[], float],
+) -> None:
+    """Look every ``interval`` seconds; call ``on_stall`` once partitions are stuck.
+
+    ``busy`` (rebalancing or restoring tables) pauses the clocks: a long changelog
+    recovery is work, not a stall.
+    """
+    while True:
+        await asyncio.sleep(interval)
+        if busy():
+            log.debug("liveness: rebalancing or recovering; not looking")
+            detector.reset()
+            continue
+        try:
+            offsets = await asyncio.to_thread(reader.read, assigned())
+        except Exception as exc:  # the broker's own outage is not this worker's stall
+            log.warning("liveness: could not read offsets (%s)", exc)
+            detector.reset()
+            continue
+        log.debug("liveness: (committed, end) %s", offsets)
+        stuck = detector.observe(now(), offsets)
+        if stuck:
+            on_stall(stuck)
+            return
+
+
+def report_stall(stuck: list[TopicPartition], limit: float) -> None:
+    names = ", ".join(f"{tp.topic}[{tp.partition}]" for tp in stuck)
+    log.error(
+        "worker stalled: input waiting on %s with no commit for %.0f s; restarting. "
+        "Worker bị treo: có dữ liệu chờ ở %s nhưng không xử lý trong %.0f giây; khởi động lại.",
+        names,
+        limit,
+        names,
+        limit,
+    )
