@@ -1,4 +1,4 @@
-"""Give a freshly started, empty embedded broker the stream ledger the warehouse remembers."""
+"""Give a freshly started, empty embedded broker the stream state the warehouse remembers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaProducer
@@ -14,14 +15,27 @@ from baocao.broker import create_topics
 from contract.errors import BaocaoError
 from contract.settings import Settings
 from contract.topics import TopicSpec
-from streams.seed import LEDGER_CHANGELOG, changelog_records, ledger_from_history
+from streams.seed import (
+    ALERTS_SENT_CHANGELOG,
+    LEDGER_CHANGELOG,
+    Record,
+    alerts_sent_records,
+    changelog_records,
+    ledger_from_history,
+)
 
-SENTINEL_KEY = b'"~reseeded"'  # JSON string, like every ledger key
+SENTINEL_KEY = b'"~reseeded"'  # JSON string, like every table key
 
 
-def fetch_history(settings: Settings, timeout: float = 120.0) -> list[dict[str, Any]]:
-    """Ask the warehouse service for accepted-report history, waiting for it to start."""
-    url = f"http://{settings.http_host}:{settings.http_port}/api/ledger-history"
+@dataclass
+class Reseeded:
+    ledger_entries: int
+    alert_marks: int
+
+
+def fetch_history(settings: Settings, path: str, timeout: float = 120.0) -> list[dict[str, Any]]:
+    """GET one of the warehouse service's history endpoints, waiting for it to start."""
+    url = f"http://{settings.http_host}:{settings.http_port}{path}"
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -34,23 +48,31 @@ def fetch_history(settings: Settings, timeout: float = 120.0) -> list[dict[str, 
             time.sleep(0.3)
 
 
-def reseed_ledger(settings: Settings, bootstrap: str) -> int:
-    """Write the ledger's changelog from warehouse history; return how many entries."""
-    records = changelog_records(ledger_from_history(fetch_history(settings)), settings.partitions)
-    create_topics(bootstrap, [TopicSpec(LEDGER_CHANGELOG, settings.partitions)])
+def reseed(settings: Settings, bootstrap: str) -> Reseeded:
+    """Write the ledger's and the sent alerts' changelogs from the warehouse's history."""
+    ledger = changelog_records(
+        ledger_from_history(fetch_history(settings, "/api/ledger-history")), settings.partitions
+    )
+    marks = alerts_sent_records(fetch_history(settings, "/api/alert-history"), settings.partitions)
+    write_changelog(bootstrap, LEDGER_CHANGELOG, ledger, settings.partitions)
+    write_changelog(bootstrap, ALERTS_SENT_CHANGELOG, marks, settings.partitions)
+    return Reseeded(len(ledger), len(marks))
+
+
+def write_changelog(bootstrap: str, topic: str, records: list[Record], partitions: int) -> None:
+    create_topics(bootstrap, [TopicSpec(topic, partitions)])
     if not records:
-        return 0
+        return
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
     try:
         for partition, key, value in records:
-            producer.send(LEDGER_CHANGELOG, key=key, value=value, partition=partition)
+            producer.send(topic, key=key, value=value, partition=partition)
         producer.flush(timeout=60)
         # Tansu reports a partition's end as (first offset of its last batch) + 1, so
         # faust's recovery would stop short. A last batch of one record makes the end
-        # exact; the record is a tombstone for a key no report can have.
-        for partition in range(settings.partitions):
-            producer.send(LEDGER_CHANGELOG, key=SENTINEL_KEY, value=None, partition=partition)
+        # exact; the record is a tombstone for a key no report or alert can have.
+        for partition in range(partitions):
+            producer.send(topic, key=SENTINEL_KEY, value=None, partition=partition)
             producer.flush(timeout=60)
     finally:
         producer.close()
-    return len(records)

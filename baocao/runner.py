@@ -23,7 +23,7 @@ import click
 from baocao import procs
 from baocao.broker import BrokerError, EmbeddedBroker, create_topics, port_open
 from baocao.context import Context
-from baocao.reseed import reseed_ledger
+from baocao.reseed import reseed
 from baocao.status import StatusReport, broker_status
 from contract import topics
 from contract.errors import BaocaoError
@@ -89,12 +89,15 @@ def up(ctx: Context, demo_days: int, data_dir: Path) -> int:
         children.append(_spawn("warehouse", ["warehouse"], env, logs))
         # The broker starts empty; the warehouse remembers every accepted revision.
         try:
-            seeded = reseed_ledger(settings, broker.bootstrap)
+            seeded = reseed(settings, broker.bootstrap)
         except (BaocaoError, ValueError) as exc:  # ValueError: history that does not parse
             raise click.ClickException(
-                f"cannot restore the stream ledger: {exc}; see {logs / 'warehouse.log'}"
+                f"cannot restore the stream state: {exc}; see {logs / 'warehouse.log'}"
             ) from exc
-        click.echo(f"ledger restored from the warehouse: {seeded} unit-days")
+        click.echo(
+            f"restored from the warehouse: ledger of {seeded.ledger_entries} unit-days, "
+            f"{seeded.alert_marks} alerts already sent"
+        )
         children.append(_spawn("worker", ["worker"], env, logs))
         children.append(_spawn("notify", ["notify"], env, logs))
         if demo_days > 0:

@@ -3,7 +3,8 @@
 chDB allows one process per data directory, so receipts and history (warehouse reads)
 must be served by the process that owns the warehouse: this module wires the producers'
 API to a ``ReportLookup`` built on warehouse queries, and keeps the service's existing
-routes (/, /api/status, /api/ledger-history, /dashboards, /static) on the same app.
+routes (/, /api/status, /api/ledger-history, /api/alert-history, /dashboards,
+/static) on the same app.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from producers.http.models import Decision, Publisher, Revision
 from producers.http.outbox import Outbox
 from producers.http.publish import KafkaPublisher
 from sinks import compliance
-from sinks.history import report_history
+from sinks.history import alert_history, report_history
 from sinks.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,10 @@ def build_app(
     @app.get("/api/ledger-history", include_in_schema=False)
     def ledger_history() -> JSONResponse:  # for re-seeding an emptied broker
         return JSONResponse(report_history(wh))
+
+    @app.get("/api/alert-history", include_in_schema=False)
+    def alerts_raised() -> JSONResponse:  # for re-seeding an emptied broker
+        return JSONResponse(alert_history(wh))
 
     @app.get("/", include_in_schema=False)
     def home() -> HTMLResponse:

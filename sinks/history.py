@@ -1,4 +1,4 @@
-"""Read back from the warehouse what the stream's ledger needs after a broker loses its data."""
+"""Read back from the warehouse what the stream's tables need after a broker loses its data."""
 
 from __future__ import annotations
 
@@ -26,4 +26,23 @@ def report_history(wh: Warehouse) -> list[dict[str, Any]]:
         for name in ("submitted_at", "first_submitted_at"):
             at = row[name]  # the columns are UTC; some drivers hand them back naive
             row[name] = (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
+    return rows
+
+
+# Alerts already raised, one row per alert_id (the table may hold a redelivered copy).
+ALERTS_SQL = """
+SELECT alert_id, kind, dataset, unit_id, report_date, raised_at, details
+FROM alerts
+ORDER BY alert_id
+LIMIT 1 BY alert_id
+"""
+
+
+def alert_history(wh: Warehouse) -> list[dict[str, Any]]:
+    """Every alert ever raised, as plain JSON-able dicts (details stays a JSON string)."""
+    rows = wh.query_dicts(ALERTS_SQL)
+    for row in rows:
+        row["report_date"] = row["report_date"].isoformat()
+        at = row["raised_at"]
+        row["raised_at"] = (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
     return rows

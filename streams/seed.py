@@ -1,9 +1,10 @@
-"""Rebuild the ledger table's changelog from accepted-report history.
+"""Rebuild the stream tables' changelogs from the warehouse's history.
 
 The embedded broker keeps messages in memory, so after a restart the ledger (revision
-numbers, first-submission timeliness, report_ids seen) would start empty while the
-warehouse still holds every revision. Writing the history back into the changelog
-before the worker starts lets it recover as if the broker had never gone away.
+numbers, first-submission timeliness, report_ids seen) and the marks of alerts already
+sent would start empty while the warehouse still holds every revision and alert.
+Writing the history back into the changelogs before the worker starts lets it recover
+as if the broker had never gone away (and not announce yesterday's alerts again).
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from streams.ledger import LedgerEntry, Seen, content_hash
 
 #: The Faust changelog of the ``ledger`` table (faust names it ``<app id>-<table>-changelog``).
 LEDGER_CHANGELOG = f"{topics.STREAMS_APP_ID}-ledger-changelog"
+#: The changelog of the deadline watch's ``alerts_sent`` table.
+ALERTS_SENT_CHANGELOG = f"{topics.STREAMS_APP_ID}-alerts_sent-changelog"
+
+
+#: One changelog record: (partition, key, value), in Faust's JSON format for str keys.
+Record = tuple[int, bytes, bytes]
 
 
 def partition_for(unit_id: str, partitions: int) -> int:
@@ -58,9 +65,7 @@ def ledger_from_history(rows: Iterable[dict[str, Any]]) -> dict[str, LedgerEntry
     return entries
 
 
-def changelog_records(
-    entries: dict[str, LedgerEntry], partitions: int
-) -> list[tuple[int, bytes, bytes]]:
+def changelog_records(entries: dict[str, LedgerEntry], partitions: int) -> list[Record]:
     """(partition, key, value) records in the table's own changelog format."""
     return [
         (
@@ -70,3 +75,25 @@ def changelog_records(
         )
         for key, entry in entries.items()
     ]
+
+
+def alerts_sent_records(rows: Iterable[dict[str, Any]], partitions: int) -> list[Record]:
+    """(partition, key, value) marks of the ``alerts_sent`` table for alerts already raised.
+
+    A mark lands in the partition of the event that raised it: the unit's key for
+    per-unit alerts, the (dataset|date) key of the partial counts for summaries. A
+    mark in another partition would only let a worker repeat an alert (same alert_id,
+    dropped downstream), never lose one.
+    """
+    records: list[Record] = []
+    for row in rows:
+        if row["kind"] == "summary":
+            key = f"{row['dataset']}|{row['report_date']}"
+        else:
+            key = row["unit_id"]
+        partition = partition_for(key, partitions)
+        value = json.dumps(row["raised_at"]).encode()
+        details = json.loads(row["details"] or "{}")
+        for aid in (row["alert_id"], *details.get("covers", ())):
+            records.append((partition, json.dumps(aid).encode(), value))
+    return records

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,11 +18,17 @@ import pytest
 from kafka import KafkaConsumer
 
 from baocao.broker import create_topics
+from baocao.reseed import write_changelog
 from contract import topics
 from contract.clock import FileClock
 from contract.events import Alert, ReportSubmitted
 from contract.registry import Registry, Unit
+from contract.settings import Settings
 from producers.kafka import ReportProducer
+from sinks import rows
+from sinks.history import alert_history
+from sinks.warehouse import Warehouse
+from streams.seed import ALERTS_SENT_CHANGELOG, alerts_sent_records
 from tests.integration.stack import PARTITIONS, Stack
 from tests.unit.deadline_fixtures import DAY, DS, at, small_registry
 
@@ -56,9 +62,11 @@ class Watched:
         self.alerts: list[Alert] = []
         self.consumer: KafkaConsumer | None = None
 
-    def start(self) -> None:
+    def start(self, before_worker: Callable[[str], None] | None = None) -> None:
         self.stack.broker.start()
         create_topics(self.stack.broker.bootstrap, topics.specs(PARTITIONS))
+        if before_worker is not None:
+            before_worker(self.stack.broker.bootstrap)
         self.stack.start_process("worker")
         self.consumer = KafkaConsumer(
             topics.ALERTS,
@@ -100,13 +108,18 @@ class Watched:
 
 
 @pytest.fixture
-def day(tmp_path: Path) -> Iterator[Watched]:
+def watched(tmp_path: Path) -> Iterator[Watched]:
     watched = Watched(tmp_path)
-    watched.start()
     yield watched
     if watched.consumer is not None:
         watched.consumer.close()
     watched.stack.stop()
+
+
+@pytest.fixture
+def day(watched: Watched) -> Watched:
+    watched.start()
+    return watched
 
 
 def aid(kind: str, scope: str) -> str:
@@ -165,3 +178,54 @@ def test_simulated_day_alerts_once_across_restart_and_second_worker(day: Watched
             aid("summary", "complete"): 1,
         }
     ), counts
+
+
+def test_alerts_the_warehouse_holds_are_not_raised_again_on_a_fresh_broker(
+    watched: Watched, tmp_path: Path
+) -> None:
+    """`baocao up` restores the marks of sent alerts with the ledger (baocao/reseed.py)."""
+    raised = at(15, 0, 10)
+    stored = [
+        Alert(
+            alert_id=aid("missing", "165"),
+            kind="missing",
+            severity="warning",
+            dataset=DS,
+            unit_id="165",
+            report_date=DAY,
+            raised_at=raised,
+            message_vi="Chưa báo cáo",
+            message_en="Not reported",
+        ),
+        Alert(
+            alert_id=aid("summary", "deadline"),
+            kind="summary",
+            severity="info",
+            dataset=DS,
+            unit_id="*",
+            report_date=DAY,
+            raised_at=raised,
+            message_vi="Tổng hợp",
+            message_en="Summary",
+        ),
+    ]
+    # Through the real warehouse: the sink's rows, then the history the service serves.
+    with Warehouse.connect(Settings(chdb_path=tmp_path / "warehouse")) as wh:
+        wh.ensure_schema()
+        wh.insert("alerts", [rows.alert_row(a) for a in stored], rows.ALERTS_COLUMNS)
+        history = alert_history(wh)
+    assert {r["alert_id"] for r in history} == {a.alert_id for a in stored}
+    marks = alerts_sent_records(history, PARTITIONS)
+
+    watched.clock.set(at(15, 0, 30))
+    watched.start(
+        lambda bootstrap: write_changelog(bootstrap, ALERTS_SENT_CHANGELOG, marks, PARTITIONS)
+    )
+    # 164 and 166 are due now; 165's missing alert and the deadline summary went out
+    # before the broker was replaced and must not go out again.
+    watched.wait_for({aid("missing", "164"), aid("missing", "166")}, timeout=90)
+    time.sleep(6)  # a few more looks
+    watched.read(2)
+    assert Counter(a.alert_id for a in watched.alerts) == Counter(
+        {aid("missing", "164"): 1, aid("missing", "166"): 1}
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -36,10 +37,8 @@ def run_watch(reader: OffsetReader, tps: set[TopicPartition], seconds: float) ->
             seconds,
         )
 
-    try:
+    with contextlib.suppress(TimeoutError):  # the watch runs until told to stop
         asyncio.run(go())
-    except TimeoutError:
-        pass
     return stalls
 
 

@@ -131,10 +131,10 @@ def test_up_runs_everything_and_ctrl_c_leaves_nothing_behind(
     again = second.wait_status(lambda s: True)
     assert again["rows"]["reports"] >= status["rows"]["reports"]
     for _ in range(120):
-        if "ledger restored from the warehouse" in second.output():
+        if "restored from the warehouse: ledger of" in second.output():
             break
         time.sleep(0.5)
-    assert "ledger restored from the warehouse" in second.output()
+    assert "restored from the warehouse: ledger of" in second.output()
     history = second.history()
     original = next(
         r
