@@ -66,10 +66,9 @@ def dashboards_publish(grafana_url: str, token: str, folder: str, dry_run: bool)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def compliance(day: str, province: str | None, dataset: str | None, as_json: bool) -> None:
     """Who reported on time, late or not at all, and the rates (DHIS2's definitions)."""
-    import urllib.error
     import urllib.parse
-    import urllib.request
 
+    from baocao import warehouse_client
     from sinks import compliance as report
 
     try:
@@ -78,21 +77,13 @@ def compliance(day: str, province: str | None, dataset: str | None, as_json: boo
         raise click.BadParameter("YYYY-MM-DD", param_hint="--date") from exc
     settings = context.load().settings
     query = {"date": when.isoformat(), "province": province, "dataset": dataset}
-    url = f"http://{settings.http_host}:{settings.http_port}/api/compliance?" + (
-        urllib.parse.urlencode({k: v for k, v in query.items() if v})
-    )
-    try:  # the running service owns chDB; ask it first
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            data = json.loads(resp.read())
-    except (urllib.error.URLError, OSError, ValueError):
-        from sinks.warehouse import Warehouse
-
-        try:
-            with Warehouse.connect(settings) as wh:
-                wh.ensure_schema()
-                data = report.compliance(wh, when, province, dataset)
-        except BaocaoError as exc:
-            raise click.ClickException(f"kho dữ liệu / warehouse: {exc}") from exc
+    path = "/api/compliance?" + urllib.parse.urlencode({k: v for k, v in query.items() if v})
+    try:
+        data = warehouse_client.ask(
+            settings, path, lambda wh: report.compliance(wh, when, province, dataset)
+        )
+    except BaocaoError as exc:
+        raise click.ClickException(f"kho dữ liệu / warehouse: {exc}") from exc
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=1, default=str))
     else:

@@ -12,6 +12,7 @@ from typing import Any
 from kafka import KafkaProducer
 
 from baocao.broker import create_topics
+from baocao.warehouse_client import service_url
 from contract.errors import BaocaoError
 from contract.settings import Settings
 from contract.topics import TopicSpec
@@ -35,7 +36,7 @@ class Reseeded:
 
 def fetch_history(settings: Settings, path: str, timeout: float = 120.0) -> list[dict[str, Any]]:
     """GET one of the warehouse service's history endpoints, waiting for it to start."""
-    url = f"http://{settings.http_host}:{settings.http_port}{path}"
+    url = service_url(settings, path)
     deadline = time.monotonic() + timeout
     while True:
         try:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
+from baocao import warehouse_client
 from contract import topics
 from contract.settings import Settings
 
@@ -73,29 +71,11 @@ def broker_status(settings: Settings, report: StatusReport) -> None:
 
 
 def warehouse_status(settings: Settings, report: StatusReport) -> None:
-    """Ask the running warehouse service; chDB allows only one process on its data."""
-    url = f"http://{settings.http_host}:{settings.http_port}/api/status"
+    """Ask the running warehouse service, or the warehouse itself when none runs."""
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            report.warehouse = json.loads(resp.read())
-            return
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        service_error = str(exc)
-    if settings.warehouse == "chdb":
-        from sinks.warehouse import Warehouse  # only when no service owns the data
-
-        try:
-            wh = Warehouse.connect(settings)
-        except Exception as exc:  # locked by another process, or missing
-            report.warehouse_error = f"service at {url}: {service_error}; direct: {exc}"
-            return
-        try:
-            wh.ensure_schema()
-            report.warehouse = warehouse_summary(wh)
-        finally:
-            wh.close()
-    else:
-        report.warehouse_error = f"service at {url}: {service_error}"
+        report.warehouse = warehouse_client.ask(settings, "/api/status", warehouse_summary, 5)
+    except warehouse_client.WarehouseUnavailable as exc:
+        report.warehouse_error = str(exc)
 
 
 def warehouse_summary(wh: Any) -> dict[str, Any]:

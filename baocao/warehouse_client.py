@@ -1,0 +1,46 @@
+"""Ask the running warehouse service, or open the warehouse when no service runs.
+
+chDB opens a data directory from one process only, so while `baocao up` (or `baocao
+warehouse`) runs, every other command must go through its HTTP API; when nothing
+runs, the command may open the warehouse itself.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from contract.errors import BaocaoError
+from contract.settings import Settings
+
+
+class WarehouseUnavailable(BaocaoError):
+    """Neither the warehouse service nor the warehouse itself answered."""
+
+
+def service_url(settings: Settings, path: str) -> str:
+    return f"http://{settings.http_host}:{settings.http_port}{path}"
+
+
+def ask(settings: Settings, path: str, direct: Callable[[Any], Any], timeout: float = 10.0) -> Any:
+    """The service's JSON answer at ``path``, else ``direct(warehouse)`` on an opened one."""
+    url = service_url(settings, path)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return json.loads(resp.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        service_error = f"service at {url}: {exc}"
+    if settings.warehouse != "chdb":
+        # A ClickHouse server takes many clients, but the service is the documented way.
+        raise WarehouseUnavailable(service_error)
+    from sinks.warehouse import Warehouse  # only when no service owns the data
+
+    try:
+        with Warehouse.connect(settings) as wh:
+            wh.ensure_schema()
+            return direct(wh)
+    except Exception as exc:  # locked by another process, missing, or broken
+        raise WarehouseUnavailable(f"{service_error}; direct: {exc}") from exc
