@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     )
 
     max_payload_bytes: int = Field(64 * 1024, ge=1024, description="largest accepted report")
+    max_csv_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="largest CSV upload")
+    max_csv_reports: int = Field(2000, ge=1, description="most reports in one CSV upload")
+    rate_limit_per_minute: int = Field(
+        120, ge=0, description="API requests per token per minute (bursts up to this; 0: off)"
+    )
     sink_batch_rows: int = Field(10_000, ge=1, description="rows per warehouse insert")
     sink_flush_seconds: float = Field(1.0, gt=0, description="longest a row waits in a batch")
 

@@ -29,6 +29,7 @@ from producers.http import errors, views
 from producers.http.auth import TokenStore
 from producers.http.batch import submit_csv
 from producers.http.desk import Caller, Desk
+from producers.http.limits import RateLimiter
 from producers.http.models import (
     BatchReceipt,
     ErrorBody,
@@ -52,8 +53,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         403: "not allowed for this unit / không được phép",
         404: "unknown report or unit / không tìm thấy",
         409: "report_id re-used with other content / mã báo cáo bị dùng lại",
-        413: "body too large / quá lớn",
+        413: "body or CSV too large / quá lớn",
         422: "invalid report, with every reason / báo cáo chưa hợp lệ",
+        429: "too many requests for this token / quá nhiều yêu cầu",
     }.items()
 }
 bearer = HTTPBearer(auto_error=False, description="a unit token from `baocao tokens create`")
@@ -77,6 +79,10 @@ def authenticate(
             "Mã truy cập không hợp lệ hoặc đã bị thu hồi.",
             "The token is invalid or has been revoked.",
         )
+    limiter: RateLimiter = request.app.state.limiter
+    wait = limiter.take(cred.token_id)
+    if wait is not None:
+        raise errors.too_many_requests(wait, int(limiter.capacity))
     return Caller(cred, unit)
 
 
@@ -118,9 +124,10 @@ def create_api(
     _install_docs(app)
     app.state.desk = desk
     app.state.tokens = tokens
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     _install_error_handlers(app)
 
-    async def body(request: Request) -> bytes:
+    async def body(request: Request, limit: int = limit) -> bytes:
         # Refuse by the declared length before reading, and count while reading in
         # case the length was not declared or lies.
         declared = request.headers.get("content-length", "")
@@ -172,7 +179,7 @@ def create_api(
         summary="Gửi tệp CSV / submit a CSV batch (every row checked before any is sent)",
     )
     async def post_csv(request: Request, who: Auth) -> JSONResponse:
-        raw = await body(request)
+        raw = await body(request, settings.max_csv_bytes)
         status, receipts = await run_in_threadpool(submit_csv, desk, who, raw)
         batch = BatchReceipt(count=len(receipts), receipts=receipts)
         return JSONResponse(batch.model_dump(mode="json"), status_code=status)
@@ -234,7 +241,8 @@ def _json_object(raw: bytes) -> dict[str, Any]:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.ApiError)
     async def api_error(request: Request, exc: errors.ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        headers.update(exc.headers)
         return JSONResponse(exc.body.model_dump(mode="json"), exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

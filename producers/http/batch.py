@@ -30,6 +30,8 @@ def submit_csv(desk: Desk, caller: Caller, raw: bytes) -> tuple[int, list[Receip
                 )
             ]
         ) from exc
+    if len(parsed) > desk.settings.max_csv_reports:
+        raise errors.too_many_reports(len(parsed), desk.settings.max_csv_reports)
     denied: list[Problem] = []
     fresh: list[tuple[int, ReportSubmitted, list[dict[str, object]]]] = []
     known: dict[int, ReceiptOut] = {}

@@ -12,11 +12,18 @@ class ApiError(BaocaoError):
     """A request refused with a 4xx status, in Vietnamese and English."""
 
     def __init__(
-        self, status: int, error: str, vi: str, en: str, reasons: list[Reason] | None = None
+        self,
+        status: int,
+        error: str,
+        vi: str,
+        en: str,
+        reasons: list[Reason] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(en)
         self.status = status
         self.body = ErrorBody(error=error, message_vi=vi, message_en=en, reasons=reasons or [])
+        self.headers = headers or {}
 
 
 def reasons(problems: list[Problem]) -> list[Reason]:
@@ -61,3 +68,29 @@ def too_large(size: int, limit: int) -> ApiError:
 
 def not_found(vi: str, en: str) -> ApiError:
     return ApiError(404, "not_found", vi, en)
+
+
+def too_many_requests(retry_after: float, per_minute: int) -> ApiError:
+    wait = max(1, int(retry_after + 0.999))
+    vi = f"Quá nhiều yêu cầu (tối đa {per_minute}/phút cho mỗi mã); thử lại sau {wait} giây."
+    en = f"Too many requests (at most {per_minute} a minute per token); retry in {wait} s."
+    return ApiError(
+        429,
+        "rate_limited",
+        vi,
+        en,
+        [Reason(code="rate_limited", message_vi=vi, message_en=en)],
+        {"Retry-After": str(wait)},
+    )
+
+
+def too_many_reports(count: int, limit: int) -> ApiError:
+    vi = f"Tệp CSV có {count} báo cáo, tối đa {limit} mỗi lần gửi; hãy chia nhỏ tệp."
+    en = f"The CSV file holds {count} reports, at most {limit} per upload; split the file."
+    return ApiError(
+        413,
+        "too_many_reports",
+        vi,
+        en,
+        [Reason(code="too_many_reports", field="file", message_vi=vi, message_en=en)],
+    )
