@@ -1,6 +1,11 @@
-# Production image for the stream workers and the warehouse sink (see docker-compose.yml).
-FROM python:3.11-slim
-WORKDIR /app
+# One image for every baocao service in docker-compose.yml; the command picks the role
+# (worker, warehouse, notify, init, create-topics). Checked by tests/unit/test_dockerfile.py;
+# never built on the development machines (no Docker engine there).
+
+# Build stage: turn the source and every dependency into wheels, so the runtime stage
+# needs neither the source tree nor build tools.
+FROM python:3.11.13-slim-bookworm AS build
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY contract ./contract
 COPY producers ./producers
@@ -8,6 +13,16 @@ COPY streams ./streams
 COPY sinks ./sinks
 COPY baocao ./baocao
 COPY dashboards ./dashboards
-RUN pip install --no-cache-dir . && useradd --system baocao
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11.13-slim-bookworm
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir --no-index --find-links /wheels baocao \
+    && rm -rf /wheels \
+    && useradd --system --uid 10001 --home-dir /var/lib/baocao baocao \
+    && install -d -o baocao -g baocao /var/lib/baocao
+# Non-root; the working directory holds var/ (defaults) and is a volume in compose.
 USER baocao
+WORKDIR /var/lib/baocao
 ENTRYPOINT ["baocao"]
+CMD ["--help"]

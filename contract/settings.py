@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     notify_dead_letter_path: Path = Field(
         Path("var/notify-dead-letters.jsonl"), description="alerts that could not be delivered"
     )
+    clickhouse_cluster: str = Field(
+        "",
+        pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$",
+        description="ClickHouse cluster name (warehouse=http): Replicated + Distributed tables "
+        "created ON CLUSTER; empty: one server",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -81,6 +81,8 @@ def publish(
         raise DashboardError(
             f"Grafana từ chối yêu cầu / Grafana refused the request: {exc}"
         ) from exc
+    except OSError as exc:  # the HTTP client's connection errors derive from OSError
+        raise DashboardError(f"không kết nối được Grafana / cannot reach Grafana: {exc}") from exc
     for line in result.lines(dry_run):
         echo(line)
     return result

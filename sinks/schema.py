@@ -5,6 +5,10 @@ written twice collapses when parts merge. Readers never wait for that: the views
 deduplicate with GROUP BY / argMax / LIMIT BY, because merges run in the background at
 an unknown time (and may never run on a small table), while dashboards must be exact
 right after an insert, even after a redelivered batch was written a second time.
+
+On a cluster (``Settings.clickhouse_cluster``) the same definitions become replicated
+``<table>_local`` tables on every node plus Distributed tables under the original
+names, so the sink, the views and every reader keep using the names below.
 """
 
 from __future__ import annotations
@@ -18,16 +22,21 @@ TIMELINESS = "Enum8('on_time' = 1, 'late' = 2)"
 LC = "LowCardinality(String)"
 #: How many recent insert blocks a MergeTree remembers for deduplication (tokens or hashes).
 DEDUP_WINDOW = 10_000
+#: Keeper path and replica name of a replicated table; each server fills in its own macros.
+REPLICA = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
 
 
 @dataclass(frozen=True)
 class Table:
-    """A table: its columns (name, ClickHouse type), engine and sorting key."""
+    """A table: its columns (name, ClickHouse type), engine, sorting and sharding keys."""
 
     name: str
     columns: tuple[tuple[str, str], ...]
     order_by: str
     engine: str = "ReplacingMergeTree"
+    # On a cluster, rows with the same key land on the same shard, so ReplacingMergeTree
+    # collapses redelivered copies there and a retried batch splits the same way.
+    shard_by: str = "cityHash64(unit_id)"
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -37,13 +46,32 @@ class Table:
     def column_types(self) -> tuple[str, ...]:
         return tuple(kind for _, kind in self.columns)
 
-    def ddl(self, database: str) -> str:
-        cols = ",\n    ".join(f"`{name}` {kind}" for name, kind in self.columns)
+    def _create(self, database: str, name: str, on_cluster: str, engine: str, window: str) -> str:
+        cols = ",\n    ".join(f"`{col}` {kind}" for col, kind in self.columns)
         return (
-            f"CREATE TABLE IF NOT EXISTS `{database}`.`{self.name}` (\n    {cols}\n)\n"
-            f"ENGINE = {self.engine}\nORDER BY ({self.order_by})\n"
-            f"SETTINGS non_replicated_deduplication_window = {DEDUP_WINDOW}"
+            f"CREATE TABLE IF NOT EXISTS `{database}`.`{name}`{on_cluster} (\n    {cols}\n)\n"
+            f"ENGINE = {engine}\nORDER BY ({self.order_by})\n"
+            f"SETTINGS {window} = {DEDUP_WINDOW}"
         )
+
+    def ddl(self, database: str) -> str:
+        """The CREATE statement on one server."""
+        return self._create(
+            database, self.name, "", self.engine, "non_replicated_deduplication_window"
+        )
+
+    def cluster_ddl(self, database: str, cluster: str) -> tuple[str, str]:
+        """A replicated ``<name>_local`` table on every node and a Distributed ``<name>``."""
+        local, on = f"{self.name}_local", f" ON CLUSTER `{cluster}`"
+        kind, _, args = self.engine.partition("(")  # e.g. "ReplacingMergeTree(version)"
+        engine = f"Replicated{kind}({REPLICA}{', ' + args.rstrip(')') if args else ''})"
+        distributed = (
+            f"CREATE TABLE IF NOT EXISTS `{database}`.`{self.name}`{on}\n"
+            f"AS `{database}`.`{local}`\n"
+            f"ENGINE = Distributed('{cluster}', '{database}', '{local}', {self.shard_by})"
+        )
+        replicated = self._create(database, local, on, engine, "replicated_deduplication_window")
+        return replicated, distributed
 
 
 REPORT_VALUES = Table(
@@ -167,6 +195,7 @@ DEAD_LETTERS = Table(
         ("seen_at", UTC_MS),
     ),
     "source_topic, source_partition, source_offset",
+    shard_by="cityHash64(source_topic, source_partition)",  # no unit_id: keep a partition together
 )
 
 TABLES: dict[str, Table] = {
@@ -198,6 +227,7 @@ GROUP BY r.dataset, r.unit_id, r.report_date""",
     (
         # The latest revision is computed from report_values itself, so one insert
         # into one table is all a reader ever depends on (no cross-table race).
+        # {IN} is IN on one server and GLOBAL IN on a cluster (see statements()).
         "report_values_latest",
         f"""SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
     r.metric AS metric, r.option AS option,
@@ -208,7 +238,7 @@ GROUP BY r.dataset, r.unit_id, r.report_date""",
     any(r.submitted_at) AS submitted_at
 FROM {{db}}.report_values AS r
 WHERE r.metric != ''
-  AND (r.dataset, r.unit_id, r.report_date, r.report_id) IN (
+  AND (r.dataset, r.unit_id, r.report_date, r.report_id) {{IN}} (
     SELECT r.dataset, r.unit_id, r.report_date, argMax(r.report_id, {_LATEST_KEY})
     FROM {{db}}.report_values AS r
     GROUP BY r.dataset, r.unit_id, r.report_date)
@@ -245,13 +275,27 @@ GROUP BY v.dataset, v.report_date, u.province_id, v.metric, v.option""",
 )
 
 
-def statements(database: str) -> list[str]:
-    """Return the DDL creating the database, every table and every view, in order."""
+#: Every view, in creation order (later views read earlier ones).
+VIEW_NAMES = tuple(name for name, _ in (*VIEWS, *COMPLIANCE_VIEWS))
+
+
+def statements(database: str, cluster: str = "") -> list[str]:
+    """Return the DDL creating the database, every table and every view, in order.
+
+    With ``cluster``, every statement runs ON CLUSTER, each table is a replicated
+    ``<name>_local`` plus a Distributed table under its own name, and the views read
+    the Distributed tables, so readers and the sink use the same names either way.
+    """
     db = f"`{database}`"
-    out = [f"CREATE DATABASE IF NOT EXISTS {db}"]
-    out += [table.ddl(database) for table in TABLES.values()]
+    on = f" ON CLUSTER `{cluster}`" if cluster else ""
+    out = [f"CREATE DATABASE IF NOT EXISTS {db}{on}"]
+    for table in TABLES.values():
+        out += table.cluster_ddl(database, cluster) if cluster else [table.ddl(database)]
+    # A subquery on a Distributed table inside a query on one is refused by default
+    # (distributed_product_mode = 'deny'); GLOBAL IN runs it once and ships the result.
+    in_ = "GLOBAL IN" if cluster else "IN"
     out += [
-        f"CREATE OR REPLACE VIEW {db}.`{name}` AS\n{body.format(db=db)}"
+        f"CREATE OR REPLACE VIEW {db}.`{name}`{on} AS\n{body.format(db=db, IN=in_)}"
         for name, body in (*VIEWS, *COMPLIANCE_VIEWS)
     ]
     return out

@@ -20,6 +20,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.exceptions import Error as DriverError
 from clickhouse_connect.driver.exceptions import OperationalError
 
+from contract.errors import ConfigError
 from contract.registry import Registry
 from contract.settings import Settings
 from sinks import schema
@@ -34,9 +35,12 @@ Parameters = Mapping[str, Any] | None
 class Warehouse:
     """Run commands, queries and inserts on the warehouse, one at a time."""
 
-    def __init__(self, client: Any, database: str, retry_after: float = 1.0) -> None:
+    def __init__(
+        self, client: Any, database: str, retry_after: float = 1.0, cluster: str = ""
+    ) -> None:
         self.database = database
         self.retry_after = retry_after
+        self.cluster = cluster  # '' = one server; else the ClickHouse cluster's name
         self._client = client
         self._lock = threading.Lock()
         self._closed = False
@@ -44,6 +48,11 @@ class Warehouse:
     @classmethod
     def connect(cls, settings: Settings) -> Warehouse:
         """Open the warehouse the settings name; its database may not exist yet."""
+        if settings.clickhouse_cluster and settings.warehouse == "chdb":
+            raise ConfigError(
+                "BAOCAO_CLICKHOUSE_CLUSTER needs a ClickHouse server (BAOCAO_WAREHOUSE=http) / "
+                "chế độ cụm cần máy chủ ClickHouse (BAOCAO_WAREHOUSE=http)"
+            )
         kwargs = settings.warehouse_client_kwargs()
         where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
         try:
@@ -54,7 +63,7 @@ class Warehouse:
                 f" {exc} / Không mở được kho dữ liệu tại {where}"
                 " (có tiến trình baocao khác đang dùng?)"
             ) from exc
-        return cls(client, settings.database)
+        return cls(client, settings.database, cluster=settings.clickhouse_cluster)
 
     def _run(self, what: str, call: Callable[[], T], *, writing: bool = False) -> T:
         with self._lock:
@@ -110,7 +119,12 @@ class Warehouse:
         known = schema.TABLES.get(table)
         types = dict(known.columns) if known else {}
         type_names = [types[c] for c in column_names] if set(column_names) <= types.keys() else None
-        settings = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        settings: dict[str, Any] = (
+            {"insert_deduplication_token": dedup_token} if dedup_token else {}
+        )
+        if self.cluster:
+            # Confirm only once every shard has its rows: the sink commits offsets after this.
+            settings["distributed_foreground_insert"] = 1
         self._run(
             f"insert into {table}",
             lambda: self._client.insert(
@@ -119,7 +133,7 @@ class Warehouse:
                 column_names=list(column_names),
                 database=self.database,
                 column_type_names=type_names,
-                settings=settings,
+                settings=settings or None,
             ),
             writing=True,
         )
@@ -127,7 +141,7 @@ class Warehouse:
 
     def ensure_schema(self) -> None:
         """Create the database, tables and views if missing; views are always replaced."""
-        for statement in schema.statements(self.database):
+        for statement in schema.statements(self.database, self.cluster):
             self.command(statement)
         with self._lock:
             self._client.database = self.database  # unqualified names now resolve here
@@ -144,11 +158,11 @@ class Warehouse:
         version = max(time.time_ns(), int(newest[0][0] or 0) + 1)
         rows = [unit_row(unit, version) for unit in registry]
         self.insert("units", rows, UNITS_COLUMNS, dedup_token=f"units/{version}")
+        target = f"`{self.database}`.units"
+        if self.cluster:  # rows are deleted where they live, not through the Distributed table
+            target = f"`{self.database}`.units_local ON CLUSTER `{self.cluster}`"
         try:
-            self.command(
-                f"DELETE FROM `{self.database}`.units WHERE version < {{v:UInt64}}",
-                {"v": version},
-            )
+            self.command(f"DELETE FROM {target} WHERE version < {{v:UInt64}}", {"v": version})
         except SinkError as exc:
             log.warning("old unit versions stay until the next load: %s", exc)
         return len(rows)

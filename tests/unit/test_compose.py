@@ -1,18 +1,31 @@
-"""docker-compose.yml is validated here, since these machines cannot run Docker."""
+"""docker-compose.yml is validated here, since these machines cannot run Docker.
+
+What `docker compose config` and a first `up` would catch, checked without an engine:
+schema-level shape, cross-references (mounts, volumes, depends_on, ports), variables
+against `.env.example`, settings against `Settings`, commands against the CLI.
+"""
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
+import pytest
 import yaml
+from click.testing import CliRunner
 
 from baocao.cli import main
 from contract.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+BAOCAO_IMAGE = "baocao:latest"
+CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+# ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}; $$ is a literal $
+VARIABLE = re.compile(r"(?<!\$)\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 
 
 def compose() -> dict[str, Any]:
@@ -20,51 +33,239 @@ def compose() -> dict[str, Any]:
     return data
 
 
-def env_of(service: dict[str, Any]) -> dict[str, str]:
+def services() -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = compose()["services"]
+    return found
+
+
+def baocao_services() -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in services().items() if s.get("image") == BAOCAO_IMAGE}
+
+
+def env_example() -> dict[str, str]:
+    """Parse .env.example as compose's dotenv reader does for these simple lines."""
+    out = {}
+    for line in (ROOT / ".env.example").read_text("utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            out[key.strip()] = value
+    return out
+
+
+def strings(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from strings(value)
+    elif isinstance(node, str):
+        yield node
+
+
+def interpolate(value: Any, env: dict[str, str]) -> str:
+    """Substitute ${...} as compose does, from the operator's .env (here: the example)."""
+
+    def one(m: re.Match[str]) -> str:
+        name, op, arg = m.groups()
+        if name in env and (env[name] or not (op or "").startswith(":")):
+            return env[name]
+        assert op is None or "?" not in op, f"{name} is required: {arg}"
+        return arg or ""
+
+    return VARIABLE.sub(one, str(value)).replace("$$", "$")
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
     env = service.get("environment", {})
-    # ${VAR:?message} must be provided by the operator; substitute a placeholder here.
-    return {k: re.sub(r"\$\{[^}]+\}", "placeholder", str(v)) for k, v in env.items()}
+    return {k: interpolate(v, env_example()) for k, v in env.items()}
 
 
-def test_every_baocao_service_runs_an_existing_command_with_valid_settings() -> None:
-    services = compose()["services"]
-    baocao = {n: s for n, s in services.items() if s.get("image") == "baocao:latest"}
-    assert set(baocao) == {"topics", "worker", "warehouse"}
-    for name, service in baocao.items():
+def cli_envvars(command: click.Command) -> set[str]:
+    """Environment variables the CLI reads through click options (not Settings)."""
+    found = {v for p in command.params for v in ([p.envvar] if isinstance(p.envvar, str) else [])}
+    for sub in getattr(command, "commands", {}).values():
+        found |= cli_envvars(sub)
+    return found
+
+
+def bind_mounts(service: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):
+            if volume.get("type") == "bind":
+                out.append((volume["source"], volume["target"]))
+        else:
+            source, target = interpolate(volume, env_example()).split(":")[:2]
+            if source.startswith((".", "/")):
+                out.append((source, target))
+    return out
+
+
+# ---------------------------------------------------------------- variables and settings
+
+
+def test_every_variable_the_file_uses_is_in_env_example_and_none_is_stale() -> None:
+    used = {m.group(1) for s in strings(compose()) for m in VARIABLE.finditer(s)}
+    example = env_example()
+    assert used - example.keys() == set(), "add them to .env.example"
+    assert example.keys() - used == set(), "stale entries in .env.example"
+
+
+def test_env_example_is_not_a_real_env_file_and_env_is_never_committed() -> None:
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
+    assert ".env" in (ROOT / ".dockerignore").read_text().splitlines()
+    for key, value in env_example().items():
+        if re.search("PASSWORD|SECRET", key):
+            assert value.startswith("change-me"), f"{key}: use a placeholder"
+    # No BAOCAO_ names: baocao's Settings also read .env, and `make up` must not see them.
+    assert not [k for k in env_example() if k.startswith("BAOCAO_")]
+
+
+def test_baocao_services_run_real_commands_with_valid_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = baocao_services()
+    assert set(found) == {"topics", "init", "worker", "warehouse", "notify"}
+    known = {f"BAOCAO_{name.upper()}" for name in Settings.model_fields} | cli_envvars(main)
+    for name, service in found.items():
         command = service["command"][0]
         assert command in main.commands, f"{name}: unknown command {command}"
-        env = env_of(service)
-        unknown = [
-            k
-            for k in env
-            if k.startswith("BAOCAO_")
-            and k.removeprefix("BAOCAO_").lower() not in Settings.model_fields
-        ]
-        assert not unknown, f"{name}: settings that do not exist: {unknown}"
-        settings = Settings(**{k.removeprefix("BAOCAO_").lower(): v for k, v in env.items()})
+        helped = CliRunner().invoke(main, [command, "--help"])
+        assert helped.exit_code == 0, f"{name}: `baocao {command} --help` fails"
+        env = environment(service)
+        unknown = sorted(k for k in env if k.startswith("BAOCAO_") and k not in known)
+        assert not unknown, f"{name}: variables baocao never reads: {unknown}"
+        # Read them the way the container will: from the environment, strings only.
+        for key in [k for k in Settings.model_fields]:
+            monkeypatch.delenv(f"BAOCAO_{key.upper()}", raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
         assert settings.warehouse == "http", "production uses a ClickHouse server"
         assert settings.bootstrap_servers() == ["kafka:9092"]
+        assert settings.clickhouse_password.get_secret_value(), f"{name}: no ClickHouse password"
 
 
-def test_third_party_images_are_pinned_and_topics_are_never_auto_created() -> None:
-    services = compose()["services"]
-    for name, service in services.items():
-        image = service.get("image", "")
-        if image != "baocao:latest":
-            assert re.match(r"^[\w./-]+:\d[\w.-]*$", image), f"{name}: pin {image!r}"
-    assert services["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
-    partitions = int(services["worker"]["environment"]["BAOCAO_PARTITIONS"])
-    assert services["worker"]["deploy"]["replicas"] <= partitions
+def test_files_third_party_services_read_get_their_variables() -> None:
+    # ClickHouse reads <password from_env="X"/>; Grafana expands $X in provisioning files
+    # ($__name is Grafana's own macro, never an environment variable).
+    patterns = {"clickhouse": r'from_env="(\w+)"', "grafana": r"\$\{?([A-Z][A-Z0-9_]*)"}
+    for name, pattern in patterns.items():
+        service = services()[name]
+        env = environment(service)
+        for source, target in bind_mounts(service):
+            if "provisioning" not in target and "users.d" not in target:
+                continue
+            path = ROOT / source
+            for file in [path] if path.is_file() else sorted(path.rglob("*")):
+                if file.is_file():
+                    for var in re.findall(pattern, file.read_text("utf-8")):
+                        assert env.get(var), f"{name}: {file.name} reads {var}, which is unset"
 
 
-def test_services_wait_for_what_they_need() -> None:
-    services = compose()["services"]
-    for name in ("worker", "warehouse"):
-        needs = services[name]["depends_on"]
+# ---------------------------------------------------------------- cross-references
+
+
+def test_every_bind_mount_exists_and_every_named_volume_is_declared() -> None:
+    declared = set(compose().get("volumes", {}))
+    for name, service in services().items():
+        for source, _ in bind_mounts(service):
+            assert (ROOT / source).exists(), f"{name}: {source} is mounted but does not exist"
+        for volume in service.get("volumes", []):
+            source = interpolate(volume, env_example()).split(":")[0]
+            if isinstance(volume, str) and not source.startswith((".", "/")):
+                assert source in declared, f"{name}: undeclared volume {volume}"
+
+
+def test_files_baocao_reads_or_writes_are_mounted_into_its_container() -> None:
+    for name, service in baocao_services().items():
+        env = environment(service)
+        targets = [target for _, target in bind_mounts(service)]
+        for var in ("BAOCAO_REGISTRY_PATH", "BAOCAO_DATASETS_PATH"):  # read: a bind mount
+            if var in env:
+                assert env[var] in targets, f"{name}: {var}={env[var]} is not mounted"
+        volumes = [str(v).split(":")[1] for v in service.get("volumes", [])]
+        for var in ("BAOCAO_DATA_DIR", "BAOCAO_NOTIFY_DEAD_LETTER_PATH"):  # written: kept
+            if var in env:
+                assert any(env[var].startswith(v) for v in volumes), f"{name}: {var} is lost"
+
+
+def test_no_two_services_publish_the_same_host_port() -> None:
+    seen: dict[str, list[tuple[str, str]]] = {}  # host port -> (address, service)
+    for name, service in services().items():
+        ports = service.get("ports", [])
+        if ports:
+            assert service.get("deploy", {}).get("replicas", 1) == 1, f"{name}: replicas clash"
+        for port in ports:
+            parts = str(port).split(":")
+            ip, host = (parts[0], parts[1]) if len(parts) == 3 else ("0.0.0.0", parts[0])
+            for other_ip, other in seen.get(host, []):
+                assert "0.0.0.0" not in (ip, other_ip) and ip != other_ip, f"{name}, {other}"
+            seen.setdefault(host, []).append((ip, name))
+
+
+def test_every_dependency_exists_with_a_condition_it_can_meet() -> None:
+    found = services()
+    for name, service in found.items():
+        for target, spec in service.get("depends_on", {}).items():
+            assert target in found, f"{name} depends on unknown {target}"
+            condition = spec["condition"]
+            assert condition in CONDITIONS, f"{name}: bad condition {condition}"
+            if condition == "service_healthy":
+                assert "healthcheck" in found[target], f"{target} has no healthcheck"
+            if condition == "service_completed_successfully":
+                assert found[target].get("restart") == "no", f"{target} must be one-shot"
+    for name in ("worker", "warehouse", "notify"):
+        needs = found[name]["depends_on"]
         assert needs["topics"]["condition"] == "service_completed_successfully"
-        assert needs["clickhouse"]["condition"] == "service_healthy"
-    for name in ("kafka", "clickhouse"):
-        assert "healthcheck" in services[name]
+        assert needs["init"]["condition"] == "service_completed_successfully"
+    assert found["init"]["depends_on"]["clickhouse"]["condition"] == "service_healthy"
+    assert found["init"]["command"] == ["init"] and found["init"]["restart"] == "no"
+
+
+def test_long_running_services_with_a_port_have_a_healthcheck_on_a_real_route() -> None:
+    found = services()
+    for name in ("kafka", "clickhouse", "grafana", "warehouse"):
+        assert "healthcheck" in found[name], name
+    check = found["warehouse"]["healthcheck"]["test"]
+    assert check[:3] == ["CMD", "python", "-c"], "the baocao image has no curl"
+    compile(check[3], "healthcheck", "exec")  # the probe is valid Python
+    url = re.search(r"http://127\.0\.0\.1:(\d+)(/[\w/-]+)", check[3])
+    assert url is not None
+    port, path = url.groups()
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert int(port) == settings.http_port
+    assert f"127.0.0.1:{port}:{port}" in found["warehouse"]["ports"]
+    routes = [f.read_text() for f in (ROOT / "baocao").glob("*.py")]
+    assert any(f'"{path}"' in text for text in routes), f"the service has no route {path}"
+
+
+# ---------------------------------------------------------------- images and topics
+
+
+def test_third_party_images_are_pinned_to_exact_versions() -> None:
+    for name, service in services().items():
+        image = service.get("image", "")
+        if image == BAOCAO_IMAGE:
+            assert "build" in service, f"{name}: {BAOCAO_IMAGE} is built here, never pulled"
+            continue
+        assert re.match(r"^[\w./-]+(:\d+\.\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})$", image), (
+            f"{name}: pin {image!r} to an exact version"
+        )
+
+
+def test_topics_are_declared_never_auto_created_and_workers_fit_the_partitions() -> None:
+    found = services()
+    assert found["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert found["topics"]["command"] == ["create-topics"]
+    partitions = int(environment(found["worker"])["BAOCAO_PARTITIONS"])
+    assert found["worker"]["deploy"]["replicas"] <= partitions
+    for name in baocao_services():  # one partition count for every producer and consumer
+        assert environment(found[name])["BAOCAO_PARTITIONS"] == str(partitions)
 
 
 def test_the_image_contains_every_package() -> None:
@@ -77,12 +278,13 @@ def test_the_image_contains_every_package() -> None:
 
 
 def test_grafana_mounts_the_generated_dashboards_and_provisioning() -> None:
-    grafana = compose()["services"]["grafana"]
-    assert grafana["environment"]["GF_INSTALL_PLUGINS"] == "grafana-clickhouse-datasource"
-    mounts = {v.split(":")[0]: v.split(":")[1] for v in grafana["volumes"] if v.startswith("./")}
+    grafana = services()["grafana"]
+    assert grafana["environment"]["GF_PLUGINS_PREINSTALL_SYNC"] == "grafana-clickhouse-datasource"
+    assert "GF_INSTALL_PLUGINS" not in grafana["environment"], "deprecated since Grafana 12.1"
+    mounts = dict(bind_mounts(grafana))
     for local in mounts:
         assert (ROOT / local).exists(), f"{local} is mounted but does not exist"
     provider = yaml.safe_load((ROOT / "dashboards/provisioning/dashboards/baocao.yaml").read_text())
     assert provider["providers"][0]["options"]["path"] in mounts.values()
-    users = compose()["services"]["clickhouse"]["volumes"]
+    users = services()["clickhouse"]["volumes"]
     assert any("grafana-readonly.xml" in v for v in users), "read-only user not mounted"

@@ -1,0 +1,209 @@
+CREATE DATABASE IF NOT EXISTS `baocao`;
+
+CREATE TABLE IF NOT EXISTS `baocao`.`report_values` (
+    `report_id` UUID,
+    `dataset` LowCardinality(String),
+    `unit_id` String,
+    `report_date` Date,
+    `metric` LowCardinality(String),
+    `option` LowCardinality(String),
+    `value` UInt32,
+    `revision` UInt16,
+    `timeliness` Enum8('on_time' = 1, 'late' = 2),
+    `submitted_at` DateTime64(3, 'UTC'),
+    `accepted_at` DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (dataset, report_date, unit_id, metric, option, report_id)
+SETTINGS non_replicated_deduplication_window = 10000;
+
+CREATE TABLE IF NOT EXISTS `baocao`.`reports` (
+    `report_id` UUID,
+    `dataset` LowCardinality(String),
+    `unit_id` String,
+    `report_date` Date,
+    `revision` UInt16,
+    `timeliness` Enum8('on_time' = 1, 'late' = 2),
+    `submitted_at` DateTime64(3, 'UTC'),
+    `first_submitted_at` DateTime64(3, 'UTC'),
+    `deadline` DateTime64(3, 'UTC'),
+    `accepted_at` DateTime64(3, 'UTC'),
+    `submitted_by` String,
+    `values_json` String,
+    `note` String,
+    `reason` String,
+    `warnings` String,
+    `warning_rules` Array(String),
+    `source_topic` LowCardinality(String),
+    `source_partition` UInt32,
+    `source_offset` UInt64
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (dataset, report_date, unit_id, report_id)
+SETTINGS non_replicated_deduplication_window = 10000;
+
+CREATE TABLE IF NOT EXISTS `baocao`.`rejections` (
+    `rejection_id` UUID,
+    `rejected_at` DateTime64(3, 'UTC'),
+    `report_id` String,
+    `dataset` LowCardinality(String),
+    `unit_id` String,
+    `report_date` Nullable(Date),
+    `submitted_at` String,
+    `submitted_by` String,
+    `rule_ids` Array(String),
+    `errors` String,
+    `submission` String,
+    `raw` String,
+    `source_topic` LowCardinality(String),
+    `source_partition` Nullable(UInt32),
+    `source_offset` Nullable(UInt64)
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (rejection_id)
+SETTINGS non_replicated_deduplication_window = 10000;
+
+CREATE TABLE IF NOT EXISTS `baocao`.`alerts` (
+    `alert_id` String,
+    `kind` LowCardinality(String),
+    `severity` LowCardinality(String),
+    `dataset` LowCardinality(String),
+    `unit_id` String,
+    `report_date` Date,
+    `raised_at` DateTime64(3, 'UTC'),
+    `message_vi` String,
+    `message_en` String,
+    `details` String
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (alert_id)
+SETTINGS non_replicated_deduplication_window = 10000;
+
+CREATE TABLE IF NOT EXISTS `baocao`.`units` (
+    `unit_id` String,
+    `name` String,
+    `name_ascii` String,
+    `kind` LowCardinality(String),
+    `parent_id` Nullable(String),
+    `province_id` String,
+    `district_id` Nullable(String),
+    `population` Nullable(UInt64),
+    `population_by_age` Map(String, UInt64),
+    `lat` Nullable(Float64),
+    `lon` Nullable(Float64),
+    `datasets` Array(String),
+    `active_from` Date,
+    `active_to` Nullable(Date),
+    `version` UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY (unit_id)
+SETTINGS non_replicated_deduplication_window = 10000;
+
+CREATE TABLE IF NOT EXISTS `baocao`.`dead_letters` (
+    `source_topic` LowCardinality(String),
+    `source_partition` UInt32,
+    `source_offset` UInt64,
+    `error` String,
+    `raw` String,
+    `seen_at` DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (source_topic, source_partition, source_offset)
+SETTINGS non_replicated_deduplication_window = 10000;
+
+CREATE OR REPLACE VIEW `baocao`.`reports_latest` AS
+SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    max(r.revision) AS revision,
+    argMax(r.report_id, (r.revision, r.submitted_at, r.report_id)) AS report_id,
+    argMax(r.timeliness, (r.revision, r.submitted_at, r.report_id)) AS timeliness,
+    argMax(r.submitted_by, (r.revision, r.submitted_at, r.report_id)) AS submitted_by,
+    min(r.first_submitted_at) AS first_submitted_at,
+    max(r.submitted_at) AS last_submitted_at,
+    uniqExact(r.report_id) AS revisions
+FROM `baocao`.reports AS r
+GROUP BY r.dataset, r.unit_id, r.report_date;
+
+CREATE OR REPLACE VIEW `baocao`.`report_values_latest` AS
+SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    r.metric AS metric, r.option AS option,
+    any(r.value) AS value,
+    any(r.revision) AS revision,
+    any(r.report_id) AS report_id,
+    any(r.timeliness) AS timeliness,
+    any(r.submitted_at) AS submitted_at
+FROM `baocao`.report_values AS r
+WHERE r.metric != ''
+  AND (r.dataset, r.unit_id, r.report_date, r.report_id) IN (
+    SELECT r.dataset, r.unit_id, r.report_date, argMax(r.report_id, (r.revision, r.submitted_at, r.report_id))
+    FROM `baocao`.report_values AS r
+    GROUP BY r.dataset, r.unit_id, r.report_date)
+GROUP BY r.dataset, r.unit_id, r.report_date, r.metric, r.option;
+
+CREATE OR REPLACE VIEW `baocao`.`units_current` AS
+SELECT unit_id, name, name_ascii, kind, parent_id, province_id, district_id, population, population_by_age, lat, lon, datasets, active_from, active_to
+FROM `baocao`.units
+WHERE version = (SELECT max(version) FROM `baocao`.units)
+LIMIT 1 BY unit_id;
+
+CREATE OR REPLACE VIEW `baocao`.`daily_district_totals` AS
+SELECT v.dataset AS dataset, v.report_date AS report_date,
+    assumeNotNull(u.district_id) AS district_id, v.metric AS metric, v.option AS option,
+    sum(v.value) AS value, uniqExact(v.unit_id) AS units_reporting
+FROM `baocao`.report_values_latest AS v
+INNER JOIN `baocao`.units_current AS u ON u.unit_id = v.unit_id
+WHERE u.district_id IS NOT NULL
+GROUP BY v.dataset, v.report_date, u.district_id, v.metric, v.option;
+
+CREATE OR REPLACE VIEW `baocao`.`daily_province_totals` AS
+SELECT v.dataset AS dataset, v.report_date AS report_date,
+    u.province_id AS province_id, v.metric AS metric, v.option AS option,
+    sum(v.value) AS value, uniqExact(v.unit_id) AS units_reporting
+FROM `baocao`.report_values_latest AS v
+INNER JOIN `baocao`.units_current AS u ON u.unit_id = v.unit_id
+GROUP BY v.dataset, v.report_date, u.province_id, v.metric, v.option;
+
+CREATE OR REPLACE VIEW `baocao`.`compliance_days` AS
+SELECT arrayJoin(arrayMap(i -> toDate(b.lo + i),
+    range(toUInt32(dateDiff('day', b.lo, b.hi) + 1)))) AS report_date
+FROM (SELECT min(d) AS lo, max(d) AS hi FROM (
+    SELECT report_date AS d FROM `baocao`.reports
+    UNION ALL SELECT report_date AS d FROM `baocao`.alerts) HAVING count() > 0) AS b;
+
+CREATE OR REPLACE VIEW `baocao`.`compliance_units` AS
+SELECT d.report_date AS report_date, u.dataset AS dataset, u.unit_id AS unit_id,
+    u.name AS name, u.kind AS kind, u.parent_id AS parent_id, u.province_id AS province_id,
+    u.district_id AS district_id,
+    r.revisions > 0 AS received,
+    r.revisions > 0 AND r.timeliness = 'on_time' AS on_time,
+    r.revisions > 0 AND r.timeliness = 'late' AS late,
+    if(r.revisions > 0, toString(r.timeliness), 'missing') AS status,
+    if(r.revisions > 0, toNullable(r.first_submitted_at), NULL) AS first_submitted_at
+FROM (SELECT unit_id, name, kind, parent_id, province_id, district_id, active_from, active_to,
+        arrayJoin(datasets) AS dataset FROM `baocao`.units_current) AS u
+CROSS JOIN `baocao`.compliance_days AS d
+LEFT JOIN `baocao`.reports_latest AS r
+    ON r.dataset = u.dataset AND r.unit_id = u.unit_id AND r.report_date = d.report_date
+WHERE u.active_from <= d.report_date AND (u.active_to IS NULL OR d.report_date <= u.active_to);
+
+CREATE OR REPLACE VIEW `baocao`.`compliance_districts` AS
+SELECT c.report_date AS report_date, c.dataset AS dataset,
+    assumeNotNull(c.district_id) AS district_id, any(c.province_id) AS province,
+    toUInt32(count()) AS expected, toUInt32(countIf(c.received)) AS received,
+    toUInt32(countIf(c.on_time)) AS on_time, toUInt32(countIf(c.late)) AS late,
+    expected - received AS missing,
+    received / expected AS reporting_rate, on_time / expected AS timeliness_rate
+FROM `baocao`.compliance_units AS c
+WHERE c.district_id IS NOT NULL
+GROUP BY c.report_date, c.dataset, district_id;
+
+CREATE OR REPLACE VIEW `baocao`.`compliance_provinces` AS
+SELECT c.report_date AS report_date, c.dataset AS dataset,
+    c.province_id AS province_id, any(c.province_id) AS province,
+    toUInt32(count()) AS expected, toUInt32(countIf(c.received)) AS received,
+    toUInt32(countIf(c.on_time)) AS on_time, toUInt32(countIf(c.late)) AS late,
+    expected - received AS missing,
+    received / expected AS reporting_rate, on_time / expected AS timeliness_rate
+FROM `baocao`.compliance_units AS c
+WHERE 1
+GROUP BY c.report_date, c.dataset, province_id;

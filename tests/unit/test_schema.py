@@ -1,0 +1,176 @@
+"""The warehouse DDL: the single-server form is frozen, the cluster form is derived from it.
+
+No ClickHouse cluster (nor Keeper) runs here, so the cluster DDL is checked by shape and
+by ClickHouse's own parser (chDB's ``formatQuery``), and its views are run in chDB
+against single-server tables.
+
+If a schema change is intended, refresh the snapshot:
+    .venv/bin/python -c "from sinks.schema import statements as s; \
+print(';\\n\\n'.join(s('baocao')) + ';')" > tests/unit/snapshots/schema-single-node.sql
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from contract.registry import Registry
+from contract.settings import Settings
+from sinks import schema
+from sinks.rows import UNITS_COLUMNS
+from sinks.warehouse import Warehouse
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "schema-single-node.sql"
+CLUSTER = "prod"
+
+
+def cluster_ddl(database: str = "baocao") -> list[str]:
+    return schema.statements(database, CLUSTER)
+
+
+def column_block(create: str) -> str:
+    return create.split(" (\n", 1)[1].split("\n)\nENGINE")[0]
+
+
+def test_single_server_ddl_is_byte_identical_to_the_snapshot() -> None:
+    assert ";\n\n".join(schema.statements("baocao")) + ";\n" == SNAPSHOT.read_text("utf-8")
+
+
+def test_single_server_ddl_has_no_cluster_parts() -> None:
+    text = "\n".join(schema.statements("baocao"))
+    for word in ("ON CLUSTER", "Replicated", "Distributed", "GLOBAL", "_local"):
+        assert word not in text
+
+
+def test_every_cluster_statement_runs_on_the_cluster() -> None:
+    statements = cluster_ddl()
+    assert statements[0] == f"CREATE DATABASE IF NOT EXISTS `baocao` ON CLUSTER `{CLUSTER}`"
+    for statement in statements:
+        assert statement.splitlines()[0].count(f" ON CLUSTER `{CLUSTER}`") == 1, statement
+
+
+@pytest.mark.parametrize("table", schema.TABLES.values(), ids=lambda t: t.name)
+def test_each_table_is_replicated_behind_a_distributed_table(table: schema.Table) -> None:
+    statements = cluster_ddl()
+    head = "CREATE TABLE IF NOT EXISTS `baocao`.`{}` ON CLUSTER `prod`"
+    (local,) = [s for s in statements if s.startswith(head.format(f"{table.name}_local"))]
+    (dist,) = [s for s in statements if s.startswith(head.format(table.name))]
+    assert statements.index(local) < statements.index(dist), "AS <local> needs it first"
+
+    # Same columns and sorting key as on one server; replicated engine and dedup window.
+    single = table.ddl("baocao")
+    assert column_block(local) == column_block(single)
+    engine = re.search(r"ENGINE = (\w+)\((.*)\)\n", local)
+    assert engine is not None
+    kind, args = engine.groups()
+    assert kind == "Replicated" + table.engine.split("(")[0]
+    assert args.startswith("'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'")
+    if "(" in table.engine:  # e.g. the units table's version column survives
+        assert args.endswith(", " + table.engine.split("(")[1].rstrip(")"))
+    assert f"ORDER BY ({table.order_by})" in local
+    assert local.endswith(f"replicated_deduplication_window = {schema.DEDUP_WINDOW}")
+
+    # The Distributed table keeps the original name and shards by columns the table has.
+    shard = re.fullmatch(
+        rf"(?s).*AS `baocao`.`{table.name}_local`\n"
+        rf"ENGINE = Distributed\('prod', 'baocao', '{table.name}_local', cityHash64\((.+)\)\)",
+        dist,
+    )
+    assert shard is not None, dist
+    assert {c.strip() for c in shard.group(1).split(",")} <= set(table.column_names)
+
+
+def test_cluster_views_read_the_distributed_tables_with_global_in() -> None:
+    single_views = schema.statements("baocao")[-len(schema.VIEW_NAMES) :]
+    single = dict(zip(schema.VIEW_NAMES, single_views, strict=True))
+    views = [s for s in cluster_ddl() if s.startswith("CREATE OR REPLACE VIEW")]
+    assert len(views) == len(schema.VIEW_NAMES)
+    for name, view in zip(schema.VIEW_NAMES, views, strict=True):
+        assert "_local" not in view, f"{name} must read the Distributed tables"
+        as_single = view.replace(f" ON CLUSTER `{CLUSTER}`", "").replace("GLOBAL IN", "IN")
+        assert as_single == single[name]
+    # A subquery on a Distributed table inside a distributed query is refused unless GLOBAL.
+    assert any("GLOBAL IN (" in v for v in views)
+
+
+# ---------------------------------------------------------------- against ClickHouse (chDB)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """One chDB directory for the module, closed at its end (one per process at a time)."""
+    path = tmp_path_factory.mktemp("schema-warehouse")
+    settings = Settings(_env_file=None, chdb_path=path, database="single")  # type: ignore[call-arg]
+    with Warehouse.connect(settings) as wh:
+        wh.ensure_schema()
+        yield wh
+
+
+def test_clickhouse_parses_every_cluster_statement(warehouse: Warehouse) -> None:
+    for statement in cluster_ddl():
+        formatted = warehouse.command("SELECT formatQuery({q:String})", {"q": statement})
+        assert f"ON CLUSTER {CLUSTER}" in str(formatted)
+
+
+def test_cluster_view_bodies_run_against_single_server_tables(warehouse: Warehouse) -> None:
+    # GLOBAL IN on a local table is plain IN, so chDB can run the cluster views' SQL.
+    views = [s for s in cluster_ddl("single") if s.startswith("CREATE OR REPLACE VIEW")]
+    for view in views:  # created as c_<name>, next to the single-server views
+        local = view.replace(f" ON CLUSTER `{CLUSTER}`", "").replace(
+            "`single`.`", "`single`.`c_", 1
+        )
+        warehouse.command(local)
+    for name in schema.VIEW_NAMES:
+        warehouse.query_rows(f"SELECT * FROM `single`.`c_{name}` LIMIT 1")
+
+
+# ---------------------------------------------------------------- the Warehouse in cluster mode
+
+
+class RecordingClient:
+    """Stands in for a clickhouse-connect client; records what the Warehouse sends."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[str, Any]] = []
+        self.inserts: list[dict[str, Any]] = []
+        self.database = ""
+
+    def command(self, sql: str, parameters: Any = None) -> Any:
+        self.commands.append((sql, parameters))
+        return None
+
+    def query(self, sql: str, parameters: Any = None) -> Any:
+        return SimpleNamespace(result_rows=[(0,)], column_names=["v"])
+
+    def insert(self, table: str, rows: Any, **kwargs: Any) -> None:
+        self.inserts.append({"table": table, **kwargs})
+
+
+def test_cluster_inserts_wait_for_every_shard_and_keep_the_dedup_token() -> None:
+    client = RecordingClient()
+    Warehouse(client, "baocao", cluster=CLUSTER).insert("alerts", [("a",)], ["alert_id"], "t-1")
+    assert client.inserts[0]["settings"] == {
+        "insert_deduplication_token": "t-1",
+        "distributed_foreground_insert": 1,
+    }
+    client = RecordingClient()
+    Warehouse(client, "baocao").insert("alerts", [("a",)], ["alert_id"], "t-1")
+    assert client.inserts[0]["settings"] == {"insert_deduplication_token": "t-1"}
+
+
+def test_cluster_schema_and_unit_cleanup_go_to_every_node() -> None:
+    client = RecordingClient()
+    wh = Warehouse(client, "baocao", cluster=CLUSTER)
+    wh.ensure_schema()
+    assert [sql for sql, _ in client.commands] == cluster_ddl()
+    client.commands.clear()
+    wh.load_units(Registry.load())
+    (delete,) = [sql for sql, _ in client.commands if sql.startswith("DELETE")]
+    assert delete.startswith(f"DELETE FROM `baocao`.units_local ON CLUSTER `{CLUSTER}` WHERE")
+    assert client.inserts[0]["table"] == "units"  # through the Distributed table
+    assert tuple(client.inserts[0]["column_names"]) == UNITS_COLUMNS
