@@ -12,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -109,14 +110,23 @@ class EmbeddedBroker:
 
 
 def create_topics(
-    bootstrap: str, topics: list[TopicSpec], timeout: float = 20.0, replication: int = 1
+    bootstrap: str,
+    topics: list[TopicSpec],
+    timeout: float = 20.0,
+    replication: int = 1,
+    client_kwargs: dict[str, Any] | None = None,
 ) -> None:
-    """Declare topics with their partition counts; existing topics are left alone."""
+    """Declare topics with their partition counts; existing topics are left alone.
+
+    ``client_kwargs``: TLS/SASL options (``contract.kafka_security.client_kwargs``).
+    """
     deadline = time.monotonic() + timeout
     while True:
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap.split(","), request_timeout_ms=5000
+                bootstrap_servers=bootstrap.split(","),
+                request_timeout_ms=5000,
+                **(client_kwargs or {}),
             )
             break
         except Exception as exc:  # NoBrokersAvailable and friends while it boots

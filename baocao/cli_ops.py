@@ -1,8 +1,9 @@
-"""Commands for operators: dashboards, compliance, alert delivery, API tokens."""
+"""Commands for operators: dashboards, compliance, alert delivery, API tokens, doctor."""
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 
 import click
@@ -165,4 +166,38 @@ def tokens_revoke(token_id: str) -> None:
     click.echo(f"revoked / đã thu hồi {token_id}")
 
 
-COMMANDS = [dashboards_group, compliance, notify, tokens_group]
+# ---------------------------------------------------------------- health of a running stack
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def doctor(as_json: bool) -> None:
+    """Check a running stack and say what is wrong / kiểm tra hệ thống đang chạy.
+
+    Broker, topics, worker, sink and notifier (from their consumer groups), lag, the
+    warehouse service's health and readiness, clock skew. Exit code 1 on any FAIL.
+    """
+    from pydantic import ValidationError
+
+    from baocao import doctor as checks
+    from contract.settings import Settings
+
+    try:
+        found = checks.run(Settings())
+    except ValidationError as exc:
+        errors = "; ".join(str(e["msg"]) for e in exc.errors())
+        found = [
+            checks.Check(
+                "settings",
+                "FAIL",
+                f"cấu hình sai: {errors}",
+                f"invalid settings: {errors}",
+                "sửa các biến BAOCAO_* đã nêu",
+                "fix the BAOCAO_* variables named above",
+            )
+        ]
+    click.echo(checks.to_json(found) if as_json else checks.render(found))
+    sys.exit(checks.exit_code(found))
+
+
+COMMANDS = [dashboards_group, compliance, notify, tokens_group, doctor]

@@ -204,10 +204,16 @@ def create_topics_cmd(replication: int) -> None:
     """Declare every pipeline topic with BAOCAO_PARTITIONS partitions (idempotent)."""
     from baocao.broker import BrokerError, create_topics
     from contract import topics
+    from contract.kafka_security import client_kwargs
 
     settings = context.load().settings
     try:
-        create_topics(settings.broker, topics.specs(settings.partitions), replication=replication)
+        create_topics(
+            settings.broker,
+            topics.specs(settings.partitions),
+            replication=replication,
+            client_kwargs=client_kwargs(settings),
+        )
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"topics ready: {', '.join(topics.ALL)} ({settings.partitions} partitions)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from contract import logs
 from contract.clock import Clock, SystemClock
 from contract.datasets import Catalog
 from contract.registry import Registry
@@ -30,11 +31,10 @@ def load(settings: Settings | None = None, clock: Clock | None = None) -> Contex
     )
 
 
-def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def setup_logging(level: str = "INFO", fmt: str | None = None) -> None:
+    """Log at ``level``, as text or (``BAOCAO_LOG_FORMAT=json``) one JSON object per line."""
+    handler = logs.make_handler(fmt or logs.wanted_format())
+    logging.basicConfig(level=level.upper(), handlers=[handler])
     # kafka-python logs every refused connection at ERROR; our commands say it once, clearly.
     if logging.getLogger().level > logging.DEBUG:
         logging.getLogger("kafka").setLevel(logging.CRITICAL)

@@ -23,7 +23,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from baocao import viewer
+from baocao import health, viewer
 from baocao.context import Context
 from baocao.status import warehouse_summary
 from baocao.tokens import open_tokens, outbox_path
@@ -104,8 +104,12 @@ def build_app(
     wh: Warehouse,
     sink_stats: Callable[[], dict[str, Any]],
     publisher: Publisher | None = None,
+    broker: health.BrokerProbe | None = None,
 ) -> FastAPI:
-    """The one app the warehouse service serves: API, form, status and dashboards."""
+    """The one app the warehouse service serves: API, form, status, dashboards, health.
+
+    ``broker``: how /metrics reads consumer lag (default: ask the configured brokers).
+    """
     settings = ctx.settings
     app = create_api(
         settings,
@@ -122,7 +126,7 @@ def build_app(
     def status() -> JSONResponse:
         data = warehouse_summary(wh)
         data["sink"] = sink_stats()
-        data["outbox"] = {s: app.state.desk.outbox.count(s) for s in ("queued", "sending", "sent")}
+        data["outbox"] = outbox_counts()
         return JSONResponse(json.loads(json.dumps(data, default=str)))
 
     @app.get("/api/ledger-history", include_in_schema=False)
@@ -161,6 +165,12 @@ def build_app(
             body, code, media_type=ctype
         )
 
+    def outbox_counts() -> dict[str, int]:
+        return {s: app.state.desk.outbox.count(s) for s in ("queued", "sending", "sent")}
+
+    health.add_ops_routes(
+        app, wh, sink_stats, outbox_counts, broker or health.probe_broker(settings)
+    )
     app.add_api_route("/dashboards", delegate, include_in_schema=False)
     app.add_api_route("/dashboards/{rest:path}", delegate, include_in_schema=False)
     app.add_api_route("/static/{rest:path}", delegate, include_in_schema=False)
@@ -189,8 +199,15 @@ def _home_page(summary: dict[str, Any]) -> str:
 
 
 def runner_stats(runner: Any) -> Callable[[], dict[str, Any]]:
-    """What /api/status reports about the sink, as the stdlib server did."""
-    return lambda: {**asdict(runner.sink.stats), "paused": runner.paused, "outages": runner.outages}
+    """What /api/status, /readyz and /metrics report about the sink."""
+    return lambda: {
+        **asdict(runner.sink.stats),
+        "paused": runner.paused,
+        "outages": runner.outages,
+        "rebalances": runner.rebalances,
+        "running": runner.running,
+        "pending_rows": runner.pending_rows,
+    }
 
 
 class WebServer:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contract import kafka_security, secret_settings
 
 
 class Settings(BaseSettings):
     """Where the broker and the warehouse are, and how the pipeline behaves."""
 
-    model_config = SettingsConfigDict(env_prefix="BAOCAO_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting must not print the passwords next to it
+    model_config = SettingsConfigDict(
+        env_prefix="BAOCAO_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     broker: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,...]")
     partitions: int = Field(4, ge=1, le=256, description="partitions per pipeline topic")
@@ -68,6 +74,28 @@ class Settings(BaseSettings):
         description="input waiting, no commit this long: the worker restarts itself (0: never)",
     )
 
+    # ---- security and operations (see README: Security, Operations)
+    profile: Literal["dev", "production"] = Field(
+        "dev", description="production refuses empty or default secrets"
+    )
+    kafka_security_protocol: kafka_security.Protocol = "PLAINTEXT"
+    kafka_sasl_mechanism: kafka_security.Mechanism = "PLAIN"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle that signed the brokers")
+    kafka_ssl_certfile: Path | None = Field(None, description="client certificate (mutual TLS)")
+    kafka_ssl_keyfile: Path | None = Field(None, description="client private key (mutual TLS)")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object per log line"
+    )
+    worker_web_port: int = Field(
+        0, ge=0, le=65535, description="the Faust worker answers GET / here (0: off)"
+    )
+    worker_web_host: str = Field("127.0.0.1", description="address the worker's web server binds")
+    notify_heartbeat_file: Path | None = Field(
+        None, description="the notifier touches this file every few seconds while it runs"
+    )
+
     notify_webhook_url: str = Field("", description="POST every routed alert here (JSON)")
     notify_webhook_secret: SecretStr = Field(
         SecretStr(""), description="HMAC-SHA256 key for the X-Baocao-Signature header"
@@ -101,6 +129,24 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            secret_settings.from_files(data, secret_settings.secret_fields(cls), os.environ)
+        return data
+
+    @model_validator(mode="after")
+    def _safe_to_run(self) -> Settings:
+        problems = kafka_security.problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        weak = secret_settings.default_secrets(self) if self.profile == "production" else []
+        if weak:
+            raise ValueError(secret_settings.refusal(weak))
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

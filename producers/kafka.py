@@ -12,6 +12,7 @@ from kafka.errors import KafkaError
 
 from contract import topics
 from contract.events import ReportSubmitted
+from contract.kafka_security import client_kwargs
 from contract.settings import Settings
 from producers.errors import PublishError
 
@@ -55,6 +56,7 @@ class ReportProducer:
                 max_in_flight_requests_per_connection=1,
                 request_timeout_ms=int(timeout_s * 1000),
                 max_block_ms=int(timeout_s * 1000),
+                **client_kwargs(settings),
             )
         except KafkaError as exc:
             raise PublishError(

@@ -13,6 +13,7 @@ for the retry.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections import deque
@@ -104,6 +105,17 @@ class SinkStats:
     last_error: str | None = None
 
 
+def _ids(value: bytes | None) -> dict[str, str]:
+    """unit_id and report_id of an undecodable message, when it still has them (for logs)."""
+    try:
+        obj = json.loads(value or b"")
+    except ValueError:
+        return {}
+    if not isinstance(obj, dict):
+        return {}
+    return {k: str(obj[k])[:64] for k in ("unit_id", "report_id") if obj.get(k) is not None}
+
+
 class ClickHouseSink:
     """Batch events per (topic, partition) and write them to the warehouse idempotently."""
 
@@ -124,7 +136,14 @@ class ClickHouseSink:
         try:
             table_rows = self._decode(ref, value)
         except (ValidationError, ValueError, RowError) as exc:
-            log.warning("dead letter %s[%d]@%d: %s", topic, partition, offset, exc)
+            log.warning(
+                "dead letter %s[%d]@%d: %s",
+                topic,
+                partition,
+                offset,
+                exc,
+                extra={"topic": topic, "partition": partition, "offset": offset, **_ids(value)},
+            )
             self.stats.dead_letters += 1
             row = r.dead_letter_row(ref, f"{type(exc).__name__}: {exc}", value, datetime.now(UTC))
             table_rows = {"dead_letters": [row]}

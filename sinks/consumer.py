@@ -18,6 +18,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from contract.kafka_security import client_kwargs
 from contract.settings import Settings
 from contract.topics import SINK_GROUP
 from sinks.clickhouse import ClickHouseSink, Partition, SinkTopics
@@ -53,6 +54,9 @@ class SinkRunner:
         self.sink = ClickHouseSink(warehouse, settings.sink_batch_rows, self.topics)
         self.outages = 0
         self.rebalances = 0
+        # Read by the web thread (metrics, readiness): plain values, set by the sink thread.
+        self.running = False
+        self.pending_rows = 0
         self.committed: dict[Partition, int] = {}
         self._consumer: Any = None
         self._retry_at: float | None = None  # set while the warehouse is unavailable
@@ -75,6 +79,7 @@ class SinkRunner:
             heartbeat_interval_ms=2_000,
             max_poll_interval_ms=10_000,
             max_poll_records=MAX_POLL_RECORDS,
+            **client_kwargs(self.settings),
         )
 
     def run(self, stop: threading.Event) -> None:
@@ -84,11 +89,14 @@ class SinkRunner:
         consumer.subscribe(topics=list(self.topics), listener=_Rebalance(self))
         log.info("sink joined group %s on %s", self.group, ", ".join(self.topics))
         clean = False
+        self.running = True
         try:
             while not stop.is_set():
                 self._step(consumer)
+                self.pending_rows = self.sink.pending
             clean = True
         finally:
+            self.running = False
             self._closing = True
             try:
                 if clean:

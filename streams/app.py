@@ -14,7 +14,7 @@ from typing import Any
 
 import faust
 
-from contract import topics
+from contract import kafka_security, logs, topics
 from contract.clock import Clock, FileClock, SystemClock
 from contract.datasets import Catalog
 from contract.events import SourceRef
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def faust_settings(settings: Settings) -> dict[str, Any]:
     """Faust options that keep a worker in its group on a small, in-memory broker."""
-    return {
+    out: dict[str, Any] = {
         "broker": ";".join(f"kafka://{s}" for s in settings.bootstrap_servers()),
         "store": "memory://",  # state is rebuilt from the changelog topic on start
         "processing_guarantee": "at_least_once",  # Tansu's transactions are unreliable
@@ -45,9 +45,22 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         # worker silently leaves its group (seen here).
         "broker_max_poll_records": 500,
         "consumer_auto_offset_reset": "earliest",
-        "web_enabled": False,
+        "web_enabled": settings.worker_web_port > 0,  # GET / answers while the loop runs
         "timezone": settings.tz,
+        **kafka_security.faust_kwargs(settings),  # TLS/SASL; the URL stays kafka://
     }
+    if settings.worker_web_port:
+        out |= {
+            "web_port": settings.worker_web_port,
+            "web_bind": settings.worker_web_host,
+            "web_host": settings.worker_web_host,
+            # /table/ would serve the ledger's contents; /router/ is for table_route.
+            "web_tables_enabled": False,
+            "web_router_enabled": False,
+        }
+    if settings.log_format == "json":
+        out["logging_config"] = logs.faust_logging_config()
+    return out
 
 
 def create_app(

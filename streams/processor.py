@@ -84,7 +84,16 @@ class SubmissionProcessor:
             return self._reject(key, value or b"", obj, report, list(decision.errors), source)
         if decision.action == "duplicate":
             self.counters.duplicates += 1
-            log.info("dropped re-sent report %s (revision %d)", report.report_id, decision.revision)
+            log.info(
+                "dropped re-sent report %s (revision %d)",
+                report.report_id,
+                decision.revision,
+                extra={
+                    "unit_id": report.unit_id,
+                    "report_id": str(report.report_id),
+                    "dataset": report.dataset,
+                },
+            )
             return None
         if decision.entry is not None:
             put(report.ledger_key, decision.entry.to_json())
@@ -148,6 +157,19 @@ class SubmissionProcessor:
             source=source,
             errors=errors,
             **fields,
+        )
+        rules = [e.rule_id for e in errors]
+        log.info(
+            "rejected report %s of unit %s: %s",
+            fields.get("report_id", "?"),
+            fields.get("unit_id", "?"),
+            ", ".join(rules),
+            extra={
+                "unit_id": fields.get("unit_id"),
+                "report_id": fields.get("report_id"),
+                "dataset": fields.get("dataset"),
+                "rules": rules,
+            },
         )
         self.counters.rejected += 1
         for e in errors:

@@ -95,4 +95,16 @@ class LogChannel:
     name = "log"
 
     def deliver(self, alert: Alert) -> None:
-        log.warning("alert %s [%s]: %s", alert.alert_id, alert.severity, alert.message_en)
+        log.warning(
+            "alert %s [%s]: %s",
+            alert.alert_id,
+            alert.severity,
+            alert.message_en,
+            extra={
+                "alert_id": alert.alert_id,
+                "kind": alert.kind,
+                "unit_id": alert.unit_id,
+                "dataset": alert.dataset,
+                "report_date": alert.report_date,
+            },
+        )

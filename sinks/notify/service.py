@@ -12,12 +12,15 @@ import logging
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime
+from typing import Any
 
 from kafka import KafkaConsumer
 from pydantic import ValidationError
 
 from contract import topics
 from contract.events import Alert
+from contract.heartbeat import Heartbeat
+from contract.kafka_security import client_kwargs
 from contract.settings import Settings
 from contract.topics import NOTIFY_GROUP
 from sinks.notify.channels import Channel, DeliveryFailed, EmailChannel, LogChannel, WebhookChannel
@@ -76,7 +79,13 @@ class Notifier:
     def dead_letter(self, alert: Alert, channel: str, error: str) -> None:
         """Keep an undeliverable alert on disk for an operator to replay."""
         self.dead += 1
-        log.error("alert %s not delivered by %s: %s", alert.alert_id, channel, error)
+        log.error(
+            "alert %s not delivered by %s: %s",
+            alert.alert_id,
+            channel,
+            error,
+            extra={"alert_id": alert.alert_id, "unit_id": alert.unit_id, "dataset": alert.dataset},
+        )
         path = self.settings.notify_dead_letter_path
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {
@@ -88,24 +97,35 @@ class Notifier:
         with path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    def run(self, stop: threading.Event, topic: str = topics.ALERTS) -> None:
-        """Consume until ``stop`` is set."""
-        consumer = KafkaConsumer(
+    def new_consumer(self, topic: str) -> Any:
+        return KafkaConsumer(
             topic,
             bootstrap_servers=self.settings.bootstrap_servers(),
             group_id=NOTIFY_GROUP,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            **client_kwargs(self.settings),
         )
+
+    def run(self, stop: threading.Event, topic: str = topics.ALERTS) -> None:
+        """Consume until ``stop`` is set."""
+        consumer = self.new_consumer(topic)
+        heartbeat = Heartbeat(self.settings.notify_heartbeat_file)
         try:
             while not stop.is_set():
+                heartbeat.beat()
                 polled = consumer.poll(500, max_records=500)
                 for records in polled.values():
                     for record in records:
                         try:
                             alert = Alert.model_validate_json(record.value or b"")
                         except ValidationError as exc:
-                            log.warning("skipped a malformed alert at %s: %s", record.offset, exc)
+                            log.warning(
+                                "skipped a malformed alert at %s: %s",
+                                record.offset,
+                                exc,
+                                extra={"topic": record.topic, "offset": record.offset},
+                            )
                             continue
                         self.handle(alert)
                 if polled:
