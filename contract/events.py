@@ -6,8 +6,9 @@ submissions, decisions and alerts stay in one partition and in order.
 
 from __future__ import annotations
 
+import base64
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
@@ -32,6 +33,7 @@ SUBMITTED_SCHEMA: Final = "baocao.report/v1"
 ACCEPTED_SCHEMA: Final = "baocao.accepted/v1"
 REJECTED_SCHEMA: Final = "baocao.rejected/v1"
 ALERT_SCHEMA: Final = "baocao.alert/v1"
+DEAD_LETTER_SCHEMA: Final = "baocao.deadletter/v1"
 
 
 class _Event(BaseModel):
@@ -137,11 +139,47 @@ class Alert(_Event):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class DeadLetter(_Event):
+    """A message a stage could not use, kept whole with the reason, for an operator."""
+
+    schema_: Literal["baocao.deadletter/v1"] = Field(DEAD_LETTER_SCHEMA, alias="schema")
+    source: SourceRef
+    stage: Literal["streams", "sink", "notify"]
+    reason: str = Field(max_length=2000)
+    key_b64: str | None = Field(None, description="the original key, base64")
+    value_b64: str = Field(description="the original bytes, base64")
+    seen_at: Instant
+
+    @classmethod
+    def of(
+        cls,
+        source: SourceRef,
+        stage: Literal["streams", "sink", "notify"],
+        reason: str,
+        key: bytes | None,
+        value: bytes | None,
+        seen_at: datetime,
+    ) -> DeadLetter:
+        return cls(
+            source=source,
+            stage=stage,
+            reason=reason[:2000],
+            key_b64=base64.b64encode(key).decode() if key is not None else None,
+            value_b64=base64.b64encode(value or b"").decode(),
+            seen_at=seen_at,
+        )
+
+    @property
+    def value(self) -> bytes:
+        return base64.b64decode(self.value_b64)
+
+
 EVENT_MODELS: dict[str, type[_Event]] = {
     "reports.submitted": ReportSubmitted,
     "reports.accepted": ReportAccepted,
     "reports.rejected": ReportRejected,
     "alerts": Alert,
+    "deadletters": DeadLetter,
 }
 
 

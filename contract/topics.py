@@ -12,8 +12,10 @@ SUBMITTED = "reports.submitted"
 ACCEPTED = "reports.accepted"
 REJECTED = "reports.rejected"
 ALERTS = "alerts"
+#: Messages a stage could not use, whole, with the reason (contract.events.DeadLetter).
+DEAD_LETTERS = "deadletters"
 
-ALL = (SUBMITTED, ACCEPTED, REJECTED, ALERTS)
+ALL = (SUBMITTED, ACCEPTED, REJECTED, ALERTS, DEAD_LETTERS)
 
 #: The Faust application id; also the consumer group of the stream workers.
 STREAMS_APP_ID = "baocao-streams"

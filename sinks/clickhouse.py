@@ -24,7 +24,7 @@ from typing import NamedTuple
 from pydantic import ValidationError
 
 from contract import topics as contract_topics
-from contract.events import Alert, ReportAccepted, ReportRejected, SourceRef
+from contract.events import Alert, DeadLetter, ReportAccepted, ReportRejected, SourceRef
 from sinks import rows as r
 from sinks.errors import RowError, WarehouseUnavailable
 from sinks.warehouse import Warehouse
@@ -50,6 +50,7 @@ class SinkTopics(NamedTuple):
     accepted: str = contract_topics.ACCEPTED
     rejected: str = contract_topics.REJECTED
     alerts: str = contract_topics.ALERTS
+    dead_letters: str = contract_topics.DEAD_LETTERS
 
 
 @dataclass
@@ -129,6 +130,9 @@ class ClickHouseSink:
         self._open: dict[Partition, Batch] = {}
         self._sealed: dict[Partition, deque[Batch]] = {}
         self._ready: dict[Partition, int] = {}
+        #: Undecodable messages to publish on the dead-letter topic before their offsets
+        #: are committed; the sink reads them back from there into `dead_letters`.
+        self.outbound: list[DeadLetter] = []
 
     def add(self, topic: str, partition: int, offset: int, value: bytes | None) -> None:
         """Decode one message into rows of its batch; an undecodable one becomes a dead letter."""
@@ -145,8 +149,14 @@ class ClickHouseSink:
                 extra={"topic": topic, "partition": partition, "offset": offset, **_ids(value)},
             )
             self.stats.dead_letters += 1
-            row = r.dead_letter_row(ref, f"{type(exc).__name__}: {exc}", value, datetime.now(UTC))
-            table_rows = {"dead_letters": [row]}
+            reason = f"{type(exc).__name__}: {exc}"
+            if topic == self.topics.dead_letters:  # a bad dead letter: store it as it is
+                row = r.dead_letter_row(ref, reason, value, datetime.now(UTC))
+                table_rows = {"dead_letters": [row]}
+            else:
+                now = datetime.now(UTC)
+                self.outbound.append(DeadLetter.of(ref, "sink", reason, None, value, now))
+                table_rows = {}
         key = (topic, partition)
         batch = self._open.get(key)
         if batch is None:
@@ -167,6 +177,14 @@ class ClickHouseSink:
             return {"rejections": [r.rejection_row(ReportRejected.model_validate_json(value))]}
         if ref.topic == self.topics.alerts:
             return {"alerts": [r.alert_row(Alert.model_validate_json(value))]}
+        if ref.topic == self.topics.dead_letters:
+            letter = DeadLetter.model_validate_json(value)
+            error = f"{letter.stage}: {letter.reason}"
+            return {
+                "dead_letters": [
+                    r.dead_letter_row(letter.source, error, letter.value, letter.seen_at)
+                ]
+            }
         raise ValueError(f"the sink does not handle topic {ref.topic!r}")
 
     @property

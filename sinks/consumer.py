@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
@@ -39,7 +39,7 @@ def _kafka_offsets(offsets: dict[Partition, int]) -> dict[Any, Any]:
 
 
 class SinkRunner:
-    """Consume the accepted, rejected and alert topics into the warehouse until stopped."""
+    """Consume the accepted, rejected, alert and dead-letter topics into the warehouse."""
 
     def __init__(
         self,
@@ -62,6 +62,7 @@ class SinkRunner:
         self._retry_at: float | None = None  # set while the warehouse is unavailable
         self._backoff = 0.0
         self._closing = False
+        self._producer: Any = None  # for dead letters; made on the first one
 
     @property
     def paused(self) -> bool:
@@ -108,6 +109,8 @@ class SinkRunner:
                     )
             finally:
                 consumer.close(autocommit=False)
+                if self._producer is not None:
+                    self._producer.close(timeout=5)
 
     def _step(self, consumer: Any) -> None:
         now = time.monotonic()
@@ -158,8 +161,36 @@ class SinkRunner:
         consumer.resume(*consumer.paused())
         log.info("warehouse is back; partitions resumed")
 
+    def _send_dead_letters(self) -> bool:
+        """Publish undecodable messages (whole, with the reason) before their offsets commit."""
+        letters = self.sink.outbound
+        if not letters:
+            return True
+        try:
+            if self._producer is None:
+                self._producer = KafkaProducer(
+                    bootstrap_servers=self.settings.bootstrap_servers(),
+                    acks="all",
+                    **client_kwargs(self.settings),
+                )
+            sends = [
+                self._producer.send(
+                    self.topics.dead_letters,
+                    key=letter.source.topic.encode(),
+                    value=letter.to_json(),
+                )
+                for letter in letters
+            ]
+            for sent in sends:
+                sent.get(timeout=30)
+        except KafkaError as exc:
+            log.warning("dead letters not published yet, commit postponed: %s", exc)
+            return False
+        letters.clear()
+        return True
+
     def _commit(self, consumer: Any, offsets: dict[Partition, int]) -> None:
-        if not offsets:
+        if not offsets or not self._send_dead_letters():
             return
         try:
             consumer.commit(offsets=_kafka_offsets(offsets))
@@ -199,7 +230,7 @@ class SinkRunner:
             except WarehouseUnavailable as exc:
                 log.warning("flush on revoke failed: %s", exc)
         offsets |= self.sink.pop_offsets()
-        if offsets and not self._closing:
+        if offsets and not self._closing and self._send_dead_letters():
             self._consumer.commit_async(
                 offsets=_kafka_offsets(offsets), callback=self._committed_async
             )

@@ -20,7 +20,7 @@ from contract.datasets import Catalog
 from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
-from streams import liveness, watch
+from streams import dead_letters, liveness, watch
 from streams.processor import SubmissionProcessor
 
 log = logging.getLogger(__name__)
@@ -96,8 +96,10 @@ def create_app(
     processor = SubmissionProcessor(
         registry, catalog, settings.tz, clock, settings.max_payload_bytes
     )
+    alerts = declare(topics.ALERTS)
+    dead_letter = dead_letters.install(app, settings, clock, declare, alerts)
     after_decision = watch.install(
-        app, settings, registry, catalog, clock, ledger, declare, declare(topics.ALERTS)
+        app, settings, registry, catalog, clock, ledger, declare, alerts, dead_letter
     )
     app.processor = processor  # type: ignore[attr-defined]  # exposed for status and tests
 
@@ -112,10 +114,13 @@ def create_app(
             source = SourceRef(topic=msg.topic, partition=msg.partition, offset=msg.offset)
             try:
                 out = processor.process(event.key, event.value, source, ledger.get, put)
-            except Exception:  # never let one message stop the worker
-                log.exception("could not process %s; skipped", source)
+            except Exception as exc:  # never let one message stop the worker
+                log.exception("could not process %s; dead-lettered", source)
+                await dead_letter(event, f"{type(exc).__name__}: {exc}")
                 continue
             if out is not None:
+                if out.dead_letter is not None:  # not a report at all: keep it whole too
+                    await dead_letter(event, out.dead_letter)
                 await outputs[out.topic].send(key=out.key, value=out.value)
                 await after_decision(out.topic, out.value)  # late / rejected alerts
 
@@ -142,7 +147,9 @@ def _watch_liveness(
 
     @app.task  # type: ignore[untyped-decorator]
     async def watch_liveness() -> None:
-        reader = liveness.OffsetReader(settings.bootstrap_servers(), group)
+        reader = liveness.OffsetReader(
+            settings.bootstrap_servers(), group, **kafka_security.client_kwargs(settings)
+        )
         try:
             await liveness.watch(
                 assigned,

@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
@@ -65,9 +66,10 @@ class StallDetector:
 class OffsetReader:
     """Committed offsets of a group and end offsets, from the broker (not from Faust)."""
 
-    def __init__(self, bootstrap: list[str], group: str) -> None:
+    def __init__(self, bootstrap: list[str], group: str, **client: Any) -> None:
         self.bootstrap = bootstrap
         self.group = group
+        self.client = client  # TLS/SASL options (contract.kafka_security.client_kwargs)
         self._admin: KafkaAdminClient | None = None
         self._consumer: KafkaConsumer | None = None
 
@@ -76,8 +78,8 @@ class OffsetReader:
         if not tps:
             return {}
         if self._admin is None:
-            self._admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-            self._consumer = KafkaConsumer(bootstrap_servers=self.bootstrap)
+            self._admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, **self.client)
+            self._consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, **self.client)
         assert self._consumer is not None
         groups = self._admin.list_group_offsets(self.group)
         # kafka-python 3 answers {group: {tp: OffsetAndMetadata}}, older ones {tp: ...}

@@ -6,6 +6,7 @@ only moves bytes and table entries in and out of it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import uuid
@@ -36,6 +37,9 @@ class Output:
     topic: str
     key: bytes
     value: bytes
+    #: Not a report at all (not JSON, wrong shape or schema): the message also goes,
+    #: whole, to the dead-letter topic with this reason.
+    dead_letter: str | None = None
 
 
 @dataclass
@@ -70,7 +74,8 @@ class SubmissionProcessor:
         """Return the event to publish, or None for a dropped duplicate."""
         report, obj, errors = decode_submission(value or b"", self.max_bytes)
         if report is None:
-            return self._reject(key, value or b"", obj, None, errors, source)
+            out = self._reject(key, value or b"", obj, None, errors, source)
+            return dataclasses.replace(out, dead_letter="; ".join(e.rule_id for e in errors))
         verdict = check_submission(report, self.registry, self.catalog, self.tz)
         if not verdict.ok:
             return self._reject(key, value or b"", obj, report, verdict.errors, source)

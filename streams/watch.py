@@ -11,7 +11,6 @@ topic keyed by (dataset, date) and one agent adds them up.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
@@ -26,7 +25,9 @@ from contract.datasets import Catalog
 from contract.events import Alert, ReportAccepted, ReportRejected
 from contract.registry import Registry, Unit
 from contract.settings import Settings
+from streams.dead_letters import DeadLetterHook
 from streams.deadlines import DeadlineWatch, Partial, Reported, Window
+from streams.publish import publish_acked
 from streams.seed import partition_for
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,6 @@ _LATE = b'"timeliness":"late"'
 
 Declare = Callable[[str], faust.TopicT]
 AfterDecision = Callable[[str, bytes], Awaitable[None]]
-
-
-async def _publish(messages: list[tuple[bytes, bytes]], topic: faust.TopicT) -> None:
-    """Send now (not at the input's commit) and wait until the broker has every message."""
-    pending = [await topic.send(key=k, value=v, force=True) for k, v in messages]
-    await asyncio.gather(*pending)
 
 
 class PartitionedUnits:
@@ -85,6 +80,7 @@ def install(
     ledger: Any,
     declare: Declare,
     alerts: faust.TopicT,
+    dead_letter: DeadLetterHook,
 ) -> AfterDecision:
     """Add the watch's topics, tables, timer and agents; return the per-decision hook."""
     parts = settings.partitions
@@ -101,15 +97,13 @@ def install(
     app.watch = watch  # type: ignore[attr-defined]  # exposed for tests and the bench
 
     async def emit(found: list[Alert], at: datetime) -> None:
-        # Publish, wait for the broker's acks, and only then mark as sent. With
-        # publish-on-commit Faust would hold these sends until the input's offset is
-        # committed while the marks reach the changelog at once: a rebalance in
-        # between dropped the held sends and the marks kept them from being redone
-        # (seen: a late alert and a summary lost). A crash after the acks repeats an
-        # alert instead (same alert_id, dropped by the sink and the notifier).
+        # Publish, wait for the broker's acks, and only then mark as sent (see
+        # streams/publish.py: held sends were lost in a rebalance while their marks
+        # stayed). A crash after the acks repeats an alert instead (same alert_id,
+        # dropped by the sink and the notifier).
         if not found:
             return
-        await _publish([(a.unit_id.encode(), a.to_json()) for a in found], alerts)
+        await publish_acked([(a.unit_id.encode(), a.to_json()) for a in found], alerts)
         for alert in found:
             for aid in (alert.alert_id, *alert.details.get("covers", ())):
                 sent[aid] = at.isoformat()
@@ -128,8 +122,8 @@ def install(
             p = event.message.partition
             try:
                 now = datetime.fromisoformat(json.loads(event.value)["now"])
-            except (ValueError, KeyError, TypeError):
-                log.warning("ignored a malformed tick on partition %d", p)
+            except (ValueError, KeyError, TypeError) as exc:
+                await dead_letter(event, f"malformed tick: {type(exc).__name__}: {exc}")
                 continue
             if clock.now() - now > stale_after:  # a backlog after a restart: skip old looks
                 continue
@@ -147,7 +141,7 @@ def install(
                 fresh[(p, key)] = body
                 message = {"as_of": now.isoformat(), "partial": partial.to_json()}
                 messages.append((key.encode(), json.dumps(message).encode()))
-            await _publish(messages, partials)  # acked before we stop re-sending it
+            await publish_acked(messages, partials)  # acked before we stop re-sending it
             published.update(fresh)
             await emit(found.alerts, now)
 
@@ -155,14 +149,18 @@ def install(
     async def summarize_deadlines(stream: faust.StreamT[bytes]) -> None:
         """Add up the partitions' counts and send each collective summary once."""
         async for event in stream.events():
-            message = json.loads(event.value)
-            partial = Partial.from_json(message["partial"])
+            try:
+                message = json.loads(event.value)
+                partial = Partial.from_json(message["partial"])
+                at = datetime.fromisoformat(message["as_of"])
+            except (ValueError, KeyError, TypeError) as exc:
+                await dead_letter(event, f"malformed partial: {type(exc).__name__}: {exc}")
+                continue
             key = f"{partial.dataset}|{partial.day}"
             state = dict(summaries.get(key) or {})
             state[str(partial.partition)] = message["partial"]
             summaries[key] = state
             shares = {int(k): Partial.from_json(v) for k, v in state.items()}
-            at = datetime.fromisoformat(message["as_of"])
             await emit(list(watch.summarize(shares, parts, at, sent.__contains__)), at)
 
     async def after_decision(topic: str, value: bytes) -> None:

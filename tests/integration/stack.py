@@ -80,6 +80,24 @@ class Stack:
         except OSError:
             return None
 
+    def wait_for_alerts(
+        self, check: Callable[[list[dict[str, Any]]], bool], timeout: float = 120.0
+    ) -> list[dict[str, Any]]:
+        """Alerts in the warehouse (the service's /api/alert-history) once ``check`` holds."""
+        url = f"http://127.0.0.1:{self.http_port}/api/alert-history"
+        deadline = time.monotonic() + timeout
+        rows: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as resp:
+                    rows = json.loads(resp.read())
+            except OSError:
+                rows = []
+            if check(rows):
+                return rows
+            time.sleep(0.5)
+        raise AssertionError(f"alerts never matched; last: {rows}\n{self.log_tail('worker')}")
+
     def wait_for(
         self,
         what: str,

@@ -104,6 +104,10 @@ def read_warehouse(stack: Stack) -> dict[str, Any]:
         }
         (accepted_ids,) = wh.query_rows("SELECT uniqExact(report_id) FROM reports")[0:1]
         rejections = wh.query_rows("SELECT rejection_id, rule_ids, errors FROM rejections FINAL")
+        dead = wh.query_rows(
+            "SELECT source_topic, raw, error FROM dead_letters"
+            " LIMIT 1 BY source_topic, source_partition, source_offset"
+        )
     finally:
         wh.close()
     return {
@@ -111,6 +115,7 @@ def read_warehouse(stack: Stack) -> dict[str, Any]:
         "latest": latest,
         "accepted": int(accepted_ids[0]),
         "rejections": rejections,
+        "dead_letters": dead,
     }
 
 
@@ -145,8 +150,15 @@ def test_reports_come_out_exactly_once(stack: Stack, scenario: Scenario) -> None
     stack.start_process("warehouse")
     want_rejections = sum(exp.rejected.values()) + len(junk)
 
+    # Messages that are not a report at all also go whole to the dead-letter topic.
+    not_reports = [value for _, value, rule in junk if rule != "unknown_unit"]
+
     def everything(s: dict[str, Any]) -> bool:
-        return s["rows"]["reports"] >= exp.accepted and s["rows"]["rejections"] >= want_rejections
+        return (
+            s["rows"]["reports"] >= exp.accepted
+            and s["rows"]["rejections"] >= want_rejections
+            and s["rows"]["dead_letters"] >= len(not_reports)
+        )
 
     # A worker that stalls after the restart replaces itself (streams/liveness.py);
     # the totals below must still be exact, so a self-restart cannot hide a loss.
@@ -157,6 +169,11 @@ def test_reports_come_out_exactly_once(stack: Stack, scenario: Scenario) -> None
     # SIGKILLed one was seen not to commit for minutes now and then; its replays are
     # idempotent, so totals stay exact. Only the sink's commits are required here.)
     assert wait_committed(stack, "baocao-sink", "reports.accepted", exp.accepted) >= exp.accepted
+    # The operator hears of them once: one `pipeline` alert for the topic and day.
+    alerts = stack.wait_for_alerts(lambda rows: any(r["kind"] == "pipeline" for r in rows))
+    assert [r["alert_id"].split(":")[:3] for r in alerts if r["kind"] == "pipeline"] == [
+        ["pipeline", "deadletters", "reports.submitted"]
+    ]
     status = gather(stack.settings)
     assert status.broker_ok and status.warehouse is not None
     assert status.warehouse["last_report"] is not None
@@ -175,3 +192,8 @@ def test_reports_come_out_exactly_once(stack: Stack, scenario: Scenario) -> None
     assert len(got["rejections"]) == want_rejections
     for _, _, errors in got["rejections"]:
         assert "message_vi" in errors and "message_en" in errors
+    dead = got["dead_letters"]
+    assert len(dead) == len(not_reports), dead
+    assert {topic for topic, _, _ in dead} == {"reports.submitted"}
+    assert all(error.startswith("streams: ") for _, _, error in dead)
+    assert b"this is not json" in [raw.encode() for _, raw, _ in dead]

@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
 
 from baocao.broker import EmbeddedBroker, create_topics
 from contract.events import (
     Alert,
+    DeadLetter,
     ReportAccepted,
     ReportRejected,
     ReportSubmitted,
@@ -92,7 +93,9 @@ def warehouse(settings: Settings) -> Iterator[Warehouse]:
 
 @pytest.fixture
 def topics(broker: EmbeddedBroker, unique: str) -> SinkTopics:
-    names = SinkTopics(f"accepted-{unique}", f"rejected-{unique}", f"alerts-{unique}")
+    names = SinkTopics(
+        f"accepted-{unique}", f"rejected-{unique}", f"alerts-{unique}", f"dead-{unique}"
+    )
     create_topics(broker.bootstrap, [TopicSpec(name, 4) for name in names])
     return names
 
@@ -326,22 +329,31 @@ def test_crash_after_insert_before_commit_changes_nothing(
 def test_same_batch_flushed_twice_counts_once(warehouse: Warehouse) -> None:
     """Two sink instances write the same offsets: the second write adds nothing.
 
-    The dead letter's ``seen_at`` differs between the two writes, so only the batch's
-    deduplication token (not the warehouse's hash of identical blocks) can drop it.
+    Undecodable messages are handed to the dead-letter topic (not written), and a dead
+    letter read back from that topic twice is written once, by the batch's token.
     """
     for table in ("report_values", "reports", "dead_letters"):
         warehouse.command(f"SYSTEM STOP MERGES {table}")
-    names = SinkTopics("acc", "rej", "alerts")
+    names = SinkTopics("acc", "rej", "alerts", "dead")
     events = [
         accepted(f"U{i:04d}", DAY0, 1, {"cases_new": i, "deaths": 1}, "on_time") for i in range(30)
     ]
     messages = [e.to_json() for e in events] + [b"not json"]
+    letter = DeadLetter.of(
+        SourceRef(topic="acc", partition=0, offset=30),
+        "sink",
+        "not json",
+        None,
+        b"not json",
+        datetime.now(UTC),
+    )
     for _ in range(2):  # the second instance re-reads what the first wrote, uncommitted
         sink = ClickHouseSink(warehouse, batch_rows=10_000, topics=names)
         for offset, value in enumerate(messages):
             sink.add(names.accepted, 0, offset, value)
-        assert sink.flush() == {(names.accepted, 0): len(messages)}
-        time.sleep(0.01)  # a later seen_at for the dead letter
+        sink.add(names.dead_letters, 0, 0, letter.to_json())
+        assert [d.value for d in sink.outbound] == [b"not json"]
+        assert sink.flush() == {(names.accepted, 0): len(messages), (names.dead_letters, 0): 1}
     counts = warehouse.query_rows(
         "SELECT (SELECT count() FROM report_values), (SELECT count() FROM reports),"
         " (SELECT count() FROM dead_letters)"
@@ -511,6 +523,17 @@ def test_garbage_becomes_a_dead_letter_and_the_rest_arrives(
     assert not died
     assert got == (40, 2, 2, 1)
     assert runner.sink.stats.dead_letters == 2
+    # They went through the dead-letter topic, whole and with the reason.
+    consumer = KafkaConsumer(
+        topics.dead_letters, bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest"
+    )
+    polled = consumer.poll(5000)
+    consumer.close()
+    on_topic = [DeadLetter.model_validate_json(m.value) for ms in polled.values() for m in ms]
+    assert sorted((d.source.offset, d.stage, d.value) for d in on_topic) == [
+        (20, "sink", b"\xff\xfe not json"),
+        (21, "sink", wrong_schema.to_json()),
+    ]
     letters = warehouse.query_rows(
         "SELECT source_topic, source_partition, source_offset, raw, error FROM dead_letters"
         " ORDER BY source_offset"
