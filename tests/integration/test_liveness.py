@@ -7,6 +7,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -37,8 +38,14 @@ def run_watch(reader: OffsetReader, tps: set[TopicPartition], seconds: float) ->
             seconds,
         )
 
-    with contextlib.suppress(TimeoutError):  # the watch runs until told to stop
-        asyncio.run(go())
+    def in_own_loop() -> None:
+        with contextlib.suppress(TimeoutError):  # the watch runs until told to stop
+            asyncio.run(go())
+
+    # A thread of its own: a session's browser (Playwright) keeps a loop running here.
+    runner = threading.Thread(target=in_own_loop)
+    runner.start()
+    runner.join()
     return stalls
 
 
