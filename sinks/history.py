@@ -20,10 +20,14 @@ LIMIT 1 BY report_id
 
 def report_history(wh: Warehouse) -> list[dict[str, Any]]:
     """Every accepted report revision, as plain JSON-able dicts."""
-    rows = wh.query_dicts(HISTORY_SQL)
+    return _as_json(wh.query_dicts(HISTORY_SQL), ("submitted_at", "first_submitted_at"))
+
+
+def _as_json(rows: list[dict[str, Any]], instants: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Dates and UTC instants as ISO text, in place."""
     for row in rows:
         row["report_date"] = row["report_date"].isoformat()
-        for name in ("submitted_at", "first_submitted_at"):
+        for name in instants:
             at = row[name]  # the columns are UTC; some drivers hand them back naive
             row[name] = (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
     return rows
@@ -40,9 +44,4 @@ LIMIT 1 BY alert_id
 
 def alert_history(wh: Warehouse) -> list[dict[str, Any]]:
     """Every alert ever raised, as plain JSON-able dicts (details stays a JSON string)."""
-    rows = wh.query_dicts(ALERTS_SQL)
-    for row in rows:
-        row["report_date"] = row["report_date"].isoformat()
-        at = row["raised_at"]
-        row["raised_at"] = (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
-    return rows
+    return _as_json(wh.query_dicts(ALERTS_SQL), ("raised_at",))

@@ -48,22 +48,28 @@ def invalid(found: list[Reason]) -> ApiError:
     )
 
 
+def refused(
+    status: int,
+    error: str,
+    vi: str,
+    en: str,
+    code: str | None = None,
+    field: str = "",
+    headers: dict[str, str] | None = None,
+) -> ApiError:
+    """An error whose one reason repeats its message (``code`` defaults to ``error``)."""
+    reason = Reason(code=code or error, field=field, message_vi=vi, message_en=en)
+    return ApiError(status, error, vi, en, [reason], headers)
+
+
 def malformed(vi: str, en: str) -> ApiError:
-    return ApiError(
-        400, "malformed_request", vi, en, [Reason(code="malformed", message_vi=vi, message_en=en)]
-    )
+    return refused(400, "malformed_request", vi, en, code="malformed")
 
 
 def too_large(size: int, limit: int) -> ApiError:
     vi = f"Yêu cầu quá lớn ({size} byte, tối đa {limit})."
     en = f"Request too large ({size} bytes, at most {limit})."
-    return ApiError(
-        413,
-        "payload_too_large",
-        vi,
-        en,
-        [Reason(code="payload_too_large", message_vi=vi, message_en=en)],
-    )
+    return refused(413, "payload_too_large", vi, en)
 
 
 def not_found(vi: str, en: str) -> ApiError:
@@ -74,23 +80,10 @@ def too_many_requests(retry_after: float, per_minute: int) -> ApiError:
     wait = max(1, int(retry_after + 0.999))
     vi = f"Quá nhiều yêu cầu (tối đa {per_minute}/phút cho mỗi mã); thử lại sau {wait} giây."
     en = f"Too many requests (at most {per_minute} a minute per token); retry in {wait} s."
-    return ApiError(
-        429,
-        "rate_limited",
-        vi,
-        en,
-        [Reason(code="rate_limited", message_vi=vi, message_en=en)],
-        {"Retry-After": str(wait)},
-    )
+    return refused(429, "rate_limited", vi, en, headers={"Retry-After": str(wait)})
 
 
 def too_many_reports(count: int, limit: int) -> ApiError:
     vi = f"Tệp CSV có {count} báo cáo, tối đa {limit} mỗi lần gửi; hãy chia nhỏ tệp."
     en = f"The CSV file holds {count} reports, at most {limit} per upload; split the file."
-    return ApiError(
-        413,
-        "too_many_reports",
-        vi,
-        en,
-        [Reason(code="too_many_reports", field="file", message_vi=vi, message_en=en)],
-    )
+    return refused(413, "too_many_reports", vi, en, field="file")
