@@ -25,8 +25,6 @@ from streams.seed import (
     ledger_from_history,
 )
 
-SENTINEL_KEY = b'"~reseeded"'  # JSON string, like every table key
-
 
 @dataclass
 class Reseeded:
@@ -68,12 +66,7 @@ def write_changelog(bootstrap: str, topic: str, records: list[Record], partition
     try:
         for partition, key, value in records:
             producer.send(topic, key=key, value=value, partition=partition)
+        # The worker's recovery reads to the true end (streams.recovery_offsets).
         producer.flush(timeout=60)
-        # Tansu reports a partition's end as (first offset of its last batch) + 1, so
-        # faust's recovery would stop short. A last batch of one record makes the end
-        # exact; the record is a tombstone for a key no report or alert can have.
-        for partition in range(partitions):
-            producer.send(topic, key=SENTINEL_KEY, value=None, partition=partition)
-            producer.flush(timeout=60)
     finally:
         producer.close()

@@ -10,6 +10,7 @@ from kafka.admin import KafkaAdminClient
 
 from baocao import warehouse_client
 from contract import topics
+from contract.kafka_offsets import end_offsets
 from contract.kafka_security import client_kwargs
 from contract.settings import Settings
 
@@ -79,9 +80,8 @@ def broker_status(settings: Settings, report: StatusReport) -> None:
                     continue
                 parts = consumer.partitions_for_topic(name) or set()
                 tps = [TopicPartition(name, p) for p in sorted(parts)]
-                ends = consumer.end_offsets(tps)
+                ends = end_offsets(consumer, tps)
                 done = {tp: committed[tp].offset if tp in committed else 0 for tp in tps}
-                # Tansu can report an end offset one batch short: never show negative lag.
                 lag = sum(max(0, ends[tp] - done[tp]) for tp in tps)
                 report.lags.append(
                     TopicLag(name, group, sum(ends.values()), sum(done.values()), lag)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import faust
+from kafka import KafkaConsumer
 
 from contract import kafka_security, logs, topics
 from contract.clock import Clock, FileClock, SystemClock
@@ -20,7 +21,7 @@ from contract.datasets import Catalog
 from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
-from streams import dead_letters, liveness, watch
+from streams import dead_letters, liveness, recovery_offsets, watch
 from streams.processor import SubmissionProcessor
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,13 @@ def create_app(
     command restarts the process; None, as in tests and benchmarks, does not watch).
     """
     app = faust.App(app_id, **faust_settings(settings))
+    recovery_offsets.install(
+        app,
+        lambda: KafkaConsumer(
+            bootstrap_servers=settings.bootstrap_servers(),
+            **kafka_security.client_kwargs(settings),
+        ),
+    )
     parts = settings.partitions
 
     def declare(name: str) -> faust.TopicT:

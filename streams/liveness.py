@@ -24,6 +24,8 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
+from contract.kafka_offsets import end_offsets
+
 log = logging.getLogger(__name__)
 
 #: Environment variable counting self-restarts of one worker process (for the log).
@@ -47,7 +49,7 @@ class StallDetector:
     ) -> list[TopicPartition]:
         stuck: list[TopicPartition] = []
         for tp, (committed, end) in offsets.items():
-            if end <= committed:  # nothing waiting (Tansu may even report end < committed)
+            if end <= committed:  # nothing waiting
                 self._since.pop(tp, None)
                 continue
             seen = self._since.get(tp)
@@ -84,7 +86,7 @@ class OffsetReader:
         groups = self._admin.list_group_offsets(self.group)
         # kafka-python 3 answers {group: {tp: OffsetAndMetadata}}, older ones {tp: ...}
         committed = groups.get(self.group, groups)
-        ends = self._consumer.end_offsets(tps)
+        ends = end_offsets(self._consumer, tps)
         return {tp: (committed[tp].offset if tp in committed else 0, int(ends[tp])) for tp in tps}
 
     def close(self) -> None:

@@ -113,6 +113,14 @@ class SubmissionProcessor:
             accepted_at=self.clock.now(),
         )
         self.counters.accepted += 1
+        log.debug(
+            "accepted report %s from %s[%d]@%d as revision %d",
+            report.report_id,
+            source.topic,
+            source.partition,
+            source.offset,
+            decision.revision,
+        )
         return Output(topics.ACCEPTED, report.unit_id.encode(), accepted.to_json())
 
     def _reject(

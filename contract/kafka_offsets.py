@@ -1,0 +1,51 @@
+"""End offsets a broker can be trusted on, for every client that compares offsets.
+
+The embedded broker (Tansu) answers ListOffsets(latest) with the first offset of a
+partition's last record batch + 1, so a batch of ten records at 0..9 reads as end 1.
+Its fetch responses carry the right high watermark. Faust's table recovery, the
+worker's liveness check and ``baocao status`` all need the true end, so they read it
+here: the listed end, then, where a partition has records, one fetch of its last
+batch for the high watermark. On a real Kafka broker both agree and the fetch only
+confirms the listed value.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from kafka import KafkaConsumer, TopicPartition
+
+
+def end_offsets(
+    consumer: KafkaConsumer, tps: Iterable[TopicPartition], timeout: float = 10.0
+) -> dict[TopicPartition, int]:
+    """The offset after the last record of each partition.
+
+    ``consumer`` must not belong to a group (no ``group_id``): it is reassigned to
+    ``tps`` and left without an assignment. Falls back to the listed end for a
+    partition whose last batch cannot be fetched within ``timeout`` seconds.
+    """
+    tps = [TopicPartition(tp.topic, tp.partition) for tp in tps]
+    if not tps:
+        return {}
+    ends = {tp: int(end) for tp, end in consumer.end_offsets(tps).items()}
+    probe = [tp for tp in tps if ends[tp] > 0]
+    if not probe:
+        return ends
+    consumer.assign(probe)
+    try:
+        for tp in probe:
+            consumer.seek(tp, ends[tp] - 1)
+        waiting = set(probe)
+        deadline = time.monotonic() + timeout
+        while waiting and time.monotonic() < deadline:
+            consumer.poll(timeout_ms=200, max_records=10_000)
+            for tp in list(waiting):
+                high = consumer.highwater(tp)
+                if high is not None:
+                    ends[tp] = max(ends[tp], int(high))
+                    waiting.discard(tp)
+    finally:
+        consumer.assign([])
+    return ends
