@@ -11,7 +11,7 @@ from typing import IO
 
 import click
 
-from baocao import context
+from baocao import cli_registry, cli_simulate, context
 from contract.errors import BaocaoError, SubmissionError
 from contract.registry import UnitKind
 
@@ -241,4 +241,13 @@ def schemas(out: Path, check: bool) -> None:
         raise click.ClickException(f"stale schemas: {', '.join(stale)}; run `baocao schemas`")
 
 
-COMMANDS = [submit, status, units, registry, create_topics_cmd, schemas]
+COMMANDS = [
+    submit,
+    status,
+    units,
+    registry,
+    create_topics_cmd,
+    schemas,
+    *cli_simulate.COMMANDS,
+    *cli_registry.COMMANDS,
+]

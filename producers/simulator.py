@@ -2,7 +2,9 @@
 
 A trusted tool: it stamps ``submitted_at`` itself. Everything is derived from a seed,
 so the same scenario yields the same report_ids, and it knows the totals the warehouse
-must show, computed from its own plan (not from the pipeline's code).
+must show, computed from its own plan (not from the pipeline's code). The values come
+from ``EpidemicModel`` (outbreak curves, testing, vaccination, checkpoint traffic); who
+reports late, not at all, wrongly or twice is decided here.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +20,7 @@ from zoneinfo import ZoneInfo
 from contract.datasets import Catalog, Dataset
 from contract.events import ReportSubmitted
 from contract.registry import Registry
+from producers.epidemic import EpidemicModel
 
 _NS = uuid.UUID("0e4c3f4e-3a8b-4d7e-9a51-7d0b1f2f6a10")
 
@@ -31,55 +35,13 @@ class Expected:
     rejected: Counter[str] = field(default_factory=Counter)  # rule id -> count
     duplicates: int = 0
     accepted: int = 0
+    invalid_report_ids: set[uuid.UUID] = field(default_factory=set)  # planned to be rejected
 
 
 @dataclass
 class Scenario:
     reports: list[ReportSubmitted]
     expected: Expected
-
-
-def _values(ds: Dataset, catalog: Catalog, rng: random.Random) -> dict[str, int]:
-    """Counts that satisfy every rule of the built-in datasets."""
-    if ds.code == "checkpoint-daily":
-        screened = rng.randint(50, 3000)
-        tests = rng.randint(0, screened)
-        return {
-            "people_screened": screened,
-            "vehicles_screened": rng.randint(10, 900),
-            "from_epidemic_areas": rng.randint(0, screened // 10),
-            "sent_to_quarantine": rng.randint(0, 5),
-            "tests_antigen": tests,
-            "tests_antigen_positive": rng.randint(0, min(tests, 3)),
-            "violations": rng.randint(0, 4),
-        }
-    # community, in-quarantine and unknown-source cases are disjoint parts of new cases
-    community, quarantined, unknown = rng.randint(0, 5), rng.randint(0, 20), rng.randint(0, 2)
-    cases = community + quarantined + unknown + rng.randint(0, 3)
-    pcr = rng.randint(cases + 50, cases + 3000)
-    values = {
-        "cases_new": cases,
-        "cases_community": community,
-        "cases_quarantined": quarantined,
-        "cases_unknown_source": unknown,
-        "deaths": rng.randint(0, 1),
-        "f1_new": rng.randint(0, 200),
-        "home_isolation": rng.randint(0, 2000),
-        "centralized_quarantine": rng.randint(0, 800),
-        "f0_home_treatment": rng.randint(0, 50),
-        "arrivals_monitored": rng.randint(0, 400),
-        "tests_pcr": pcr,
-        "tests_pcr_positive": cases,
-        "tests_antigen": rng.randint(0, 5000),
-        "tests_antigen_positive": 0,
-    }
-    metric = ds.metric("vaccine_dose1")
-    if metric is not None:
-        for dose in ("vaccine_dose1", "vaccine_dose2"):
-            for option in catalog.options(metric):
-                if rng.random() < 0.8:
-                    values[f"{dose}.{option}"] = rng.randint(0, 4000)
-    return values
 
 
 def simulate(
@@ -93,9 +55,16 @@ def simulate(
     correction_share: float = 0.12,
     duplicate_share: float = 0.06,
     invalid_share: float = 0.06,
+    *,
+    model: EpidemicModel | None = None,
+    on_day: Callable[[date], None] | None = None,
 ) -> Scenario:
-    """Plan every submission of the given days, in the order they reach the broker."""
+    """Plan every submission of the given days, in the order they reach the broker.
+
+    A unit-day a scenario pins (``model.pinned``) is always sent, and sent valid.
+    """
     rng = random.Random(seed)
+    model = model or EpidemicModel(registry, catalog, seed)
     planned: list[ReportSubmitted] = []
     exp = Expected()
 
@@ -117,28 +86,33 @@ def simulate(
             submitted_at=at,
             submitted_by=f"sim:{unit_id}",
             values=values,
+            note=model.note(unit_id, day),
             reason=reason,
         )
 
     for day in days:
+        if on_day is not None:  # progress of long plans (a national registry, many days)
+            on_day(day)
         for ds in catalog.datasets:
             deadline = ds.deadline_at(day, tz)
             for unit in registry.expected(ds.code, day):
                 key = f"{unit.unit_id}|{ds.code}|{day.isoformat()}"
-                if rng.random() < missing_share:
+                pinned = model.pinned(unit.unit_id, day)
+                if rng.random() < missing_share and not pinned:
                     continue
                 late = rng.random() < late_share
                 offset = timedelta(minutes=rng.randint(1, 300))
                 first_at = deadline + offset if late else deadline - offset
-                values = _values(ds, catalog, rng)
-                if rng.random() < invalid_share and ds.code == "district-daily":
+                values = model.values(ds, unit, day)
+                wrong = rng.random() < invalid_share and not pinned
+                if wrong and "tests_pcr" in values and "tests_pcr_positive" in values:
                     bad = dict(values, tests_pcr_positive=values["tests_pcr"] + 1)
-                    planned.append(
-                        report(
-                            ds, unit.unit_id, day, first_at - timedelta(minutes=1), bad, "invalid"
-                        )
+                    invalid = report(
+                        ds, unit.unit_id, day, first_at - timedelta(minutes=1), bad, "invalid"
                     )
+                    planned.append(invalid)
                     exp.rejected["pcr_positive_le_tests"] += 1
+                    exp.invalid_report_ids.add(invalid.report_id)
                 first = report(ds, unit.unit_id, day, first_at, values, "r1")
                 planned.append(first)
                 exp.accepted += 1
@@ -150,7 +124,8 @@ def simulate(
                     exp.duplicates += 1
                 if rng.random() < correction_share:
                     at = first_at + timedelta(minutes=rng.randint(5, 240))
-                    final = _values(ds, catalog, rng)
+                    final = model.values(ds, unit, day, version=1)
+                    # A correction may also withdraw a figure: absent downstream, not 0.
                     final.pop("violations" if ds.code == "checkpoint-daily" else "deaths", None)
                     reason = "Sửa số liệu sau rà soát" if at >= deadline else ""
                     planned.append(report(ds, unit.unit_id, day, at, final, "r2", reason))
