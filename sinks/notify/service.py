@@ -2,7 +2,9 @@
 
 A plain Kafka consumer (as the warehouse sink): offsets are committed only after every
 alert of a poll was delivered or dead-lettered, so a crash repeats a few deliveries
-(receivers drop them by alert_id) and never loses one.
+(receivers drop them by alert_id) and never loses one. A message on the topic that is
+not an alert is counted and skipped here; the warehouse sink, which reads the same
+topic, puts it whole on the dead-letter topic, so the operator hears of it once.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Notifier:
         self.channels = channels if channels is not None else channels_from(settings)
         self.delivered: OrderedDict[tuple[str, str], None] = OrderedDict()
         self.dead = 0
+        self.malformed = 0  # messages on the topic that were not alerts
 
     def handle(self, alert: Alert) -> None:
         """Deliver one alert to each routed channel it has not reached yet."""
@@ -120,6 +123,7 @@ class Notifier:
                         try:
                             alert = Alert.model_validate_json(record.value or b"")
                         except ValidationError as exc:
+                            self.malformed += 1
                             log.warning(
                                 "skipped a malformed alert at %s: %s",
                                 record.offset,

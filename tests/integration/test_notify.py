@@ -76,11 +76,14 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
 
 
-def publish(broker: EmbeddedBroker, topic: str, alerts: list[Alert]) -> None:
+def publish(broker: EmbeddedBroker, topic: str, alerts: list[Alert | bytes]) -> None:
     create_topics(broker.bootstrap, [TopicSpec(topic, 2)])
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
     for a in alerts:
-        producer.send(topic, key=a.unit_id.encode(), value=a.to_json())
+        if isinstance(a, bytes):  # not an alert at all
+            producer.send(topic, key=b"164", value=a)
+        else:
+            producer.send(topic, key=a.unit_id.encode(), value=a.to_json())
     producer.flush()
     producer.close()
 
@@ -105,9 +108,12 @@ def test_flaky_webhook_gets_every_alert_exactly_once(
         notify_dead_letter_path=tmp_path / "dead.jsonl",
     )
     alerts = [alert(u) for u in ("164", "165", "166")]
-    publish(broker, f"alerts-{unique}", [*alerts, alerts[0]])  # a repeat, too
+    # A repeat, and two messages that are not alerts between them: skipped, not fatal.
+    garbage = [b"not json", b'{"schema": "baocao.alert/v9", "alert_id": "x"}']
+    notifier = Notifier(settings)
+    publish(broker, f"alerts-{unique}", [alerts[0], *garbage, *alerts[1:], alerts[0]])
     stop = threading.Event()
-    thread = start(Notifier(settings), f"alerts-{unique}", stop)
+    thread = start(notifier, f"alerts-{unique}", stop)
     try:
         end = time.monotonic() + 60
         while time.monotonic() < end and sum(receiver.ok.values()) < 3:
@@ -120,6 +126,7 @@ def test_flaky_webhook_gets_every_alert_exactly_once(
     assert receiver.ok == Counter({a.alert_id: 1 for a in alerts})
     assert receiver.calls == 4 + 3 and receiver.bad_signatures == 0
     assert not (tmp_path / "dead.jsonl").exists()
+    assert notifier.malformed == len(garbage)
 
 
 def test_webhook_that_keeps_failing_dead_letters(tmp_path: Path) -> None:

@@ -505,6 +505,7 @@ def test_garbage_becomes_a_dead_letter_and_the_rest_arrives(
         (topics.rejected, "x", garbled.to_json(), None),
         (topics.rejected, "173", odd_date.to_json(), None),
         (topics.alerts, "173", alert.to_json(), None),
+        (topics.alerts, "173", b"not an alert", None),  # the notifier skips it; we keep it
     ]
     produce(broker.bootstrap, messages)
 
@@ -519,10 +520,10 @@ def test_garbage_becomes_a_dead_letter_and_the_rest_arrives(
 
     runner = SinkRunner(settings, warehouse, topics, group=f"sink-{unique}")
     with running(runner) as died:
-        got = eventually(counts, (40, 2, 2, 1))
+        got = eventually(counts, (40, 3, 2, 1))
     assert not died
-    assert got == (40, 2, 2, 1)
-    assert runner.sink.stats.dead_letters == 2
+    assert got == (40, 3, 2, 1)
+    assert runner.sink.stats.dead_letters == 3
     # They went through the dead-letter topic, whole and with the reason.
     consumer = KafkaConsumer(
         topics.dead_letters, bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest"
@@ -530,19 +531,21 @@ def test_garbage_becomes_a_dead_letter_and_the_rest_arrives(
     polled = consumer.poll(5000)
     consumer.close()
     on_topic = [DeadLetter.model_validate_json(m.value) for ms in polled.values() for m in ms]
-    assert sorted((d.source.offset, d.stage, d.value) for d in on_topic) == [
-        (20, "sink", b"\xff\xfe not json"),
-        (21, "sink", wrong_schema.to_json()),
+    assert sorted((d.source.topic, d.source.offset, d.stage, d.value) for d in on_topic) == [
+        (topics.accepted, 20, "sink", b"\xff\xfe not json"),
+        (topics.accepted, 21, "sink", wrong_schema.to_json()),
+        (topics.alerts, 1, "sink", b"not an alert"),
     ]
     letters = warehouse.query_rows(
-        "SELECT source_topic, source_partition, source_offset, raw, error FROM dead_letters"
-        " ORDER BY source_offset"
+        "SELECT source_topic, source_offset, raw, error FROM dead_letters"
+        " ORDER BY source_topic, source_offset"
     )
-    assert [row[:4] for row in letters] == [
-        (topics.accepted, 0, 20, "\ufffd\ufffd not json"),
-        (topics.accepted, 0, 21, wrong_schema.to_json().decode()),
+    assert [row[:3] for row in letters] == [
+        (topics.accepted, 20, "\ufffd\ufffd not json"),
+        (topics.accepted, 21, wrong_schema.to_json().decode()),
+        (topics.alerts, 1, "not an alert"),
     ]
-    assert all(row[4] for row in letters), "a dead letter must say what was wrong"
+    assert all(row[3] for row in letters), "a dead letter must say what was wrong"
     rejections = warehouse.query_rows(
         "SELECT rejection_id, report_id, dataset, unit_id, report_date, rule_ids, raw,"
         " submission, source_topic, source_partition, source_offset FROM rejections"
