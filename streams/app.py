@@ -132,6 +132,12 @@ def create_app(
                 await outputs[out.topic].send(key=out.key, value=out.value)
                 await after_decision(out.topic, out.value)  # late / rejected alerts
 
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def say_which_partitions(sender: Any, assigned: set[Any], **_: Any) -> None:
+        """Which partitions this worker decides for now (read by the scale-out test)."""
+        mine = sorted(tp.partition for tp in assigned if tp.topic == submitted.get_topic_name())
+        log.info("this worker holds %s partitions %s", submitted.get_topic_name(), mine)
+
     if on_stall is not None and settings.worker_stall_seconds > 0:
         _watch_liveness(app, settings, app_id, on_stall)
     return app

@@ -55,9 +55,11 @@ class Stack:
         self.start_process("worker")
         self.start_process("warehouse")
 
-    def start_process(self, name: str) -> None:
+    def start_process(self, name: str, command: str | None = None) -> None:
+        """Run `baocao <command>` (default: the name) with its output in <name>.log."""
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115
-        self.procs[name] = procs.spawn([sys.executable, "-m", "baocao", name], log, self.env)
+        argv = [sys.executable, "-m", "baocao", command or name]
+        self.procs[name] = procs.spawn(argv, log, self.env)
 
     def stop_process(self, name: str, sig: int = signal.SIGTERM) -> int:
         proc = self.procs.pop(name)

@@ -8,29 +8,29 @@ mid-stream and restarted; the warehouse must equal what the simulator planned.
 from __future__ import annotations
 
 import signal
-import time
 import uuid
 import warnings
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from baocao.status import gather
-from contract.datasets import Catalog
 from contract.events import ReportSubmitted
-from contract.registry import Registry
 from producers.kafka import ReportProducer
-from producers.simulator import Scenario, simulate
-from sinks.warehouse import Warehouse
+from producers.simulator import Scenario
+from tests.integration.plan import (
+    assert_decisions_match,
+    is_valid,
+    planned_scenario,
+    read_warehouse,
+    wait_committed,
+)
 from tests.integration.stack import Stack
 
 pytestmark = pytest.mark.integration
-
-DAYS = [date(2021, 7, 20) + timedelta(days=n) for n in range(8)]
 
 
 @pytest.fixture
@@ -43,10 +43,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
-    ctx_registry, catalog = Registry.load(), Catalog.load()
-    from zoneinfo import ZoneInfo
-
-    return simulate(ctx_registry, catalog, DAYS, ZoneInfo("Asia/Ho_Chi_Minh"), seed=11)
+    return planned_scenario()
 
 
 def garbage(at: ReportSubmitted) -> list[tuple[bytes | None, bytes, str]]:
@@ -63,60 +60,6 @@ def garbage(at: ReportSubmitted) -> list[tuple[bytes | None, bytes, str]]:
         (b"99999", unknown_unit.to_json(), "unknown_unit"),
         (b"173", b'{"pad": "' + b"x" * 70_000 + b'"}', "payload_too_large"),
     ]
-
-
-def wait_committed(stack: Stack, group: str, topic: str, at_least: int = 1) -> int:
-    """Offsets `baocao status` reports as committed, once they reach ``at_least``."""
-    committed = 0
-    for _ in range(60):
-        lags = {(t.group, t.topic): t for t in gather(stack.settings).lags}
-        committed = lags[(group, topic)].committed if (group, topic) in lags else 0
-        if committed >= at_least:
-            break
-        time.sleep(0.5)
-    return committed
-
-
-def is_valid(r: ReportSubmitted) -> bool:
-    return r.values.get("tests_pcr_positive", 0) <= r.values.get("tests_pcr", 0)
-
-
-def read_warehouse(stack: Stack) -> dict[str, Any]:
-    """Stop the service (it flushes) and read the results straight from chDB."""
-    assert stack.stop_process("warehouse") == 0, stack.log_tail("warehouse")
-    wh = Warehouse.connect(stack.settings)
-    wh.ensure_schema()  # idempotent; also makes unqualified names resolve to our database
-    try:
-        totals = Counter(
-            {
-                (ds, f"{m}.{o}" if o else m): int(v)
-                for ds, m, o, v in wh.query_rows(
-                    "SELECT dataset, metric, option, sum(value) FROM report_values_latest "
-                    "GROUP BY dataset, metric, option"
-                )
-            }
-        )
-        latest = {
-            f"{u}|{ds}|{d}": (int(rev), str(t))
-            for ds, u, d, rev, t in wh.query_rows(
-                "SELECT dataset, unit_id, report_date, revision, timeliness FROM reports_latest"
-            )
-        }
-        (accepted_ids,) = wh.query_rows("SELECT uniqExact(report_id) FROM reports")[0:1]
-        rejections = wh.query_rows("SELECT rejection_id, rule_ids, errors FROM rejections FINAL")
-        dead = wh.query_rows(
-            "SELECT source_topic, raw, error FROM dead_letters"
-            " LIMIT 1 BY source_topic, source_partition, source_offset"
-        )
-    finally:
-        wh.close()
-    return {
-        "totals": totals,
-        "latest": latest,
-        "accepted": int(accepted_ids[0]),
-        "rejections": rejections,
-        "dead_letters": dead,
-    }
 
 
 def test_reports_come_out_exactly_once(stack: Stack, scenario: Scenario) -> None:
@@ -178,11 +121,7 @@ def test_reports_come_out_exactly_once(stack: Stack, scenario: Scenario) -> None
     assert status.broker_ok and status.warehouse is not None
     assert status.warehouse["last_report"] is not None
     got = read_warehouse(stack)
-
-    assert got["accepted"] == exp.accepted
-    assert got["totals"] == exp.totals, "latest-revision totals differ from the plan"
-    assert {k: r for k, (r, _) in got["latest"].items()} == exp.latest_revision
-    assert {k: t for k, (_, t) in got["latest"].items()} == exp.timeliness
+    assert_decisions_match(got, exp)
 
     rules = Counter(rule for _, rule_ids, _ in got["rejections"] for rule in rule_ids)
     for rule, n in exp.rejected.items():
