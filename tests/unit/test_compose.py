@@ -79,9 +79,17 @@ def interpolate(value: Any, env: dict[str, str]) -> str:
     return VARIABLE.sub(one, str(value)).replace("$$", "$")
 
 
-def environment(service: dict[str, Any]) -> dict[str, str]:
-    env = service.get("environment", {})
-    return {k: interpolate(v, env_example()) for k, v in env.items()}
+def operators_env() -> dict[str, str]:
+    """.env.example with every placeholder replaced, as an operator must before starting."""
+    return {
+        k: f"{k.lower()}-7Qx2-not-a-default" if v.startswith("change-me") else v
+        for k, v in env_example().items()
+    }
+
+
+def environment(service: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, str]:
+    given = service.get("environment", {})
+    return {k: interpolate(v, env if env is not None else env_example()) for k, v in given.items()}
 
 
 def cli_envvars(command: click.Command) -> set[str]:
@@ -136,15 +144,20 @@ def test_baocao_services_run_real_commands_with_valid_settings(
         assert command in main.commands, f"{name}: unknown command {command}"
         helped = CliRunner().invoke(main, [command, "--help"])
         assert helped.exit_code == 0, f"{name}: `baocao {command} --help` fails"
-        env = environment(service)
+        env = environment(service, operators_env())
         unknown = sorted(k for k in env if k.startswith("BAOCAO_") and k not in known)
         assert not unknown, f"{name}: variables baocao never reads: {unknown}"
         # Read them the way the container will: from the environment, strings only.
         for key in [k for k in Settings.model_fields]:
             monkeypatch.delenv(f"BAOCAO_{key.upper()}", raising=False)
+        for key, value in environment(service).items():  # .env.example copied unchanged
+            monkeypatch.setenv(key, value)
+        with pytest.raises(ValueError, match="change|default|placeholder"):
+            Settings(_env_file=None)  # type: ignore[call-arg]
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        assert settings.profile == "production"
         assert settings.warehouse == "http", "production uses a ClickHouse server"
         assert settings.bootstrap_servers() == ["kafka:9092"]
         assert settings.clickhouse_password.get_secret_value(), f"{name}: no ClickHouse password"
