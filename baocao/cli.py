@@ -28,9 +28,18 @@ def main(log_level: str) -> None:
 @main.command()
 @click.option(
     "--demo-days",
-    default=14,
+    default=30,
     show_default=True,
-    help="days of simulated demo reports to load (0: none)",
+    help="days of simulated history to load at once, ending 2021-07-27 (0: none)",
+)
+@click.option(
+    "--live-speed",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="then simulate the following days live at this many simulated seconds per "
+    "second (300: a day in under 5 minutes, so reminders, the 15:00 deadline and its "
+    "alerts happen while you watch); 0: no live demo",
 )
 @click.option(
     "--data-dir",
@@ -39,11 +48,11 @@ def main(log_level: str) -> None:
     show_default=True,
     help="where logs go (the warehouse path is BAOCAO_CHDB_PATH)",
 )
-def up(demo_days: int, data_dir: Path) -> None:
+def up(demo_days: int, live_speed: float, data_dir: Path) -> None:
     """Run broker, stream worker, warehouse sink and web UI until Ctrl-C."""
     from baocao.runner import up as run_up
 
-    sys.exit(run_up(context.load(), demo_days, data_dir))
+    sys.exit(run_up(context.load(), demo_days, data_dir, live_speed))
 
 
 @main.command()

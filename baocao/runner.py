@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
 
 import click
@@ -26,6 +28,7 @@ from baocao.context import Context
 from baocao.reseed import reseed
 from baocao.status import StatusReport, broker_status
 from contract import topics
+from contract.clock import FileClock
 from contract.errors import BaocaoError
 from contract.settings import Settings
 
@@ -43,6 +46,28 @@ def _spawn(name: str, args: list[str], env: dict[str, str], logs: Path) -> Child
     return Child(name, procs.spawn([sys.executable, "-m", "baocao", *args], out, env), log)
 
 
+#: The demo history ends here (the demo registry is the 2021-era hierarchy); the live
+#: demo carries on from the next day.
+DEMO_END = date(2021, 7, 27)
+LIVE_DAYS = 30
+
+
+def _live_demo(
+    settings: Settings, data_dir: Path, speed: float
+) -> tuple[dict[str, str], list[str]]:
+    """The shared clock file's variable, and the command that plays the days after DEMO_END.
+
+    The worker follows the clock in the file, so the simulator can run days faster than
+    real time and the deadline watch sees 15:00 pass while someone watches.
+    """
+    first = DEMO_END + timedelta(days=1)
+    clock = FileClock(data_dir.resolve() / "clock")
+    clock.set(datetime.combine(first, day_time(0), settings.tz))  # before the worker starts
+    last = first + timedelta(days=LIVE_DAYS - 1)
+    args = ["simulate", "--start", first.isoformat(), "--end", last.isoformat()]
+    return {"BAOCAO_CLOCK_FILE": str(clock.path)}, [*args, "--speed", str(speed)]
+
+
 def _broker_port(broker: str) -> int:
     host, _, port = broker.split(",")[0].rpartition(":")
     if host not in ("127.0.0.1", "localhost"):
@@ -53,8 +78,12 @@ def _broker_port(broker: str) -> int:
     return int(port)
 
 
-def up(ctx: Context, demo_days: int, data_dir: Path) -> int:
-    """Start broker, worker, warehouse service (and demo data); block until Ctrl-C."""
+def up(ctx: Context, demo_days: int, data_dir: Path, live_speed: float = 0.0) -> int:
+    """Start broker, worker, warehouse service (and demo data); block until Ctrl-C.
+
+    ``demo_days`` of history are published at once; with ``live_speed`` the days after
+    them are then played live on a clock the worker follows.
+    """
     settings = ctx.settings
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # progress shows even through a pipe
@@ -86,6 +115,10 @@ def up(ctx: Context, demo_days: int, data_dir: Path) -> int:
             "BAOCAO_CHDB_PATH": str(settings.chdb_path.resolve()),
             "BAOCAO_LOG_LEVEL": logging.getLevelName(logging.getLogger().level),
         }
+        live: list[str] = []
+        if live_speed > 0:
+            clock_env, live = _live_demo(settings, data_dir, live_speed)
+            env |= clock_env
         children.append(_spawn("warehouse", ["warehouse"], env, logs))
         # The broker starts empty; the warehouse remembers every accepted revision.
         try:
@@ -101,12 +134,18 @@ def up(ctx: Context, demo_days: int, data_dir: Path) -> int:
         children.append(_spawn("worker", ["worker"], env, logs))
         children.append(_spawn("notify", ["notify"], env, logs))
         if demo_days > 0:
-            children.append(_spawn("demo", ["demo", "--days", str(demo_days)], env, logs))
+            history = ["demo", "--days", str(demo_days), "--end", DEMO_END.isoformat()]
+            children.append(_spawn("demo", history, env, logs))
         _print_banner(ctx, broker, children)
         while not stopping.is_set():
+            history_sent = not any(c.name == "demo" and c.proc.poll() is None for c in children)
+            if live and history_sent:  # live days after the history, never interleaved
+                children.append(_spawn("live", live, env, logs))
+                click.echo(f"live demo: {' '.join(live)}; its progress is in {logs / 'live.log'}")
+                live = []
             for child in children:
                 code = child.proc.poll()
-                if code not in (None, 0) or (code == 0 and child.name != "demo"):
+                if code not in (None, 0) or (code == 0 and child.name not in ("demo", "live")):
                     click.secho(
                         f"{child.name} exited with code {code}; see {child.log}", fg="red", err=True
                     )

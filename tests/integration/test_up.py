@@ -34,7 +34,9 @@ def alive(pid: int) -> bool:
 class Up:
     """One `baocao up` process with its own ports and data directory."""
 
-    def __init__(self, tmp: Path, broker_port: int, http_port: int, demo_days: int) -> None:
+    def __init__(
+        self, tmp: Path, broker_port: int, http_port: int, demo_days: int, live_speed: float = 0
+    ) -> None:
         self.http_port, self.broker_port = http_port, broker_port
         self.env = env = {
             **os.environ,
@@ -51,6 +53,8 @@ class Up:
                 "up",
                 "--demo-days",
                 str(demo_days),
+                "--live-speed",
+                str(live_speed),
                 "--data-dir",
                 str(tmp / "var"),
             ],
@@ -59,8 +63,8 @@ class Up:
             stderr=subprocess.STDOUT,
         )
 
-    def history(self) -> list[dict[str, Any]]:
-        url = f"http://127.0.0.1:{self.http_port}/api/ledger-history"
+    def history(self, path: str = "/api/ledger-history") -> list[dict[str, Any]]:
+        url = f"http://127.0.0.1:{self.http_port}{path}"
         with urllib.request.urlopen(url, timeout=30) as resp:
             rows: list[dict[str, Any]] = json.loads(resp.read())
             return rows
@@ -110,13 +114,34 @@ def test_up_runs_everything_and_ctrl_c_leaves_nothing_behind(
     tmp_path: Path, started: list[Up]
 ) -> None:
     broker_port, http_port = free_port(), free_port()
-    first = Up(tmp_path, broker_port, http_port, demo_days=2)
+    # Two days of history at once, then the days after them live, a day in 12 s.
+    first = Up(tmp_path, broker_port, http_port, demo_days=2, live_speed=7200)
     started.append(first)
-    status = first.wait_status(lambda s: s["rows"]["reports"] > 0)
+    first.wait_status(lambda s: s["rows"]["reports"] > 0)
     out = first.output()
     assert f"127.0.0.1:{broker_port}" in out and f"http://127.0.0.1:{http_port}/" in out
     pids = first.child_pids()
     assert len(pids) >= 4  # broker, worker, warehouse, demo
+    # The live demo publishes the next day's reports as its clock reaches them, and the
+    # worker, following the same clock, announces that day's 15:00 deadline.
+    live = first.wait_status(
+        lambda s: (s["last_report"] or {}).get("report_date", "") >= "2021-07-28", timeout=240
+    )
+    assert "live demo: simulate --start 2021-07-28" in first.output()
+    days = {r["report_date"] for r in first.history()}
+    assert {"2021-07-26", "2021-07-27", "2021-07-28"} <= days, sorted(days)
+    summaries: list[dict[str, Any]] = []
+    for _ in range(240):
+        summaries = [
+            a
+            for a in first.history("/api/alert-history")
+            if a["kind"] == "summary" and a["report_date"] == "2021-07-28"
+        ]
+        if summaries:
+            break
+        time.sleep(0.5)
+    assert summaries, "no deadline summary for the live day"
+    status = live
     first.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
     assert first.proc.wait(90) == 0, first.output()
     assert "stopped" in first.output()
