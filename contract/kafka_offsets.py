@@ -29,7 +29,11 @@ def end_offsets(
     tps = [TopicPartition(tp.topic, tp.partition) for tp in tps]
     if not tps:
         return {}
-    ends = {tp: int(end) for tp, end in consumer.end_offsets(tps).items()}
+    listed = consumer.end_offsets(tps)
+    unknown = [tp for tp in tps if listed.get(tp) is None]
+    if unknown:  # seen once right after the topics were created
+        raise LookupError(f"the broker gave no end offset for {unknown}")
+    ends = {tp: int(listed[tp]) for tp in tps}
     probe = [tp for tp in tps if ends[tp] > 0]
     if not probe:
         return ends

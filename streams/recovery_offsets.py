@@ -15,6 +15,7 @@ short-lived kafka-python consumer outside any group.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +24,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from kafka import KafkaConsumer, TopicPartition
 
 from contract.kafka_offsets import end_offsets
+
+log = logging.getLogger(__name__)
 
 #: The app attribute holding the consumer factory of an app that opted in.
 _FACTORY = "_baocao_end_offsets_consumer"
@@ -35,7 +38,11 @@ async def _highwaters(self: Any, *partitions: Any) -> Mapping[Any, int]:
     make: Callable[[], KafkaConsumer] | None = getattr(self.app, _FACTORY, None)
     if make is None or self.app.in_transaction:
         return listed
-    true = await asyncio.to_thread(_read, make, partitions)
+    try:
+        true = await asyncio.to_thread(_read, make, partitions)
+    except Exception as exc:  # never stop a recovery: Faust's own answer is next best
+        log.warning("could not read the changelogs' true end offsets (%s); using listed", exc)
+        return listed
     return {
         tp: max(int(end or 0), true[TopicPartition(tp.topic, tp.partition)])
         for tp, end in listed.items()
