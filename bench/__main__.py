@@ -1,217 +1,90 @@
-"""Measure the pipeline's stages on this machine and print a Markdown table.
+"""Measure the pipeline on this machine and print a Markdown table.
 
 Speed targets live here, never as timed assertions in tests. Each figure is the median
-of a few runs against real components (Tansu broker, Faust worker, chDB).
+of a few runs against real components (Tansu broker, Faust worker, chDB), printed next
+to yardsticks measured in the same run.
+
+    python -m bench                                    # everything, full scale
+    python -m bench --only throughput,sink --runs 5
+    python -m bench --only latency --scale small       # a smoke run: well under a minute
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
-import sys
-import tempfile
-import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from kafka import KafkaConsumer
+from bench import latency, memory, queries, sink, stages, throughput
+from bench.common import Row, Scale, header, progress, table
 
-from baocao import procs
-from baocao.broker import EmbeddedBroker, create_topics
-from contract import topics
-from contract.clock import ManualClock
-from contract.datasets import Catalog
-from contract.events import ReportSubmitted, SourceRef
-from contract.registry import Registry
-from contract.settings import Settings
-from producers.kafka import ReportProducer
-from producers.simulator import simulate
-from streams.processor import SubmissionProcessor
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+BENCHMARKS: dict[str, Callable[[Scale, int], list[Row]]] = {
+    "throughput": throughput.run,
+    "sink": sink.run,
+    "latency": latency.run,
+    "queries": queries.run,
+    "memory": memory.run,
+}
+ALL = ["stages", *BENCHMARKS]
+#: Reports per measurement of the stage benchmarks (`--n` overrides).
+STAGE_REPORTS: dict[Scale, int] = {"small": 2_000, "full": 20_000}
 
 
-def reports(n: int) -> list[ReportSubmitted]:
-    """At least n simulated submissions across the demo registry."""
-    registry, catalog = Registry.load(), Catalog.load()
-    out: list[ReportSubmitted] = []
-    day = date(2021, 7, 27)
-    while len(out) < n:
-        # No re-sends: each report must produce exactly one decision to be counted.
-        out.extend(
-            simulate(registry, catalog, [day], TZ, seed=len(out), duplicate_share=0.0).reports
+def default_runs(name: str, scale: Scale) -> int:
+    """3 runs per figure; 1 for smoke runs, and for memory (a full run takes ~25 min)."""
+    return 1 if scale == "small" or name == "memory" else 3
+
+
+def names(text: str) -> list[str]:
+    chosen = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in ALL]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(ALL)}"
         )
-        day -= timedelta(days=1)
-    return out[:n]
-
-
-def median_rate(runs: int, n: int, once: Callable[[], float]) -> float:
-    return statistics.median(n / once() for _ in range(runs))
-
-
-def bench_validate(n: int) -> float:
-    """Submissions per second through decode + rules + ledger (no broker)."""
-    data = [(r.unit_id.encode(), r.to_json()) for r in reports(n)]
-    proc = SubmissionProcessor(
-        Registry.load(), Catalog.load(), TZ, ManualClock(datetime(2021, 7, 28, tzinfo=UTC)), 65536
-    )
-
-    def once() -> float:
-        ledger: dict[str, dict[str, object]] = {}
-        t0 = time.perf_counter()
-        for i, (k, v) in enumerate(data):
-            proc.process(
-                k, v, SourceRef(topic="b", partition=0, offset=i), ledger.get, ledger.__setitem__
-            )
-        return time.perf_counter() - t0
-
-    return median_rate(3, n, once)
-
-
-def bench_produce(broker: EmbeddedBroker, n: int) -> float:
-    """Reports per second published with acks=all, batched (kafka-python + crc32c)."""
-    data = reports(n)
-    settings = Settings(broker=broker.bootstrap)
-
-    def once() -> float:
-        with ReportProducer(settings, topic="bench.produce") as producer:
-            t0 = time.perf_counter()
-            producer.send(data)
-            return time.perf_counter() - t0
-
-    create_topics(broker.bootstrap, [topics.TopicSpec("bench.produce", 4)])
-    return median_rate(3, n, once)
-
-
-def bench_worker(broker: EmbeddedBroker, n: int, workdir: Path) -> float:
-    """Reports per second through one real Faust worker process, submitted -> decided."""
-    create_topics(broker.bootstrap, topics.specs(4))
-    env = {**os.environ, "BAOCAO_BROKER": broker.bootstrap, "BAOCAO_PARTITIONS": "4"}
-    log = open(workdir / "worker.log", "ab")  # noqa: SIM115
-    worker = procs.spawn([sys.executable, "-m", "baocao", "worker"], log, env)
-    try:
-        consumer = KafkaConsumer(
-            topics.ACCEPTED,
-            topics.REJECTED,
-            bootstrap_servers=broker.bootstrap,
-            auto_offset_reset="earliest",
-            group_id="bench",
-        )
-        # Warm up: wait until the worker has joined and decided one report.
-        with ReportProducer(Settings(broker=broker.bootstrap)) as producer:
-            producer.send(reports(1))
-            seen = 0
-            while seen < 1:
-                seen += sum(len(v) for v in consumer.poll(1000).values())
-            data = reports(n + 1)[1:]
-            t0 = time.perf_counter()
-            producer.send(data)
-        seen = 0
-        while seen < n:
-            seen += sum(len(v) for v in consumer.poll(1000, max_records=5000).values())
-        elapsed = time.perf_counter() - t0
-        consumer.close()
-        return n / elapsed
-    finally:
-        procs.stop(worker)
-
-
-def bench_deadline(broker: EmbeddedBroker, units: int, workdir: Path) -> tuple[float, float]:
-    """Seconds from the deadline instant to the last missing alert, and to the summary."""
-    from contract.clock import FileClock
-    from contract.registry import Unit, UnitKind
-
-    day = date(2021, 7, 27)
-    province = Unit(unit_id="19", name="Tỉnh Thái Nguyên", kind=UnitKind.PROVINCE, province_id="19")
-    communes = [
-        Unit(
-            unit_id=f"B{n:05d}",
-            name=f"Xã {n}",
-            kind=UnitKind.COMMUNE,
-            parent_id="19",
-            province_id="19",
-            datasets=["district-daily"],
-            active_from=day,
-        )
-        for n in range(units)
-    ]
-    Registry([province, *communes]).dump(workdir / "registry-bench.json")
-    clock = FileClock(workdir / "clock")
-    clock.set(datetime(2021, 7, 27, 13, 0, tzinfo=TZ))
-    create_topics(broker.bootstrap, topics.specs(4))
-    env = {
-        **os.environ,
-        "BAOCAO_BROKER": broker.bootstrap,
-        "BAOCAO_PARTITIONS": "4",
-        "BAOCAO_REGISTRY_PATH": str(workdir / "registry-bench.json"),
-        "BAOCAO_CLOCK_FILE": str(workdir / "clock"),
-        "BAOCAO_WATCH_HOLD_HOURS": "12",
-    }
-    log = open(workdir / "worker-deadline.log", "ab")  # noqa: SIM115
-    worker = procs.spawn([sys.executable, "-m", "baocao", "worker"], log, env)
-    try:
-        consumer = KafkaConsumer(
-            topics.ALERTS, bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest"
-        )
-        time.sleep(20)  # the worker joins its group and starts ticking at 13:00
-        clock.set(datetime(2021, 7, 27, 15, 0, tzinfo=TZ))
-        t0 = time.perf_counter()
-        missing, last_missing, summary = 0, 0.0, 0.0
-        while (missing < units or not summary) and time.perf_counter() - t0 < 120:
-            for records in consumer.poll(200, max_records=5000).values():
-                for r in records:
-                    if r.value.startswith(b'{"schema":"baocao.alert/v1","alert_id":"missing:'):
-                        missing, last_missing = missing + 1, time.perf_counter() - t0
-                    elif b'"alert_id":"summary:district-daily:deadline' in r.value:
-                        summary = time.perf_counter() - t0
-        consumer.close()
-        if missing < units or not summary:
-            raise RuntimeError(f"only {missing} missing alerts (summary: {bool(summary)})")
-        return last_missing, summary
-    finally:
-        procs.stop(worker)
+    return chosen
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=20_000, help="reports per measurement")
-    args = parser.parse_args()
-    rows: list[tuple[str, str]] = []
-    rows.append(
-        (
-            "validate + rules + ledger, one core (no broker)",
-            f"{bench_validate(args.n):,.0f} reports/s",
-        )
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
-        rows.append(
-            (
-                "publish, kafka-python batched, acks=all",
-                f"{bench_produce(broker, args.n):,.0f} reports/s",
-            )
-        )
-        rows.append(
-            (
-                "one Faust worker, submitted -> accepted/rejected",
-                f"{bench_worker(broker, min(args.n, 10_000), Path(tmp)):,.0f} reports/s",
-            )
-        )
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker() as broker:
-        last_missing, summary = bench_deadline(broker, 10_000, Path(tmp))
-        rows.append(
-            (
-                "deadline watch, 10,000 expected units: deadline -> last missing alert / summary",
-                f"{last_missing:.1f} s / {summary:.1f} s (target <= 5 s)",
-            )
-        )
-    print(f"\n{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}\n")
-    print("| stage | result |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    parser.add_argument(
+        "--only",
+        type=names,
+        default=ALL,
+        help=f"comma-separated benchmarks to run (default: all): {','.join(ALL)}",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=["small", "full"],
+        default="full",
+        help="full: the README's figures; small: a smoke run of seconds per benchmark",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        help="runs per figure, the median counts (default 3; 1 at small scale and for memory)",
+    )
+    parser.add_argument(
+        "--n", type=int, help="reports per 'stages' measurement (default 20,000; small: 2,000)"
+    )
+    args = parser.parse_args()
+    if args.runs is not None and args.runs < 1:
+        parser.error("--runs must be at least 1")
+    scale: Scale = args.scale
+    progress(f"benchmarks {','.join(args.only)} at {scale} scale")
+    for name in args.only:
+        progress(f"== {name}")
+        started = datetime.now().astimezone()
+        command = f"python -m bench --only {name} --scale {scale}"
+        command += f" --runs {args.runs}" if args.runs else ""
+        if name == "stages":  # the original stage benchmarks keep their own run counts
+            command += f" --n {args.n}" if args.n else ""
+            rows = stages.run(args.n or STAGE_REPORTS[scale])
+        else:
+            rows = BENCHMARKS[name](scale, args.runs or default_runs(name, scale))
+        print(f"\n### {name}\n\n{header(command, started)}\n\n{table(rows)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,167 @@
+"""Memory of the worker and the sink while a long stream of reports goes through.
+
+The real stack runs with a national registry (~10,000 communes report daily). A feeder
+publishes simulated days of reports, staying at most ``BACKLOG`` reports ahead of the
+warehouse, while this process reads each child's VmRSS from /proc every few seconds.
+Progress is the share of reports decided in the warehouse (accepted rows + rejections).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from bench.common import Row, Runs, Scale, progress, report_days
+from bench.stack import BenchStack
+from bench.warehouse_fill import all_provinces, registry
+from contract.registry import Registry
+from producers.kafka import ReportProducer
+
+SIZES: dict[Scale, int] = {"small": 20_000, "full": 1_000_000}
+SAMPLE_SECONDS: dict[Scale, float] = {"small": 2.0, "full": 5.0}
+BACKLOG = 20_000
+CHUNK = 500
+MARKS = (0.1, 0.5, 1.0)
+#: Memory must stay within this share of its value at the first mark (after warm-up).
+FLAT = 0.10
+LAST_DAY = date(2021, 7, 27)
+#: Give up when the warehouse has not moved for this long (the worker's own stall
+#: watchdog restarts it after 30 s, so this is well past a recovery).
+STUCK_SECONDS = 300.0
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, from /proc/<pid>/status."""
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+@dataclass
+class Feeder:
+    """Publish ``n`` reports, never more than ``BACKLOG`` ahead of ``decided``."""
+
+    stack: BenchStack
+    registry: Registry
+    n: int
+    decided: int = 0
+    sent: int = 0
+    error: BaseException | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        try:
+            with ReportProducer(self.stack.settings) as producer:
+                for day in report_days(self.registry, LAST_DAY):
+                    for k in range(0, len(day), CHUNK):
+                        chunk = day[k : k + CHUNK][: self.n - self.sent]
+                        while self.sent - self.decided > BACKLOG and not stop.is_set():
+                            time.sleep(0.2)
+                        if stop.is_set() or not chunk:
+                            return
+                        producer.send(chunk)
+                        self.sent += len(chunk)
+        except BaseException as exc:  # reported by the sampling loop
+            self.error = exc
+
+
+def flatness(series: list[tuple[float, float]]) -> tuple[bool, float]:
+    """Whether memory after warm-up stays within ±FLAT of its value at the first mark."""
+    after = [mib for share, mib in series if share >= MARKS[0]]
+    base = after[0]
+    spread = max(abs(mib - base) for mib in after) / base
+    return spread <= FLAT, spread
+
+
+def at_marks(series: list[tuple[float, float]]) -> list[float]:
+    """RSS at the first sample at or past each mark of the stream."""
+    return [next(mib for share, mib in series if share >= mark) for mark in MARKS]
+
+
+@dataclass
+class MemoryRun:
+    """RSS series (share of the stream done, MiB) per process, and worker restarts."""
+
+    series: dict[str, list[tuple[float, float]]]
+    restarts: int
+
+
+def once(scale: Scale, root: Path) -> MemoryRun:
+    n = SIZES[scale]
+    national = registry(all_provinces())
+    registry_path = root / "registry.json"
+    national.dump(registry_path)
+    env = {"BAOCAO_REGISTRY_PATH": str(registry_path)}
+    series: dict[str, list[tuple[float, float]]] = {"worker": [], "sink": [], "broker": []}
+    with BenchStack(root, env) as stack:
+        pids = {
+            "worker": stack.start_worker().pid,
+            "sink": stack.start_warehouse().pid,
+            "broker": stack.broker.pid,
+        }
+        feeder = Feeder(stack, national, n)
+        stop = threading.Event()
+        thread = threading.Thread(target=feeder.run, args=(stop,), daemon=True)
+        thread.start()
+        last_note, moved = 0.0, time.monotonic()
+        try:
+            while feeder.decided < n:
+                time.sleep(SAMPLE_SECONDS[scale])
+                stack.check_alive()
+                if feeder.error is not None:
+                    raise RuntimeError("the feeder failed") from feeder.error
+                decided = stack.decided() or feeder.decided
+                if decided > feeder.decided:
+                    moved = time.monotonic()
+                elif time.monotonic() - moved > STUCK_SECONDS:
+                    raise TimeoutError(f"no progress for {STUCK_SECONDS:.0f} s at {decided:,}")
+                feeder.decided = decided
+                share = feeder.decided / n
+                for name, pid in pids.items():
+                    if pid is not None:
+                        series[name].append((share, rss_mib(pid)))
+                if share - last_note >= 0.1:
+                    last_note = share
+                    mibs = ", ".join(f"{k} {v[-1][1]:,.0f}" for k, v in series.items() if v)
+                    progress(f"  {feeder.decided:,} of {n:,} decided; RSS MiB: {mibs}")
+        finally:
+            stop.set()
+            thread.join(timeout=60)
+        restarts = stack.worker_restarts()
+    return MemoryRun(series, restarts)
+
+
+def run(scale: Scale, runs: int) -> list[Row]:
+    n = SIZES[scale]
+    results: list[MemoryRun] = []
+    for i in range(runs):
+        progress(f"memory run {i + 1}/{runs}: {n:,} reports, national registry")
+        with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+            results.append(once(scale, Path(tmp)))
+    rows: list[Row] = []
+    restarts = ", ".join(str(r.restarts) for r in results)
+    for name in ("worker", "sink", "broker"):
+        series = [r.series[name] for r in results]
+        marks = [Runs(tuple(at_marks(s)[k] for s in series)) for k in range(len(MARKS))]
+        shown = " / ".join(m.show() for m in marks)
+        what = f"memory, {name} RSS, {n:,} reports through worker + sink (national registry)"
+        if name == "broker":  # Tansu keeps every message in memory: it grows by design
+            rows.append((what, f"{shown} MiB at 10% / 50% / 100%"))
+            continue
+        checks = [flatness(s) for s in series]
+        flat = sum(ok for ok, _ in checks)
+        spreads = ", ".join(f"{spread:.1%}" for _, spread in checks)
+        rows.append(
+            (
+                what,
+                f"{shown} MiB at 10% / 50% / 100%; flat after 10% in {flat} of {runs} run(s) "
+                f"(largest deviation from the 10% value: {spreads}; target within ±{FLAT:.0%})"
+                + (f"; worker restarts: {restarts}" if name == "worker" else ""),
+            )
+        )
+    return rows

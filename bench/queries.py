@@ -1,0 +1,105 @@
+"""Dashboard panels over a simulated year of a national registry, in chDB.
+
+The warehouse is filled by ``bench.warehouse_fill``; each panel of every dashboard then
+runs the way the built-in viewer runs it (``dashboards.query.run_panel``: macros and
+variables expanded by ``dashboards.macros``, the variables at their defaults) for the
+viewer's default period (the last 14 days) and for the whole year. The first run of a
+panel is reported apart (cold); the percentiles are over the runs after it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import partial
+from pathlib import Path
+
+from bench.common import Row, Scale, percentile, progress
+from bench.warehouse_fill import Year, all_provinces, demo_provinces, fill
+from contract.settings import Settings
+from dashboards.catalog import DASHBOARDS
+from dashboards.macros import TimeRange
+from dashboards.query import run_panel, variable_options
+from sinks.warehouse import Warehouse
+
+START = date(2021, 1, 1)
+#: Repetitions per panel and period, and the time one panel may take for them.
+REPEATS: dict[Scale, tuple[int, float]] = {"small": (5, 2.0), "full": (10, 20.0)}
+TARGET_MS = 200
+
+
+def year(scale: Scale) -> Year:
+    if scale == "full":
+        return Year(all_provinces(), START, 365)
+    return Year(demo_provinces(), START, 30)
+
+
+def timings(call: Callable[[], object], repeats: int, budget: float) -> list[float]:
+    """Seconds per call: one cold call, then up to ``repeats`` within ``budget`` (at least 3)."""
+    out: list[float] = []
+    spent = 0.0
+    while len(out) < 1 + repeats and (len(out) < 4 or spent < budget):
+        t0 = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - t0)
+        spent += out[-1]
+    return out
+
+
+def show(times: list[float]) -> str:
+    cold, warm = times[0], times[1:]
+    return (
+        f"p50 {percentile(warm, 50) * 1000:,.0f} / p95 {percentile(warm, 95) * 1000:,.0f} ms"
+        f" ({len(warm)} runs; cold {cold * 1000:,.0f} ms)"
+    )
+
+
+def run(scale: Scale, runs: int) -> list[Row]:
+    span = year(scale)
+    repeats, budget = REPEATS[scale]
+    repeats *= runs
+    last = span.start + timedelta(days=span.days - 1)
+    periods = {
+        "14 d": TimeRange(last - timedelta(days=13), last),
+        f"{span.days} d": TimeRange(span.start, last),
+    }
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench-queries-") as tmp:
+        settings = Settings(warehouse="chdb", chdb_path=Path(tmp) / "warehouse")
+        with Warehouse.connect(settings) as wh:
+            wh.ensure_schema()
+            progress(f"filling {len(span.provinces)} provinces x {span.days} days")
+            filled = fill(wh, span)
+            rows.append(
+                (
+                    f"dashboards: fill chDB with {filled.units:,} units x {span.days} days "
+                    "(INSERT ... SELECT FROM numbers)",
+                    f"{filled.value_rows:,} value rows + {filled.reports:,} reports in "
+                    f"{filled.fill_seconds:.0f} s; OPTIMIZE FINAL {filled.merge_seconds:.0f} s",
+                )
+            )
+            worst: list[float] = []
+            for dashboard in DASHBOARDS:
+                values = {v.name: v.default for v in dashboard.variables}
+                progress(f"  {dashboard.uid}")
+                choices = partial(variable_options, wh, dashboard, values)
+                times = timings(choices, repeats, budget)
+                rows.append((f"{dashboard.uid}: variable choices", show(times)))
+                for panel in dashboard.panels:
+                    cells = []
+                    for label, period in periods.items():
+                        query = partial(run_panel, wh, panel, values, period)
+                        times = timings(query, repeats, budget)
+                        worst.append(percentile(times[1:], 95))
+                        cells.append(f"{label}: {show(times)}")
+                    rows.append((f"{dashboard.uid} / {panel.key}", "; ".join(cells)))
+    within = sum(1 for t in worst if t * 1000 <= TARGET_MS)
+    rows.append(
+        (
+            f"dashboard panels with p95 <= {TARGET_MS} ms (target: all)",
+            f"{within} of {len(worst)} (panel x period)",
+        )
+    )
+    return rows

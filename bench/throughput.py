@@ -1,0 +1,172 @@
+"""Sustained throughput, submitted -> rows in the warehouse, next to its yardsticks.
+
+Each run pre-loads the same N simulated reports on ``reports.submitted`` and measures,
+one after the other on that broker: a raw aiokafka consumer (no processing), a bare
+Faust pass-through agent, then the real `baocao worker` with the `baocao warehouse`
+service until every report has its row. Two workers in one group run on a second,
+fresh broker and warehouse (the first one's ledger already knows every report).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
+from kafka import KafkaConsumer
+
+from baocao.broker import create_topics
+from bench import passthrough_app
+from bench.common import Row, Scale, collect, drain_rate, progress, reports
+from bench.stack import PARTITIONS, BenchStack
+from contract import topics
+from contract.events import ReportSubmitted
+from producers.kafka import ReportProducer
+
+SIZES: dict[Scale, int] = {"small": 5_000, "full": 50_000}
+#: Slowest rate tolerated before a stage is declared stuck (reports/s).
+FLOOR_RATE = 50.0
+#: After 95% of the decisions, how long without progress before the rest count as missing.
+GIVE_UP_SECONDS = 60.0
+
+
+def preload(stack: BenchStack, data: list[ReportSubmitted]) -> None:
+    """Publish every report before anything consumes them."""
+    with ReportProducer(stack.settings) as producer:
+        producer.send(data)
+
+
+def raw_consume(bootstrap: str, n: int) -> float:
+    """Messages per second one aiokafka consumer reads (no group, no processing)."""
+
+    async def consume() -> list[tuple[float, int]]:
+        consumer = AIOKafkaConsumer(
+            topics.SUBMITTED,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        samples, seen = [(time.perf_counter(), 0)], 0
+        try:
+            while seen < n:
+                # Polls of 500, as the worker's: the rate spans many polls even for small n.
+                batch = await consumer.getmany(timeout_ms=1000, max_records=500)
+                seen += sum(len(records) for records in batch.values())
+                samples.append((time.perf_counter(), seen))
+        finally:
+            await consumer.stop()
+        return samples
+
+    return drain_rate(asyncio.run(asyncio.wait_for(consume(), 60 + n / 1000)), n)
+
+
+def passthrough(stack: BenchStack, n: int) -> float:
+    """Events per second through the bare Faust agent, counted on its output topic."""
+    create_topics(stack.bootstrap, [topics.TopicSpec(passthrough_app.TARGET, PARTITIONS)])
+    consumer = KafkaConsumer(
+        passthrough_app.TARGET, bootstrap_servers=stack.bootstrap, auto_offset_reset="earliest"
+    )
+    stack.spawn("passthrough", "bench.passthrough_app")
+    samples, seen = [], 0
+    deadline = time.monotonic() + 120 + n / FLOOR_RATE
+    try:
+        while seen < n:
+            seen += sum(len(v) for v in consumer.poll(250, max_records=10_000).values())
+            samples.append((time.perf_counter(), seen))
+            stack.check_alive()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"pass-through forwarded {seen} of {n}")
+    finally:
+        consumer.close()
+        stack.stop_process("passthrough")
+    return drain_rate(samples, n)
+
+
+def pipeline(stack: BenchStack, n: int, workers: int) -> tuple[float, int]:
+    """Reports per second from reports.submitted to their rows in the warehouse.
+
+    Also return how many decisions never arrived: once 95% are in (enough for the
+    rate), ``GIVE_UP_SECONDS`` without progress ends the wait.
+    """
+    stack.start_warehouse()
+    for i in range(workers):
+        stack.start_worker(f"worker-{i}")
+    samples, seen = [], 0
+    deadline = time.monotonic() + 180 + n / FLOOR_RATE
+    moved = time.monotonic()
+    while seen < n:
+        time.sleep(0.25)
+        stack.check_alive()
+        now, before, seen = time.monotonic(), seen, stack.decided() or 0
+        samples.append((time.perf_counter(), seen))
+        moved = now if seen > before else moved
+        if seen >= 0.95 * n and now - moved > GIVE_UP_SECONDS:
+            progress(f"  {n - seen} decision(s) missing after {GIVE_UP_SECONDS:.0f} s")
+            break
+        if now > deadline:
+            raise TimeoutError(f"the warehouse holds {seen} of {n} decisions")
+    return drain_rate(samples, n), n - seen
+
+
+def once(n: int, root: Path) -> dict[str, float]:
+    """One run: every figure of this benchmark, yardsticks included."""
+    data = reports(n)
+    with BenchStack(root / "one") as stack:
+        preload(stack, data)
+        raw = raw_consume(stack.bootstrap, n)
+        progress(f"  raw aiokafka consume: {raw:,.0f} msg/s")
+        faust = passthrough(stack, n)
+        progress(f"  bare Faust pass-through: {faust:,.0f} events/s")
+        one, missing = pipeline(stack, n, workers=1)
+        restarts = stack.worker_restarts()
+        progress(f"  one worker + sink: {one:,.0f} reports/s")
+    with BenchStack(root / "two") as stack:
+        preload(stack, data)
+        two, missing_two = pipeline(stack, n, workers=2)
+        restarts += stack.worker_restarts()
+        missing += missing_two
+        progress(f"  two workers + sink: {two:,.0f} reports/s")
+    return {
+        "raw": raw,
+        "faust": faust,
+        "one": one,
+        "two": two,
+        "vs_faust": one / faust,
+        "scaling": two / one,
+        "restarts": restarts,
+        "missing": missing,
+    }
+
+
+def run(scale: Scale, runs: int) -> list[Row]:
+    n = SIZES[scale]
+
+    def one_run(i: int) -> dict[str, float]:
+        progress(f"throughput run {i + 1}/{runs}: {n:,} reports")
+        with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
+            return once(n, Path(tmp))
+
+    r = collect(runs, one_run)
+    where = f"{n:,} pre-loaded reports, {PARTITIONS} partitions"
+    return [
+        (f"yardstick: raw aiokafka consume, no processing ({where})", r["raw"].show() + " msg/s"),
+        (f"yardstick: bare Faust pass-through agent ({where})", r["faust"].show() + " events/s"),
+        (
+            f"end to end, one worker + sink: submitted -> rows in chDB ({where})",
+            r["one"].show() + " reports/s",
+        ),
+        (
+            "end to end / bare Faust pass-through, per run (target >= 1.0)",
+            r["vs_faust"].show(".2f"),
+        ),
+        (f"end to end, two workers in one group + sink ({where})", r["two"].show() + " reports/s"),
+        ("two workers / one worker, per run (target >= 1.6)", r["scaling"].show(".2f")),
+        ("worker restarts by its stall watchdog during these runs", r["restarts"].show()),
+        (
+            f"decisions never in the warehouse (of {n:,} per pipeline run, one and two workers)",
+            r["missing"].show(),
+        ),
+    ]
