@@ -83,12 +83,10 @@ def submit_paced(
 
 def batching() -> str:
     """How long the worker and the sink hold outputs, as the children will see it."""
-    import faust
-
-    worker = faust.App("bench-probe").conf.broker_commit_interval  # reads the environment too
+    settings = Settings()  # the children read the same environment
     return (
-        f"worker publishes on commit, every {worker:g} s; "
-        f"sink flushes every {Settings().sink_flush_seconds:g} s"
+        f"worker publishes on commit, every {settings.worker_commit_seconds:g} s; "
+        f"sink flushes every {settings.sink_flush_seconds:g} s"
     )
 
 
