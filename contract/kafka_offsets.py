@@ -22,8 +22,10 @@ def end_offsets(
 ) -> dict[TopicPartition, int]:
     """The offset after the last record of each partition.
 
-    ``consumer`` must not belong to a group (no ``group_id``): it is reassigned to
-    ``tps`` and left without an assignment. Falls back to the listed end for a
+    ``consumer`` lists the ends; the last batches are fetched by a fresh consumer with
+    the same settings, closed afterwards. (Reassigning one long-lived consumer between
+    calls let kafka-python trip over fetches still in flight for partitions it no
+    longer held: KeyError on the next call.) Falls back to the listed end for a
     partition whose last batch cannot be fetched within ``timeout`` seconds.
     """
     tps = [TopicPartition(tp.topic, tp.partition) for tp in tps]
@@ -37,19 +39,21 @@ def end_offsets(
     probe = [tp for tp in tps if ends[tp] > 0]
     if not probe:
         return ends
-    consumer.assign(probe)
+    same = {k: v for k, v in consumer.config.items() if k in KafkaConsumer.DEFAULT_CONFIG}
+    fetcher = KafkaConsumer(**{**same, "group_id": None, "enable_auto_commit": False})
     try:
+        fetcher.assign(probe)
         for tp in probe:
-            consumer.seek(tp, ends[tp] - 1)
+            fetcher.seek(tp, ends[tp] - 1)
         waiting = set(probe)
         deadline = time.monotonic() + timeout
         while waiting and time.monotonic() < deadline:
-            consumer.poll(timeout_ms=200, max_records=10_000)
+            fetcher.poll(timeout_ms=200, max_records=10_000)
             for tp in list(waiting):
-                high = consumer.highwater(tp)
+                high = fetcher.highwater(tp)
                 if high is not None:
                     ends[tp] = max(ends[tp], int(high))
                     waiting.discard(tp)
     finally:
-        consumer.assign([])
+        fetcher.close()
     return ends
