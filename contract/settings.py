@@ -70,8 +70,11 @@ class Settings(BaseSettings):
     watch_hold_hours: float = Field(
         24.0, gt=0, le=24 * 31, description="how long after its deadline a date is still watched"
     )
+    # Faust's default. 0.5 s met the latency target in bench/ (p95 2.2 s vs 4.2 s), but
+    # two fresh-clone CI runs with it then saw stalled workers fail the deadline and
+    # pipeline tests; kept at the default until that is understood.
     worker_commit_seconds: float = Field(
-        0.5,
+        2.8,
         gt=0,
         description="how often the worker commits; its decisions are published on commit",
     )

@@ -45,8 +45,8 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         # Without a cap one poll can take longer than the interval to drain and the
         # worker silently leaves its group (seen here).
         "broker_max_poll_records": 500,
-        # Decisions wait for the commit (above): Faust's 2.8 s default put p95
-        # submit -> visible at ~4 s; 0.5 s costs ~8% of peak throughput (bench/).
+        # Decisions wait for the commit (above), so this bounds their latency
+        # (contract/settings.py says why it is Faust's 2.8 s default for now).
         "broker_commit_interval": settings.worker_commit_seconds,
         "consumer_auto_offset_reset": "earliest",
         "web_enabled": settings.worker_web_port > 0,  # GET / answers while the loop runs
