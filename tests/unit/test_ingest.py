@@ -27,16 +27,6 @@ def clock() -> ManualClock:
     return ManualClock(NOW)
 
 
-@pytest.fixture(scope="module")
-def registry() -> Registry:
-    return Registry.load()
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
 def fields(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "dataset": "district-daily",

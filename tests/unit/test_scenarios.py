@@ -19,16 +19,6 @@ from producers.simulator import Scenario, simulate
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-@pytest.fixture(scope="module")
-def registry() -> Registry:
-    return Registry.load()
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
 def replay(name: str, registry: Registry, catalog: Catalog) -> Scenario:
     scenario = load_scenario(name)
     model = EpidemicModel(registry, catalog, scenario.seed, scenario.overrides(registry))

@@ -25,16 +25,6 @@ def span(first: date, n: int) -> list[date]:
 
 
 @pytest.fixture(scope="module")
-def registry() -> Registry:
-    return Registry.load()
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
-@pytest.fixture(scope="module")
 def plan(registry: Registry, catalog: Catalog) -> Scenario:
     # Mid-2021: outbreaks, checkpoints and vaccination are all running.
     return simulate(registry, catalog, span(date(2021, 7, 20), 8), TZ, seed=11)

@@ -21,16 +21,6 @@ PHU_BINH_COMMUNE = "05908"  # a commune of Phú Bình: reports nothing
 CHECKPOINT = "CP-20-01"  # Lạng Sơn checkpoint: reports checkpoint-daily
 
 
-@pytest.fixture(scope="module")
-def registry() -> Registry:
-    return Registry.load()
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
 def submission(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "schema": "baocao.report/v1",
