@@ -94,15 +94,18 @@ def decide(
     partition: int,
     offset: int,
 ) -> Decision:
-    """Decide a valid submission's fate against what the ledger has seen.
+    """Decide a valid submission's fate against what the ledger had seen before it.
 
     Timeliness comes from the first accepted submission: a correction never makes a
-    late report on time. A re-read of the very message that was accepted (same
-    partition and offset, after a crash before the offset was committed) is accepted
-    again with its original revision, so at-least-once processing loses nothing.
+    late report on time. The decision depends only on the messages before this one
+    in its partition (see ``as_of``), so a re-read after a crash (at-least-once) is
+    accepted again with its original revision, and a ledger that holds decisions
+    made out of order by a worker that never committed them is corrected on replay.
     """
     rid = str(report.report_id)
     digest = content_hash(report)
+    stored = entry
+    entry = as_of(entry, partition, offset)
     if entry is not None and rid in entry.seen:
         seen = entry.seen[rid]
         if seen.content != digest:
@@ -119,8 +122,6 @@ def decide(
                     ),
                 ),
             )
-        if (seen.partition, seen.offset) == (partition, offset):
-            return Decision("accept", seen.revision, entry.timeliness, entry.first_submitted_at)
         return Decision("duplicate", seen.revision, entry.timeliness, entry.first_submitted_at)
     if entry is not None and report.submitted_at >= deadline and not report.reason.strip():
         return Decision(
@@ -144,6 +145,40 @@ def decide(
         revision,
         {**entry.seen, rid: Seen(revision, digest, partition, offset)},
     )
+    changed = stored is None or (
+        stored.seen.get(rid),
+        len(stored.seen),
+        stored.first_submitted_at,
+    ) != (new_entry.seen[rid], len(new_entry.seen), new_entry.first_submitted_at)
     return Decision(
-        "accept", revision, new_entry.timeliness, new_entry.first_submitted_at, entry=new_entry
+        "accept",
+        revision,
+        new_entry.timeliness,
+        new_entry.first_submitted_at,
+        entry=new_entry if changed else None,  # a plain re-read writes nothing
+    )
+
+
+def as_of(entry: LedgerEntry | None, partition: int, offset: int) -> LedgerEntry | None:
+    """The entry as it stood before the message at ``partition``/``offset`` was read.
+
+    Kafka delivers a partition in offset order, and after a crash or a seek a worker
+    reads again from the committed offset, in order. So what the ledger saw at or
+    after this offset in the same partition was decided by a run whose results were
+    never committed: forget it, and those messages are decided again as they come.
+    Found when a worker that had skipped ahead (then stalled, committing nothing) left
+    a correction recorded as revision 1 and its original, read later, as revision 2.
+    Reports from other partitions (before a repartition) have no order here and stay.
+    """
+    if entry is None:
+        return None
+    seen = {
+        rid: s for rid, s in entry.seen.items() if s.partition != partition or s.offset < offset
+    }
+    if len(seen) == len(entry.seen):
+        return entry
+    if not seen:
+        return None
+    return LedgerEntry(
+        entry.first_submitted_at, entry.timeliness, max(s.revision for s in seen.values()), seen
     )

@@ -1,9 +1,14 @@
-"""A worker that takes over partitions restores the whole ledger, to the last record.
+"""A worker that takes over partitions restores the whole ledger and decides again right.
 
 The embedded broker lists a partition's end as the first offset of its last record
 batch + 1. Faust recovers tables up to the listed end, so without
 ``streams.recovery_offsets`` a worker restarted after ``kill -9`` (or given partitions
 in a rebalance) forgot the ledger entries in the rest of each changelog's last batch.
+
+The ledger's changelog is written as reports are decided, before their offsets are
+committed, so it can also hold decisions of a run that never committed them, made
+out of order by a worker that had skipped ahead. The next worker reads those
+messages again and must decide them as if that run never happened.
 """
 
 from __future__ import annotations
@@ -123,3 +128,77 @@ def test_a_new_worker_continues_every_ledger_entry(stack: Stack) -> None:
         "worker"
     )
     assert {a.unit_id: a.revision for a in accepted} == dict.fromkeys(districts, 3)
+
+
+def read_back(bootstrap: str, topic: str, want: int, timeout: float = 120) -> list[bytes]:
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"t-{uuid.uuid4().hex[:8]}",
+    )
+    got: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(got) < want and time.monotonic() < deadline:
+            for records in consumer.poll(1000).values():
+                got += [r.value for r in records]
+        time.sleep(3)  # anything more (a decision made twice) arrives too
+        for records in consumer.poll(1000).values():
+            got += [r.value for r in records]
+    finally:
+        consumer.close()
+    return got
+
+
+def test_decisions_an_uncommitted_run_made_out_of_order_are_made_again(stack: Stack) -> None:
+    """Seen in the kill/restart pipeline test: a late correction had become revision 1."""
+    districts = [u.unit_id for u in Registry.load().expected("district-daily", DAY)][:12]
+    originals = {unit: report(unit, 9) for unit in districts}
+    late_fixes = {unit: report(unit, 16) for unit in districts}  # late, and no reason: rejected
+    with ReportProducer(stack.settings) as producer:
+        producer.send(list(originals.values()))
+        producer.send(list(late_fixes.values()))
+    where = {}
+    consumer = KafkaConsumer(
+        topics.SUBMITTED,
+        bootstrap_servers=stack.broker.bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    deadline = time.monotonic() + 60
+    try:
+        while len(where) < 2 * len(districts) and time.monotonic() < deadline:
+            for records in consumer.poll(1000).values():
+                where |= {
+                    ReportSubmitted.model_validate_json(r.value).report_id: (r.partition, r.offset)
+                    for r in records
+                }
+    finally:
+        consumer.close()
+    # The changelog as a worker left it that read each correction but not its original
+    # (and never committed): the correction is revision 1 and decided the timeliness.
+    ledger = {
+        fix.ledger_key: LedgerEntry(
+            fix.submitted_at,
+            "late",
+            1,
+            {str(fix.report_id): Seen(1, content_hash(fix), *where[fix.report_id])},
+        )
+        for fix in late_fixes.values()
+    }
+    write_changelog(
+        stack.broker.bootstrap, LEDGER_CHANGELOG, changelog_records(ledger, PARTITIONS), PARTITIONS
+    )
+    stack.start_process("worker")  # nothing committed: it reads from the start
+
+    accepted = [
+        ReportAccepted.model_validate_json(v)
+        for v in read_back(stack.broker.bootstrap, topics.ACCEPTED, len(originals))
+    ]
+    assert sorted((a.unit_id, a.report_id, a.revision, a.timeliness) for a in accepted) == sorted(
+        (r.unit_id, r.report_id, 1, "on_time") for r in originals.values()
+    ), stack.log_tail("worker")
+    rejected = read_back(stack.broker.bootstrap, topics.REJECTED, len(late_fixes), timeout=30)
+    assert len(rejected) == len(late_fixes)
+    assert all(b"reason_required" in value for value in rejected)

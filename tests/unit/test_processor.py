@@ -137,6 +137,49 @@ def test_replayed_message_after_crash_is_accepted_again_with_same_revision() -> 
     assert (replay.report_id, replay.revision) == (first.report_id, first.revision)
 
 
+def test_replay_writes_nothing_to_the_ledger_when_nothing_changed() -> None:
+    h = Harness()
+    original = report(local(14, 0, 0))
+    accepted(h.feed(original.to_json(), offset=41))
+    before = json.dumps(h.ledger, sort_keys=True)
+    writes: list[str] = []
+    source = SourceRef(topic=topics.SUBMITTED, partition=0, offset=41)
+    h.proc.process(b"173", original.to_json(), source, h.ledger.get, lambda k, v: writes.append(k))
+    assert writes == [] and json.dumps(h.ledger, sort_keys=True) == before
+
+
+def test_decisions_made_out_of_order_are_redone_when_the_partition_is_read_again() -> None:
+    """A worker that skipped ahead left a late correction decided before its original.
+
+    Its results were never committed, so the next worker reads the partition again
+    from the committed offset. The ledger it restores still holds the wrong decision;
+    the replay must decide as if that run never happened (seen in the pipeline test).
+    """
+    h = Harness()
+    original = report(local(14, 0, 0))
+    late_fix = report(local(15, 30, 0), {**VALID, "cases_new": 9})  # no reason given
+    skipped_ahead = accepted(h.feed(late_fix.to_json(), offset=83))
+    assert (skipped_ahead.revision, skipped_ahead.timeliness) == (1, "late")  # wrong, uncommitted
+    first = accepted(h.feed(original.to_json(), offset=74))
+    assert (first.revision, first.timeliness) == (1, "on_time")
+    assert [e.rule_id for e in rejected(h.feed(late_fix.to_json(), offset=83)).errors] == [
+        "reason_required"
+    ]
+    resent = accepted(h.feed(report(local(15, 31, 0), reason="bổ sung").to_json(), offset=90))
+    assert (resent.revision, resent.timeliness) == (2, "on_time")
+
+
+def test_reading_an_earlier_offset_again_forgets_only_what_came_after_it() -> None:
+    h = Harness()
+    a, b, c = (report(local(14, m, 0), {**VALID, "cases_new": m}) for m in (1, 2, 3))
+    for r, off in ((a, 10), (b, 11), (c, 12)):
+        accepted(h.feed(r.to_json(), offset=off))
+    again = [accepted(h.feed(r.to_json(), offset=off)).revision for r, off in ((b, 11), (c, 12))]
+    assert again == [2, 3]
+    resent = a.model_copy(update={"submitted_at": local(14, 9, 0)})
+    assert h.feed(resent.to_json(), offset=13) is None  # a's entry survived the re-reads
+
+
 def test_reused_report_id_with_other_values_is_a_conflict() -> None:
     h = Harness()
     original = report(local(14, 0, 0))
