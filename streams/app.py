@@ -7,6 +7,7 @@ unit's ledger entries already live in the partition its reports arrive on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -160,6 +161,10 @@ def _watch_liveness(
 
     def stalled(stuck: list[Any]) -> None:
         liveness.report_stall(stuck, limit)
+        thread = getattr(app.consumer, "_thread", None)  # Faust's consumer runs its own loop
+        loops = [asyncio.get_running_loop(), getattr(thread, "thread_loop", None)]
+        stacks = liveness.task_stacks(loop for loop in loops if loop is not None)
+        log.warning("where the stalled worker waits:\n%s", stacks)
         on_stall()
 
     @app.task  # type: ignore[untyped-decorator]

@@ -14,9 +14,11 @@ which is what a restart after ``kill -9`` does, and that is tested to lose nothi
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,6 +138,22 @@ async def watch(
         if stuck:
             on_stall(stuck)
             return
+
+
+def task_stacks(loops: Iterable[asyncio.AbstractEventLoop]) -> str:
+    """Where every task of ``loops`` and every thread is waiting, as text for the log.
+
+    A stall restarts the process and loses this, so it is logged first: it is the
+    only record of what Faust was blocked on.
+    """
+    out = io.StringIO()
+    for loop in loops:
+        for task in asyncio.all_tasks(loop):
+            out.write(f"task {task.get_name()}: {task.get_coro()}\n")
+            task.print_stack(limit=15, file=out)
+    for ident, frame in sys._current_frames().items():
+        out.write(f"thread {ident}:\n{''.join(traceback.format_stack(frame, limit=15))}")
+    return out.getvalue()
 
 
 def report_stall(stuck: list[TopicPartition], limit: float) -> None:

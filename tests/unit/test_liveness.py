@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from kafka import TopicPartition
 
+from streams import liveness
 from streams.liveness import StallDetector
 
 A = TopicPartition("reports.submitted", 0)
@@ -43,3 +46,19 @@ def test_a_partition_that_left_the_assignment_is_forgotten() -> None:
     d.reset()
     d.observe(21, {A: (10, 12)})
     assert d.observe(30, {A: (10, 12)}) == []
+
+
+def test_a_stall_report_shows_where_each_task_waits() -> None:
+    async def waits_for_a_commit(never: asyncio.Event) -> None:
+        await never.wait()
+
+    async def main() -> str:
+        task = asyncio.create_task(waits_for_a_commit(asyncio.Event()), name="committer")
+        await asyncio.sleep(0)
+        text = liveness.task_stacks([asyncio.get_running_loop()])
+        task.cancel()
+        return text
+
+    text = asyncio.run(main())
+    assert "task committer" in text and "waits_for_a_commit" in text
+    assert "thread " in text  # every thread's stack as well
