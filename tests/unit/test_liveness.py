@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from kafka import TopicPartition
 
@@ -59,6 +60,8 @@ def test_a_stall_report_shows_where_each_task_waits() -> None:
         task.cancel()
         return text
 
-    text = asyncio.run(main())
+    # A thread of its own: an earlier test in the suite may leave a loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        text = pool.submit(asyncio.run, main()).result()
     assert "task committer" in text and "waits_for_a_commit" in text
     assert "thread " in text  # every thread's stack as well
