@@ -23,6 +23,7 @@ from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
 from streams import dead_letters, liveness, recovery_offsets, watch
+from streams.offset_order import OffsetOrder
 from streams.processor import SubmissionProcessor
 
 log = logging.getLogger(__name__)
@@ -118,12 +119,30 @@ def create_app(
     def put(key: str, value: dict[str, Any]) -> None:
         ledger[key] = value
 
+    order = OffsetOrder()
+
     @app.agent(submitted, name="process_submissions")
     async def process_submissions(stream: faust.StreamT[bytes]) -> None:
         """Validate each submission and publish it as accepted or rejected."""
         async for event in stream.events():
             msg = event.message
             source = SourceRef(topic=msg.topic, partition=msg.partition, offset=msg.offset)
+            gap = order.skipped(msg.partition, msg.offset)
+            if gap is not None:
+                log.error(
+                    "%s[%d]: offsets %d..%d never reached the stream; %s. "
+                    "Bỏ sót offset %d..%d; %s.",
+                    msg.topic,
+                    msg.partition,
+                    gap.start,
+                    gap.stop - 1,
+                    "restarting to read them in order" if on_stall else "continuing",
+                    gap.start,
+                    gap.stop - 1,
+                    "khởi động lại để đọc đúng thứ tự" if on_stall else "tiếp tục",
+                )
+                if on_stall is not None:
+                    on_stall()  # the process is replaced; nothing after this runs
             try:
                 out = processor.process(event.key, event.value, source, ledger.get, put)
             except Exception as exc:  # never let one message stop the worker
@@ -139,6 +158,7 @@ def create_app(
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def say_which_partitions(sender: Any, assigned: set[Any], **_: Any) -> None:
         """Which partitions this worker decides for now (read by the scale-out test)."""
+        order.reset()  # each partition starts again from its committed offset
         mine = sorted(tp.partition for tp in assigned if tp.topic == submitted.get_topic_name())
         log.info("this worker holds %s partitions %s", submitted.get_topic_name(), mine)
 
