@@ -125,20 +125,18 @@ FROM `baocao`.reports AS r
 GROUP BY r.dataset, r.unit_id, r.report_date;
 
 CREATE OR REPLACE VIEW `baocao`.`report_values_latest` AS
-SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
-    r.metric AS metric, r.option AS option,
-    any(r.value) AS value,
-    any(r.revision) AS revision,
-    any(r.report_id) AS report_id,
-    any(r.timeliness) AS timeliness,
-    any(r.submitted_at) AS submitted_at
-FROM `baocao`.report_values AS r
-WHERE r.metric != ''
-  AND (r.dataset, r.unit_id, r.report_date, r.report_id) IN (
-    SELECT r.dataset, r.unit_id, r.report_date, argMax(r.report_id, (r.revision, r.submitted_at, r.report_id))
+SELECT dataset, unit_id, report_date,
+    row.1 AS metric, row.2 AS option, row.3 AS value,
+    latest.1 AS revision, latest.2 AS report_id, latest.3 AS timeliness,
+    latest.4 AS submitted_at
+FROM (
+    SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+        argMax((r.revision, r.report_id, r.timeliness, r.submitted_at), (r.revision, r.submitted_at, r.report_id)) AS latest,
+        groupUniqArray((r.metric, r.option, r.value, r.report_id)) AS rows
     FROM `baocao`.report_values AS r
     GROUP BY r.dataset, r.unit_id, r.report_date)
-GROUP BY r.dataset, r.unit_id, r.report_date, r.metric, r.option;
+ARRAY JOIN rows AS row
+WHERE row.4 = latest.2 AND row.1 != '';
 
 CREATE OR REPLACE VIEW `baocao`.`units_current` AS
 SELECT unit_id, name, name_ascii, kind, parent_id, province_id, district_id, population, population_by_age, lat, lon, datasets, active_from, active_to
