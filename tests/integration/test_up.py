@@ -45,6 +45,7 @@ class Up:
             "BAOCAO_CHDB_PATH": str(tmp / "warehouse"),
         }
         self.out = tmp / f"up-{time.monotonic_ns()}.log"
+        self.data_dir = tmp / "var"
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -71,6 +72,14 @@ class Up:
 
     def output(self) -> str:
         return self.out.read_text(errors="replace")
+
+    def log_tail(self, name: str, lines: int = 60) -> str:
+        """The end of one child's log (var/logs/<name>.log), for a failure message."""
+        path = self.data_dir / "logs" / f"{name}.log"
+        if not path.exists():
+            return f"(no {path})"
+        text = path.read_text(errors="replace").splitlines()[-lines:]
+        return f"--- {name}.log ---\n" + "\n".join(text)
 
     def child_pids(self) -> list[int]:
         return [int(p) for p in re.findall(r"pid (\d+)", self.output())]
@@ -140,7 +149,7 @@ def test_up_runs_everything_and_ctrl_c_leaves_nothing_behind(
         if summaries:
             break
         time.sleep(0.5)
-    assert summaries, "no deadline summary for the live day"
+    assert summaries, f"no deadline summary for the live day\n{first.log_tail('worker')}"
     status = live
     first.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
     assert first.proc.wait(90) == 0, first.output()
