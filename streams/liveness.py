@@ -149,8 +149,17 @@ def task_stacks(loops: Iterable[asyncio.AbstractEventLoop]) -> str:
     out = io.StringIO()
     for loop in loops:
         for task in asyncio.all_tasks(loop):
-            out.write(f"task {task.get_name()}: {task.get_coro()}\n")
-            task.print_stack(limit=15, file=out)
+            out.write(f"task {task.get_name()}:\n")
+            # Follow the await chain: a task's own stack shows only its outer frame.
+            coro: Any = task.get_coro()
+            for _ in range(30):
+                frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+                if frame is not None:
+                    code = frame.f_code
+                    out.write(f"  {code.co_filename}:{frame.f_lineno} {code.co_name}\n")
+                coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+                if coro is None:
+                    break
     for ident, frame in sys._current_frames().items():
         out.write(f"thread {ident}:\n{''.join(traceback.format_stack(frame, limit=15))}")
     return out.getvalue()
