@@ -57,3 +57,32 @@ def end_offsets(
     finally:
         fetcher.close()
     return ends
+
+
+def records_at(
+    consumer: KafkaConsumer, positions: dict[TopicPartition, int], timeout: float = 5.0
+) -> set[TopicPartition]:
+    """The partitions where a fetch from the given offset returns a record.
+
+    Offsets compared are only an estimate of input waiting (the embedded broker's
+    listed ends are off, see above); a record actually fetched is not. Fetched by a
+    fresh consumer with ``consumer``'s settings, outside any group; a partition with
+    nothing to fetch costs the whole ``timeout``.
+    """
+    if not positions:
+        return set()
+    same = {k: v for k, v in consumer.config.items() if k in KafkaConsumer.DEFAULT_CONFIG}
+    fetcher = KafkaConsumer(**{**same, "group_id": None, "enable_auto_commit": False})
+    found: set[TopicPartition] = set()
+    try:
+        fetcher.assign(list(positions))
+        for tp, offset in positions.items():
+            fetcher.seek(tp, offset)
+        deadline = time.monotonic() + timeout
+        while len(found) < len(positions) and time.monotonic() < deadline:
+            for tp, records in fetcher.poll(timeout_ms=200, max_records=10_000).items():
+                if any(r.offset >= positions[tp] for r in records):
+                    found.add(TopicPartition(tp.topic, tp.partition))
+    finally:
+        fetcher.close()
+    return found

@@ -26,7 +26,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
-from contract.kafka_offsets import end_offsets
+from contract.kafka_offsets import end_offsets, records_at
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,11 @@ class OffsetReader:
         ends = end_offsets(self._consumer, tps)
         return {tp: (committed[tp].offset if tp in committed else 0, int(ends[tp])) for tp in tps}
 
+    def confirm(self, positions: dict[TopicPartition, int]) -> set[TopicPartition]:
+        """Of partitions that look stuck at these committed offsets, those with a record there."""
+        assert self._consumer is not None  # read() came first
+        return records_at(self._consumer, positions)
+
     def close(self) -> None:
         for client in (self._consumer, self._admin):
             if client is not None:
@@ -136,8 +141,25 @@ async def watch(
         log.debug("liveness: (committed, end) %s", offsets)
         stuck = detector.observe(now(), offsets)
         if stuck:
-            on_stall(stuck)
-            return
+            # Only a record fetched past the committed offset proves input is waiting;
+            # offsets alone restarted healthy, idle workers again and again (CI).
+            try:
+                waiting = await asyncio.to_thread(
+                    reader.confirm, {tp: offsets[tp][0] for tp in stuck}
+                )
+            except Exception as exc:
+                log.warning("liveness: could not fetch to confirm (%s)", exc)
+                waiting = set(stuck)
+            real = [tp for tp in stuck if tp in waiting]
+            if real:
+                on_stall(real)
+                return
+            log.warning(
+                "liveness: %s look behind by their offsets but hold no record past the "
+                "committed offset; not a stall",
+                ", ".join(f"{tp.topic}[{tp.partition}]" for tp in stuck),
+            )
+            detector.reset()
 
 
 def task_stacks(loops: Iterable[asyncio.AbstractEventLoop]) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from kafka import TopicPartition
@@ -65,3 +67,48 @@ def test_a_stall_report_shows_where_each_task_waits() -> None:
         text = pool.submit(asyncio.run, main()).result()
     assert "task committer" in text and "waits_for_a_commit" in text
     assert "thread " in text  # every thread's stack as well
+
+
+class OffsetsSay(liveness.OffsetReader):
+    """Offsets that say input is waiting; a fetch that finds ``records`` or nothing."""
+
+    def __init__(self, records: set[TopicPartition]) -> None:
+        super().__init__([], "g")
+        self.records = records
+        self.asked: list[dict[TopicPartition, int]] = []
+
+    def read(self, tps: object) -> dict[TopicPartition, tuple[int, int]]:
+        return {A: (3, 5)}
+
+    def confirm(self, positions: dict[TopicPartition, int]) -> set[TopicPartition]:
+        self.asked.append(positions)
+        return self.records
+
+
+def watch_briefly(reader: liveness.OffsetReader) -> list[list[TopicPartition]]:
+    stalls: list[list[TopicPartition]] = []
+
+    async def main() -> None:
+        watching = liveness.watch(
+            lambda: {A},
+            lambda: False,
+            reader,
+            StallDetector(limit=0.05),
+            stalls.append,
+            interval=0.01,
+            now=time.monotonic,
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(watching, 0.5)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, main()).result()
+    return stalls
+
+
+def test_a_stall_needs_a_record_past_the_committed_offset() -> None:
+    """Offsets alone restarted idle workers again and again; a fetch must find input."""
+    idle = OffsetsSay(records=set())
+    assert watch_briefly(idle) == []
+    assert idle.asked and idle.asked[0] == {A: 3}  # fetched from the committed offset
+    assert watch_briefly(OffsetsSay(records={A})) == [[A]]
