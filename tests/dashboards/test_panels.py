@@ -53,10 +53,23 @@ def test_situation_numbers(warehouse: Warehouse) -> None:
     assert seven[-1]["avg_7d"] == pytest.approx(4.0)
     tests = {r["day"]: r for r in as_dicts(panel(warehouse, uid, "tests"))}
     assert tests["2021-08-01"]["positivity"] == pytest.approx(round(100 * 9 / 180, 2))
-    points = {r["name"]: r["value"] for r in as_dicts(panel(warehouse, uid, "map"))}
-    assert points == {"Đơn vị D1": 7, "Đơn vị D2": 5, "Đơn vị D3": 0}
     # the district variable narrows every panel
     assert scalar(panel(warehouse, uid, "cases_total", district="D2")) == 5
+
+
+def test_the_map_sums_the_latest_values_of_each_district_of_the_province(
+    warehouse: Warehouse,
+) -> None:
+    uid = "baocao-situation"
+    copies = warehouse.query_rows(
+        "SELECT count() - uniqExact(report_id, metric, option) FROM report_values"
+    )
+    assert copies[0][0] > 0, "the scenario writes some values twice (a redelivery)"
+    points = {r["name"]: r["value"] for r in as_dicts(panel(warehouse, uid, "map"))}
+    # D1: 6 (day 1, the correction replaces 5; its rows twice) + 1 (day 2); no E1
+    assert points == {"Đơn vị D1": 7, "Đơn vị D2": 5, "Đơn vị D3": 0}
+    other = {r["name"]: r["value"] for r in as_dicts(panel(warehouse, uid, "map", province="20"))}
+    assert other == {"Đơn vị E1": 100}
 
 
 def test_compliance_counts_and_missing(warehouse: Warehouse) -> None:
