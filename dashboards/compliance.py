@@ -26,14 +26,16 @@ _EXPECTED = (
     " AND u.active_from <= d.day AND (u.active_to IS NULL OR d.day <= u.active_to)"
 )
 # One row per expected (unit, day) with its status; "pending" until the deadline passes.
+# Reports are narrowed to the same units before reports_latest groups them: the filter
+# reaches the reports table's sort key (unfiltered it grouped the nation's reports).
 STATUS = (
     "SELECT e.unit_id AS unit_id, e.name AS name, e.day AS day,"
     " multiIf(r.found = 1, toString(r.timeliness),"
     f" now() < toDateTime(e.day, '{TZ}') + INTERVAL {DEADLINE_HOUR} HOUR, 'pending',"
     " 'missing') AS status"
     f" FROM ({_EXPECTED}) AS e LEFT JOIN (SELECT unit_id, report_date, timeliness, 1 AS found"
-    " FROM reports_latest WHERE dataset = '${dataset}' AND $__dateFilter(report_date)) AS r"
-    " ON r.unit_id = e.unit_id AND r.report_date = e.day"
+    " FROM reports_latest WHERE dataset = '${dataset}' AND $__dateFilter(report_date)"
+    f" AND {UNITS_IN}) AS r ON r.unit_id = e.unit_id AND r.report_date = e.day"
 )
 
 COMPLIANCE = Dashboard(

@@ -86,6 +86,10 @@ def test_compliance_counts_and_missing(warehouse: Warehouse) -> None:
     assert len(grid) == 6 and {r["unit"] for r in grid} == {"Đơn vị D1", "Đơn vị D2"}
     cps = as_dicts(panel(warehouse, uid, "counts", dataset="checkpoint-daily"))
     assert cps == [{"expected": 6, "on_time": 3, "late": 0, "missing": 3, "pending": 0}]
+    d2 = as_dicts(panel(warehouse, uid, "counts", district="D2"))
+    assert d2 == [{"expected": 3, "on_time": 3, "late": 0, "missing": 0, "pending": 0}]
+    other = as_dicts(panel(warehouse, uid, "counts", province="20"))
+    assert other == [{"expected": 3, "on_time": 1, "late": 0, "missing": 2, "pending": 0}]
 
 
 def test_checkpoint_numbers(warehouse: Warehouse) -> None:

@@ -37,15 +37,19 @@ def fact_reads(wh: Warehouse, panel: Panel) -> list[tuple[str, str]]:
     return out
 
 
-def panels(uid: str) -> list[Panel]:
-    dashboard = by_uid(uid)
-    assert dashboard is not None
-    return list(dashboard.panels)
+def panels(*uids: str) -> list[object]:
+    found = [by_uid(uid) for uid in uids]
+    return [
+        pytest.param(panel, id=f"{dashboard.uid}/{panel.key}")
+        for dashboard in found
+        if dashboard is not None
+        for panel in dashboard.panels
+    ]
 
 
-@pytest.mark.parametrize("panel", panels("baocao-situation"), ids=lambda p: p.key)
-def test_situation_panels_read_only_the_province_units(warehouse: Warehouse, panel: Panel) -> None:
+@pytest.mark.parametrize("panel", panels("baocao-situation", "baocao-compliance"))
+def test_panels_read_only_the_province_units(warehouse: Warehouse, panel: Panel) -> None:
     reads = fact_reads(warehouse, panel)
-    assert reads or panel.key in _SCALAR_ONLY, "the plan shows no read of report values"
+    assert reads or panel.key in _SCALAR_ONLY, "the plan shows no read of reports or values"
     for table, condition in reads:
         assert "unit_id in" in condition, f"{table} read without a unit filter: {condition}"
