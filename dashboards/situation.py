@@ -10,6 +10,11 @@ _LATEST = (
     f" AND $__dateFilter(report_date) AND {UNITS_IN}"
 )
 
+_COMMUNITY = (
+    "FROM report_values_latest WHERE dataset = 'district-daily'"
+    f" AND metric = 'cases_community' AND value > 0 AND {UNITS_IN}"
+)
+
 SITUATION = Dashboard(
     uid="baocao-situation",
     title_vi="Tình hình dịch",
@@ -36,11 +41,13 @@ SITUATION = Dashboard(
             kind="stat",
             width=6,
             height=4,
+            # All history only when the last two weeks have no community case: else the
+            # newest such day is among them, and reading them alone gives the same answer.
             sql=(
                 "SELECT if(count() = 0, NULL, dateDiff('day', max(report_date),"
-                f" {TO_DAY})) AS days FROM report_values_latest"
-                " WHERE dataset = 'district-daily' AND metric = 'cases_community'"
-                f" AND value > 0 AND report_date <= {TO_DAY} AND {UNITS_IN}"
+                f" {TO_DAY})) AS days {_COMMUNITY} AND report_date <= {TO_DAY}"
+                f" AND report_date >= (SELECT if(count() = 0, toDate(0), {TO_DAY} - 13)"
+                f" {_COMMUNITY} AND report_date BETWEEN {TO_DAY} - 13 AND {TO_DAY})"
             ),
         ),
         Panel(

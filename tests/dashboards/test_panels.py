@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -70,6 +71,19 @@ def test_the_map_sums_the_latest_values_of_each_district_of_the_province(
     assert points == {"Đơn vị D1": 7, "Đơn vị D2": 5, "Đơn vị D3": 0}
     other = {r["name"]: r["value"] for r in as_dicts(panel(warehouse, uid, "map", province="20"))}
     assert other == {"Đơn vị E1": 100}
+
+
+def test_days_since_community_looks_past_the_last_two_weeks_only_when_needed(
+    warehouse: Warehouse,
+) -> None:
+    uid, key = "baocao-situation", "days_since_community"
+    situation = by_uid(uid)
+    assert situation is not None
+    later = DAY3 + timedelta(days=30)  # the last community cases are 32 days back
+    for period, want in ((PERIOD, 2), (TimeRange(later - timedelta(days=13), later), 32)):
+        assert scalar(run_panel(warehouse, situation.panel(key), VARS, period)) == want
+    assert scalar(panel(warehouse, uid, key, province="20")) == 2
+    assert scalar(panel(warehouse, uid, key, district="D2")) is None  # never a community case
 
 
 def test_compliance_counts_and_missing(warehouse: Warehouse) -> None:

@@ -53,3 +53,14 @@ def test_panels_read_only_the_province_units(warehouse: Warehouse, panel: Panel)
     assert reads or panel.key in _SCALAR_ONLY, "the plan shows no read of reports or values"
     for table, condition in reads:
         assert "unit_id in" in condition, f"{table} read without a unit filter: {condition}"
+
+
+def test_days_since_community_reads_the_last_two_weeks_when_they_have_a_case(
+    warehouse: Warehouse,
+) -> None:
+    situation = by_uid("baocao-situation")
+    assert situation is not None
+    reads = fact_reads(warehouse, situation.panel("days_since_community"))
+    assert reads
+    for table, condition in reads:  # a lower bound on the day, not all history
+        assert re.search(r"report_date in \[\d+, \+Inf\)", condition), (table, condition)
