@@ -7,6 +7,7 @@ one of the two was restarted. Every alert must come out exactly once, at the ins
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections import Counter
@@ -28,7 +29,7 @@ from producers.kafka import ReportProducer
 from sinks import rows
 from sinks.history import alert_history
 from sinks.warehouse import Warehouse
-from streams.seed import ALERTS_SENT_CHANGELOG, alerts_sent_records
+from streams.seed import ALERTS_SENT_CHANGELOG, alerts_sent_records, partition_for
 from tests.integration.stack import PARTITIONS, Stack
 from tests.unit.deadline_fixtures import DAY, DS, at, small_registry
 
@@ -75,18 +76,26 @@ class Watched:
             group_id=f"t-{uuid.uuid4().hex[:8]}",
         )
 
-    def submit(self, unit: str, when: datetime) -> None:
-        report = ReportSubmitted(
-            report_id=uuid.uuid4(),
-            dataset=DS,
-            unit_id=unit,
-            report_date=DAY,
-            submitted_at=when,
-            submitted_by="test",
-            values={"cases_new": 1},
-        )
+    def submit(self, unit: str, when: datetime, *more: tuple[str, int]) -> None:
+        """One report from ``unit`` and any (unit, cases_new) after it, in one send.
+
+        Built without validation, so a negative count reaches the stream (which rejects it).
+        """
+        reports = [
+            ReportSubmitted.model_construct(
+                report_id=uuid.uuid4(),
+                dataset=DS,
+                unit_id=u,
+                report_date=DAY,
+                submitted_at=when,
+                submitted_by="test",
+                values={"cases_new": cases},
+                reason="đếm lại / recounted",  # late corrections need one
+            )
+            for u, cases in [(unit, 1), *more]
+        ]
         with ReportProducer(self.stack.settings) as producer:
-            producer.send([report])
+            producer.send(reports)
 
     def read(self, seconds: float = 0.5) -> None:
         assert self.consumer is not None
@@ -186,6 +195,36 @@ def test_simulated_day_alerts_once_across_a_rebalance_at_the_deadline_and_a_rest
             aid("summary", "complete"): 1,
         }
     ), counts
+
+
+def test_reports_sent_together_alert_once_per_alert_and_mark_each_in_its_partition(
+    day: Watched,
+) -> None:
+    """A late report and its late correction sent together raise one ``late`` alert, and
+    each alert's "sent" mark is written to the changelog partition of the report that
+    raised it (the partition its unit's next worker restores). This guards any batching
+    of decisions: a batch must not send an alert twice nor file a mark under another
+    event (README, "Worker batching")."""
+    day.clock.set(at(15, 20))
+    day.submit("164", at(15, 20), ("165", 2), ("165", 3), ("166", -1), ("164", 4))
+    late, rejected = {aid("late", "164"), aid("late", "165")}, {aid("rejected", "166")}
+    day.wait_for(late | rejected, timeout=90)
+    time.sleep(3)
+    day.read(2)
+    counts = Counter(a.alert_id for a in day.alerts if a.kind in ("late", "rejected"))
+    assert counts == Counter(dict.fromkeys(late | rejected, 1)), counts
+
+    marks = KafkaConsumer(
+        ALERTS_SENT_CHANGELOG,
+        bootstrap_servers=day.stack.broker.bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=3000,
+    )
+    partition_of = {json.loads(r.key): r.partition for r in marks}
+    marks.close()
+    for alert_id in late | rejected:
+        unit = alert_id.split(":")[2]
+        assert partition_of[alert_id] == partition_for(unit, PARTITIONS), alert_id
 
 
 def test_alerts_the_warehouse_holds_are_not_raised_again_on_a_fresh_broker(
