@@ -76,6 +76,7 @@ class SinkRunner:
             client_id=f"{self.group}-{threading.get_ident()}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.settings.fetch_wait_ms,  # see Settings.fetch_wait_ms
             session_timeout_ms=6_000,
             heartbeat_interval_ms=2_000,
             max_poll_interval_ms=10_000,

@@ -107,6 +107,7 @@ class Notifier:
             group_id=NOTIFY_GROUP,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.settings.fetch_wait_ms,  # see Settings.fetch_wait_ms
             **client_kwargs(self.settings),
         )
 
