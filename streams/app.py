@@ -22,7 +22,7 @@ from contract.datasets import Catalog
 from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
-from streams import dead_letters, fetch_wait, liveness, recovery_offsets, watch
+from streams import dead_letters, liveness, recovery_offsets, watch
 from streams.offset_order import OffsetOrder
 from streams.processor import SubmissionProcessor
 
@@ -84,7 +84,6 @@ def create_app(
     command restarts the process; None, as in tests and benchmarks, does not watch).
     """
     app = faust.App(app_id, **faust_settings(settings))
-    fetch_wait.install(app, settings.fetch_wait_ms)
     recovery_offsets.install(
         app,
         lambda: KafkaConsumer(
