@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         24.0, gt=0, le=24 * 31, description="how long after its deadline a date is still watched"
     )
     # Decisions wait for the commit, so this is most of submit -> visible (bench/latency.py:
-    # p95 1.5 s at 0.5 s, ≈ 3.5 s at Faust's 2.8 s). Two CI runs that failed with 0.5 s
+    # p95 1.86 s at 0.5 s, ≈ 4.2 s at Faust's 2.8 s). Two CI runs that failed with 0.5 s
     # were Faust's skipped offsets, since handled (README, "Limits"), not the interval.
     worker_commit_seconds: float = Field(
         0.5,
