@@ -222,9 +222,9 @@ def test_reports_sent_together_alert_once_per_alert_and_mark_each_in_its_partiti
     )
     partition_of = {json.loads(r.key): r.partition for r in marks}
     marks.close()
+    unit_of = {a.alert_id: a.unit_id for a in day.alerts}
     for alert_id in late | rejected:
-        unit = alert_id.split(":")[2]
-        assert partition_of[alert_id] == partition_for(unit, PARTITIONS), alert_id
+        assert partition_of[alert_id] == partition_for(unit_of[alert_id], PARTITIONS), alert_id
 
 
 def test_alerts_the_warehouse_holds_are_not_raised_again_on_a_fresh_broker(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from baocao.broker import EmbeddedBroker
+from contract import topics
 from contract.settings import Settings
 from sinks.consumer import SinkRunner
 from sinks.notify.service import Notifier
@@ -36,7 +37,7 @@ def test_the_default_is_short() -> None:
 def test_the_sink_and_the_notifier(settings: Settings, tmp_path: Path) -> None:
     with Warehouse.connect(settings.model_copy(update={"chdb_path": tmp_path / "wh"})) as wh:
         sink = SinkRunner(settings, wh)._new_consumer()
-        notify = Notifier(settings).new_consumer("alerts")
+        notify = Notifier(settings).new_consumer(topics.ALERTS)
         try:
             assert sink.config["fetch_max_wait_ms"] == WAIT
             assert notify.config["fetch_max_wait_ms"] == WAIT
