@@ -26,7 +26,7 @@ from sinks.consumer import SinkRunner
 from sinks.rows import REPORT_VALUES_COLUMNS, report_value_rows
 from sinks.rows import Row as TableRow
 from sinks.warehouse import Warehouse
-from streams.processor import SubmissionProcessor
+from streams.processor import Stored, SubmissionProcessor
 
 SIZES: dict[Scale, int] = {"small": 5_000, "full": 100_000}
 #: Rows per insert of the yardstick: the sink's own batch size (Settings.sink_batch_rows).
@@ -38,7 +38,7 @@ def accepted(n: int) -> list[tuple[bytes, bytes]]:
     proc = SubmissionProcessor(
         Registry.load(), Catalog.load(), TZ, ManualClock(datetime(2021, 7, 28, tzinfo=UTC)), 65536
     )
-    ledger: dict[str, dict[str, object]] = {}
+    ledger: dict[str, Stored] = {}
     out: list[tuple[bytes, bytes]] = []
     for i, report in enumerate(reports(n + n // 5)):  # about 1 in 20 is rejected
         ref = SourceRef(topic=topics.SUBMITTED, partition=0, offset=i)

@@ -21,7 +21,7 @@ from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
 from producers.kafka import ReportProducer
-from streams.processor import SubmissionProcessor
+from streams.processor import Stored, SubmissionProcessor
 
 
 def bench_validate(n: int) -> float:
@@ -32,7 +32,7 @@ def bench_validate(n: int) -> float:
     )
 
     def once() -> float:
-        ledger: dict[str, dict[str, object]] = {}
+        ledger: dict[str, Stored] = {}
         t0 = time.perf_counter()
         for i, (k, v) in enumerate(data):
             proc.process(

@@ -24,7 +24,7 @@ from contract.registry import Registry
 from contract.settings import Settings
 from streams import dead_letters, liveness, recovery_offsets, watch
 from streams.offset_order import OffsetOrder
-from streams.processor import SubmissionProcessor
+from streams.processor import Stored, SubmissionProcessor
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def create_app(
     )
     app.processor = processor  # type: ignore[attr-defined]  # exposed for status and tests
 
-    def put(key: str, value: dict[str, Any]) -> None:
+    def put(key: str, value: Stored) -> None:
         ledger[key] = value
 
     order = OffsetOrder()

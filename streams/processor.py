@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 #: Namespace for rejection ids: the same message always yields the same rejection_id.
 _REJECTION_NS = uuid.UUID("5b0c2c55-6f1b-4e0f-9d59-0a8f1f6c8e11")
 
-LedgerGet = Callable[[str], dict[str, Any] | None]
-LedgerSet = Callable[[str, dict[str, Any]], None]
+#: A ledger entry as stored (``LedgerEntry.to_json``; the object form in older changelogs).
+Stored = list[Any] | dict[str, Any]
+LedgerGet = Callable[[str], Stored | None]
+LedgerSet = Callable[[str, Stored], None]
 
 
 @dataclass(frozen=True)

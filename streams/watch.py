@@ -28,6 +28,7 @@ from contract.registry import Registry, Unit
 from contract.settings import Settings
 from streams.dead_letters import DeadLetterHook
 from streams.deadlines import DeadlineWatch, Partial, Reported, Window
+from streams.ledger import first_submission
 from streams.publish import publish_acked
 from streams.seed import partition_for
 
@@ -67,7 +68,7 @@ def _reported(ledger: Any) -> Callable[[str], Reported | None]:
         entry = ledger.get(key)
         if not entry:
             return None
-        return Reported(datetime.fromisoformat(entry["first_submitted_at"]), entry["timeliness"])
+        return Reported(*first_submission(entry))
 
     return get
 

@@ -20,7 +20,7 @@ from contract.clock import ManualClock
 from contract.datasets import Catalog
 from contract.events import ReportAccepted, ReportRejected, SourceRef
 from contract.registry import Registry
-from streams.processor import SubmissionProcessor
+from streams.processor import Stored, SubmissionProcessor
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CATALOG = Catalog.load()
@@ -58,7 +58,7 @@ def processor() -> SubmissionProcessor:
 
 
 def decide(raw: bytes) -> ReportAccepted | ReportRejected:
-    ledger: dict[str, dict[str, Any]] = {}
+    ledger: dict[str, Stored] = {}
     source = SourceRef(topic=topics.SUBMITTED, partition=0, offset=7)
     out = processor().process(b"k", raw, source, ledger.get, ledger.__setitem__)
     assert out is not None  # a first sighting is never a duplicate

@@ -15,7 +15,8 @@ from contract.clock import ManualClock
 from contract.datasets import Catalog
 from contract.events import ReportAccepted, ReportRejected, ReportSubmitted, SourceRef
 from contract.registry import Registry
-from streams.processor import Output, SubmissionProcessor
+from streams.ledger import LedgerEntry, first_submission
+from streams.processor import Output, Stored, SubmissionProcessor
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = datetime(2021, 7, 27, tzinfo=TZ).date()
@@ -26,7 +27,7 @@ class Harness:
     """A processor with a dict as its ledger table and a running offset counter."""
 
     def __init__(self) -> None:
-        self.ledger: dict[str, dict[str, Any]] = {}
+        self.ledger: dict[str, Stored] = {}
         self.clock = ManualClock(datetime(2021, 7, 27, 9, tzinfo=UTC))
         self.proc = SubmissionProcessor(Registry.load(), Catalog.load(), TZ, self.clock, 65536)
         self.offset = 0
@@ -242,3 +243,27 @@ def test_ledger_state_is_json_serializable_for_the_changelog() -> None:
     accepted(h.feed(report(local(14, 0, 0)).to_json()))
     (state,) = h.ledger.values()
     assert json.loads(json.dumps(state)) == state
+
+
+def test_entries_in_the_object_form_of_earlier_changelogs_still_decide() -> None:
+    """Entries are now flat lists (half the memory); older changelogs hold JSON objects."""
+    h = Harness()
+    original = report(local(14, 0, 0))
+    accepted(h.feed(original.to_json()))
+    key = original.ledger_key
+    stored = h.ledger[key]
+    assert isinstance(stored, list)
+    first, timeliness, revisions, rid, revision, content, partition, offset = stored
+    h.ledger[key] = {  # what the worker wrote before
+        "first_submitted_at": first,
+        "timeliness": timeliness,
+        "revisions": revisions,
+        "seen": {rid: [revision, content, partition, offset]},
+    }
+    assert first_submission(h.ledger[key]) == (local(14, 0, 0), "on_time")
+    resent = original.model_copy(update={"submitted_at": local(14, 5, 0)})
+    assert h.feed(resent.to_json()) is None  # still known: a duplicate
+    fix = accepted(h.feed(report(local(16, 0, 0), reason="rà soát").to_json()))
+    assert (fix.revision, fix.timeliness, fix.first_submitted_at) == (2, "on_time", local(14, 0, 0))
+    assert first_submission(h.ledger[key]) == (local(14, 0, 0), "on_time")
+    assert LedgerEntry.from_json(h.ledger[key]).seen.keys() == {rid, str(fix.report_id)}
