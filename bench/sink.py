@@ -97,7 +97,7 @@ def once(messages: list[tuple[bytes, bytes]], root: Path) -> dict[str, float]:
     ]
     with BenchStack(root) as stack:
         stack.publish(topics.ACCEPTED, messages)
-        settings = stack.settings.model_copy(update={"chdb_path": root / "warehouse"})
+        settings = stack.settings
         sink = sink_rate(settings, len(rows))
         progress(f"  sink: {sink:,.0f} value rows/s")
         chdb = insert_rate(settings, rows)
