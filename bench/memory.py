@@ -11,15 +11,20 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+import tracemalloc
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bench.common import Row, Runs, Scale, progress, report_days
+from bench.common import Row, Runs, Scale, progress, report_days, reports
 from bench.stack import BenchStack
 from bench.warehouse_fill import all_provinces, registry
 from contract.registry import Registry
 from producers.kafka import ReportProducer
+from streams.ledger import decide
+
+#: Reports decided in-process to size one ledger entry.
+LEDGER_SAMPLE = 5_000
 
 SIZES: dict[Scale, int] = {"small": 20_000, "full": 1_000_000}
 SAMPLE_SECONDS: dict[Scale, float] = {"small": 2.0, "full": 5.0}
@@ -78,6 +83,33 @@ def flatness(series: list[tuple[float, float]]) -> tuple[bool, float]:
     return spread <= FLAT, spread
 
 
+def ledger_entry_bytes() -> float:
+    """Python heap per ledger entry, as the worker's in-memory table holds them.
+
+    The worker keeps one entry per (unit, dataset, date) it has accepted, so its
+    memory grows by this much per new unit-day: that is its state, not a leak.
+    """
+    sample = reports(LEDGER_SAMPLE)
+    tracemalloc.start()
+    try:
+        table: dict[str, object] = {}
+        for offset, report in enumerate(sample):
+            decision = decide(None, report, report.submitted_at, 0, offset)
+            assert decision.entry is not None
+            table[report.ledger_key] = decision.entry.to_json()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return held / len(table)
+
+
+def growth_per_report(series: list[tuple[float, float]], n: int) -> float:
+    """Bytes of RSS added per decided report from the first mark to the end."""
+    first, base = next(sample for sample in series if sample[0] >= MARKS[0])
+    last, end = series[-1]
+    return (end - base) * 2**20 / max(1.0, (last - first) * n)
+
+
 def at_marks(series: list[tuple[float, float]]) -> list[float]:
     """RSS at the first sample at or past each mark of the stream."""
     return [next(mib for share, mib in series if share >= mark) for mark in MARKS]
@@ -91,8 +123,7 @@ class MemoryRun:
     restarts: int
 
 
-def once(scale: Scale, root: Path) -> MemoryRun:
-    n = SIZES[scale]
+def once(scale: Scale, root: Path, n: int) -> MemoryRun:
     national = registry(all_provinces())
     registry_path = root / "registry.json"
     national.dump(registry_path)
@@ -136,14 +167,23 @@ def once(scale: Scale, root: Path) -> MemoryRun:
     return MemoryRun(series, restarts)
 
 
-def run(scale: Scale, runs: int) -> list[Row]:
-    n = SIZES[scale]
+def run(scale: Scale, runs: int, n: int | None = None) -> list[Row]:
+    n = n or SIZES[scale]
     results: list[MemoryRun] = []
     for i in range(runs):
         progress(f"memory run {i + 1}/{runs}: {n:,} reports, national registry")
         with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
-            results.append(once(scale, Path(tmp)))
+            results.append(once(scale, Path(tmp), n))
     rows: list[Row] = []
+    growth = Runs(tuple(growth_per_report(r.series["worker"], n) for r in results))
+    rows.append(
+        (
+            "worker RSS growth per decided report after 10% of the stream, next to one ledger "
+            "entry (a new unit-day) in Python's heap, measured in-process",
+            f"{growth.show(',.0f')} bytes per report; a ledger entry: "
+            f"{ledger_entry_bytes():,.0f} bytes",
+        )
+    )
     restarts = ", ".join(str(r.restarts) for r in results)
     for name in ("worker", "sink", "broker"):
         series = [r.series[name] for r in results]
