@@ -176,11 +176,20 @@ def _watch_liveness(
     def assigned() -> set[Any]:
         return {tp for tp in app.consumer.assignment() if tp.topic in inputs}
 
-    def busy() -> bool:
-        return bool(app.rebalancing or app.in_recovery)
+    def busy() -> liveness.Busy:
+        if app.in_recovery:
+            return "recovering"
+        return "rebalancing" if app.rebalancing else None
 
     def stalled(stuck: list[Any]) -> None:
         liveness.report_stall(stuck, limit)
+        restart()
+
+    def stuck_rebalance(lasted: float) -> None:
+        liveness.report_stuck_rebalance(lasted)
+        restart()
+
+    def restart() -> None:
         thread = getattr(app.consumer, "_thread", None)  # Faust's consumer runs its own loop
         loops = [asyncio.get_running_loop(), getattr(thread, "thread_loop", None)]
         stacks = liveness.task_stacks(loop for loop in loops if loop is not None)
@@ -201,6 +210,7 @@ def _watch_liveness(
                 stalled,
                 interval=min(5.0, limit / 3),
                 now=time.monotonic,
+                on_stuck_rebalance=stuck_rebalance,
             )
         finally:
             reader.close()

@@ -9,6 +9,12 @@ it owns with their end offsets, read from the broker by a separate client. Input
 waiting and no commit for ``limit`` seconds means stalled: the worker logs which
 partitions and replaces itself with a fresh process (exec: same PID, same log),
 which is what a restart after ``kill -9`` does, and that is tested to lose nothing.
+
+The clocks pause while Faust rebalances or restores tables (work, not a stall), but a
+rebalance that is not restoring anything and has not ended after ``2 × limit``
+counts as a stall too: a commit blocked on the producer once held a worker in its
+partition revocation for good (its producer re-asking for metadata in a loop, seen in
+the throughput benchmark), and with the clocks paused nothing restarted it.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
@@ -112,24 +118,39 @@ def restart_process() -> None:
     os.execv(sys.executable, list(sys.orig_argv))
 
 
+Busy = Literal["rebalancing", "recovering"] | None
+
+
 async def watch(
     assigned: Callable[[], set[TopicPartition]],
-    busy: Callable[[], bool],
+    busy: Callable[[], Busy],
     reader: OffsetReader,
     detector: StallDetector,
     on_stall: Callable[[list[TopicPartition]], None],
     interval: float,
     now: Callable[[], float],
+    on_stuck_rebalance: Callable[[float], None] | None = None,
 ) -> None:
     """Look every ``interval`` seconds; call ``on_stall`` once partitions are stuck.
 
     ``busy`` (rebalancing or restoring tables) pauses the clocks: a long changelog
-    recovery is work, not a stall.
+    recovery is work, not a stall. A rebalance without recovery lasting over twice the
+    detector's limit calls ``on_stuck_rebalance`` (with its duration) instead.
     """
+    rebalancing_since: float | None = None
     while True:
         await asyncio.sleep(interval)
-        if busy():
-            log.debug("liveness: rebalancing or recovering; not looking")
+        state = busy()
+        if state == "rebalancing":
+            rebalancing_since = rebalancing_since if rebalancing_since is not None else now()
+            lasted = now() - rebalancing_since
+            if on_stuck_rebalance is not None and lasted > 2 * detector.limit:
+                on_stuck_rebalance(lasted)
+                return
+        else:
+            rebalancing_since = None
+        if state is not None:
+            log.debug("liveness: %s; not looking", state)
             detector.reset()
             continue
         try:
@@ -185,6 +206,15 @@ def task_stacks(loops: Iterable[asyncio.AbstractEventLoop]) -> str:
     for ident, frame in sys._current_frames().items():
         out.write(f"thread {ident}:\n{''.join(traceback.format_stack(frame, limit=15))}")
     return out.getvalue()
+
+
+def report_stuck_rebalance(lasted: float) -> None:
+    log.error(
+        "worker stalled: a rebalance has not ended after %.0f s; restarting. "
+        "Worker bị treo: tái phân bổ phân vùng chưa xong sau %.0f giây; khởi động lại.",
+        lasted,
+        lasted,
+    )
 
 
 def report_stall(stuck: list[TopicPartition], limit: float) -> None:

@@ -85,18 +85,23 @@ class OffsetsSay(liveness.OffsetReader):
         return self.records
 
 
-def watch_briefly(reader: liveness.OffsetReader) -> list[list[TopicPartition]]:
+def watch_briefly(
+    reader: liveness.OffsetReader,
+    busy: liveness.Busy = None,
+    stuck_rebalances: list[float] | None = None,
+) -> list[list[TopicPartition]]:
     stalls: list[list[TopicPartition]] = []
 
     async def main() -> None:
         watching = liveness.watch(
             lambda: {A},
-            lambda: False,
+            lambda: busy,
             reader,
             StallDetector(limit=0.05),
             stalls.append,
             interval=0.01,
             now=time.monotonic,
+            on_stuck_rebalance=None if stuck_rebalances is None else stuck_rebalances.append,
         )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(watching, 0.5)
@@ -112,3 +117,14 @@ def test_a_stall_needs_a_record_past_the_committed_offset() -> None:
     assert watch_briefly(idle) == []
     assert idle.asked and idle.asked[0] == {A: 3}  # fetched from the committed offset
     assert watch_briefly(OffsetsSay(records={A})) == [[A]]
+
+
+def test_a_rebalance_that_never_ends_is_a_stall_but_a_long_recovery_is_not() -> None:
+    """A commit blocked on the producer held a worker in its revocation for good."""
+    waiting = OffsetsSay(records={A})
+    stuck: list[float] = []
+    assert watch_briefly(waiting, busy="rebalancing", stuck_rebalances=stuck) == []
+    assert len(stuck) == 1 and stuck[0] > 2 * 0.05  # twice the limit, then once
+    restoring: list[float] = []
+    assert watch_briefly(waiting, busy="recovering", stuck_rebalances=restoring) == []
+    assert restoring == [] and waiting.asked == []  # clocks paused: nothing looked at
