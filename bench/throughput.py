@@ -166,7 +166,8 @@ def run(scale: Scale, runs: int) -> list[Row]:
         ("two workers / one worker, per run (target >= 1.6)", r["scaling"].show(".2f")),
         ("worker restarts by its stall watchdog during these runs", r["restarts"].show()),
         (
-            f"decisions never in the warehouse (of {n:,} per pipeline run, one and two workers)",
+            f"decisions not in the warehouse when the wait ended ({GIVE_UP_SECONDS:.0f} s "
+            f"without progress; of {n:,} per pipeline run, one and two workers)",
             r["missing"].show(),
         ),
     ]

@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     worker_stall_seconds: float = Field(
         30.0,
         ge=0,
-        description="input waiting, no commit this long: the worker restarts itself (0: never)",
+        description="input waiting, no commit this long (or a rebalance twice this long): "
+        "the worker restarts itself (0: never)",
     )
 
     # ---- security and operations (see README: Security, Operations)
