@@ -149,7 +149,7 @@ async def watch(
                 return
         else:
             rebalancing_since = None
-        if state is not None:
+        if state:
             log.debug("liveness: %s; not looking", state)
             detector.reset()
             continue

@@ -28,7 +28,7 @@ def run_watch(reader: OffsetReader, tps: set[TopicPartition], seconds: float) ->
         await asyncio.wait_for(
             watch(
                 lambda: tps,
-                lambda: False,
+                lambda: None,  # neither rebalancing nor recovering
                 reader,
                 StallDetector(limit=1.0),
                 stalls.append,
