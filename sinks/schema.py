@@ -37,6 +37,7 @@ class Table:
     # On a cluster, rows with the same key land on the same shard, so ReplacingMergeTree
     # collapses redelivered copies there and a retried batch splits the same way.
     shard_by: str = "cityHash64(unit_id)"
+    partition_by: str = ""
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -48,9 +49,10 @@ class Table:
 
     def _create(self, database: str, name: str, on_cluster: str, engine: str, window: str) -> str:
         cols = ",\n    ".join(f"`{col}` {kind}" for col, kind in self.columns)
+        partition = f"PARTITION BY {self.partition_by}\n" if self.partition_by else ""
         return (
             f"CREATE TABLE IF NOT EXISTS `{database}`.`{name}`{on_cluster} (\n    {cols}\n)\n"
-            f"ENGINE = {engine}\nORDER BY ({self.order_by})\n"
+            f"ENGINE = {engine}\n{partition}ORDER BY ({self.order_by})\n"
             f"SETTINGS {window} = {DEDUP_WINDOW}"
         )
 
@@ -91,7 +93,8 @@ REPORT_VALUES = Table(
         ("submitted_at", UTC_MS),
         ("accepted_at", UTC_MS),
     ),
-    "dataset, report_date, unit_id, metric, option, report_id",
+    "dataset, unit_id, report_date, metric, option, report_id",
+    partition_by="toYYYYMM(report_date)",
 )
 
 REPORTS = Table(
@@ -117,7 +120,8 @@ REPORTS = Table(
         ("source_partition", "UInt32"),
         ("source_offset", "UInt64"),
     ),
-    "dataset, report_date, unit_id, report_id",
+    "dataset, unit_id, report_date, report_id",
+    partition_by="toYYYYMM(report_date)",
 )
 
 REJECTIONS = Table(

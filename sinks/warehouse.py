@@ -140,11 +140,44 @@ class Warehouse:
         return len(rows)
 
     def ensure_schema(self) -> None:
-        """Create the database, tables and views if missing; views are always replaced."""
+        """Create the database, tables and views if missing; views are always replaced.
+
+        An existing table keeps the layout it was created with (CREATE ... IF NOT EXISTS):
+        its answers stay exact, only slower, so a drift is logged with the way to rebuild.
+        """
         for statement in schema.statements(self.database, self.cluster):
             self.command(statement)
         with self._lock:
             self._client.database = self.database  # unqualified names now resolve here
+        for name, found, wanted in self.layout_drift():
+            log.warning(
+                "table %s.%s has the layout %s, this version defines %s: answers are exact"
+                " but dashboards read more than they need; rebuild it as docs/operations.md"
+                " 'Upgrading the warehouse layout' shows / bảng %s.%s có cấu trúc %s, phiên bản này"
+                " định nghĩa %s: số liệu vẫn đúng nhưng bảng điều khiển chậm hơn;"
+                " xây lại bảng theo docs/operations.md 'Upgrading the warehouse layout'",
+                *(self.database, name, found, wanted) * 2,
+            )
+
+    def layout_drift(self) -> list[tuple[str, str, str]]:
+        """Return (table, its layout, the defined layout) for tables made by older versions.
+
+        The layout is the partition key and the sorting key, as ClickHouse prints them.
+        """
+        suffix = "_local" if self.cluster else ""  # the MergeTree tables behind a cluster
+        rows = self.query_rows(
+            "SELECT name, partition_key, sorting_key FROM system.tables"
+            " WHERE database = {db:String}",
+            {"db": self.database},
+        )
+        found = {name: _layout(part, keys) for name, part, keys in rows}
+        out = []
+        for table in schema.TABLES.values():
+            have = found.get(table.name + suffix)
+            want = _layout(table.partition_by, table.order_by)
+            if have is not None and have != want:
+                out.append((table.name + suffix, have, want))
+        return out
 
     def load_units(self, registry: Registry) -> int:
         """Make ``registry`` the warehouse's registry; return how many units were written.
@@ -180,3 +213,12 @@ class Warehouse:
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _layout(partition_by: str, order_by: str) -> str:
+    """``PARTITION BY p ORDER BY (k)`` with ClickHouse's spacing and parentheses removed."""
+    squeeze = "".join(f"{partition_by}|{order_by}".split())
+    part, keys = squeeze.split("|")
+    if keys.startswith("(") and keys.endswith(")"):
+        keys = keys[1:-1]
+    return f"PARTITION BY {part or '-'} ORDER BY ({keys})"

@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS `baocao`.`report_values` (
     `accepted_at` DateTime64(3, 'UTC')
 )
 ENGINE = ReplacingMergeTree
-ORDER BY (dataset, report_date, unit_id, metric, option, report_id)
+PARTITION BY toYYYYMM(report_date)
+ORDER BY (dataset, unit_id, report_date, metric, option, report_id)
 SETTINGS non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS `baocao`.`reports` (
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS `baocao`.`reports` (
     `source_offset` UInt64
 )
 ENGINE = ReplacingMergeTree
-ORDER BY (dataset, report_date, unit_id, report_id)
+PARTITION BY toYYYYMM(report_date)
+ORDER BY (dataset, unit_id, report_date, report_id)
 SETTINGS non_replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS `baocao`.`rejections` (

@@ -1,0 +1,83 @@
+"""A warehouse made by an older version keeps its tables' layout; the operator is told."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from contract.settings import Settings
+from sinks import schema
+from sinks.warehouse import Warehouse
+
+# report_values as versions before 2026-11-23 created it: sorted by day first, one partition.
+OLD_ORDER = "dataset, report_date, unit_id, metric, option, report_id"
+OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
+
+
+def old_warehouse(wh: Warehouse, database: str) -> None:
+    """Create ``report_values`` with the old layout and one row in it."""
+    wh.command(f"CREATE DATABASE {database}")
+    old = schema.Table(
+        schema.REPORT_VALUES.name, schema.REPORT_VALUES.columns, OLD_ORDER, partition_by=""
+    )
+    wh.command(old.ddl(database))
+    wh.command(
+        f"INSERT INTO {database}.report_values VALUES ('00000000-0000-0000-0000-000000000001',"
+        " 'district-daily', '164', '2021-07-27', 'cases_new', '', 6, 1, 'on_time',"
+        " '2021-07-27 01:00:00', now())"
+    )
+
+
+def test_a_table_with_an_older_layout_is_kept_and_named_in_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(_env_file=None, chdb_path=tmp_path, database="old")  # type: ignore[call-arg]
+    with Warehouse.connect(settings) as wh:
+        old_warehouse(wh, "old")
+
+        with caplog.at_level(logging.WARNING, logger="sinks.warehouse"):
+            wh.ensure_schema()
+
+        # Only the drifted table is named, with both layouts, in English and Vietnamese.
+        drift = wh.layout_drift()
+        assert [name for name, _, _ in drift] == ["report_values"]
+        (_, found, wanted) = drift[0]
+        assert "ORDER BY (dataset,report_date,unit_id" in found
+        assert "PARTITION BY toYYYYMM(report_date) ORDER BY (dataset,unit_id" in wanted
+        (record,) = [r for r in caplog.records if "report_values" in r.getMessage()]
+        assert "rebuild it" in record.getMessage() and "xây lại bảng" in record.getMessage()
+
+        # Nothing was dropped or rewritten: the old rows still answer through the views.
+        got = wh.query_rows("SELECT unit_id, value FROM report_values_latest")
+        assert got == [("164", 6)]
+
+
+def test_a_warehouse_created_by_this_version_has_no_drift(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, chdb_path=tmp_path, database="fresh")  # type: ignore[call-arg]
+    with Warehouse.connect(settings) as wh:
+        wh.ensure_schema()
+        assert wh.layout_drift() == []
+
+
+def test_the_documented_rebuild_keeps_every_row_and_leaves_no_drift(tmp_path: Path) -> None:
+    text = OPERATIONS.read_text(encoding="utf-8")
+    section = text[text.index("## Upgrading the warehouse layout") :]
+    block = re.search(r"```sql\n(.*?)```", section, re.S)
+    assert block is not None, "the rebuild steps are gone from docs/operations.md"
+    settings = Settings(_env_file=None, chdb_path=tmp_path, database="baocao")  # type: ignore[call-arg]
+    with Warehouse.connect(settings) as wh:
+        old_warehouse(wh, "baocao")
+        wh.ensure_schema()  # the old warehouse as the last version left it (reports new)
+        assert [name for name, _, _ in wh.layout_drift()] == ["report_values"]
+        for line in block.group(1).splitlines():
+            if line.startswith("--"):
+                if "init" in line:  # `docker compose run --rm init` is ensure_schema
+                    wh.ensure_schema()
+                continue
+            wh.command(line.rstrip(";"))
+        assert wh.layout_drift() == []
+        got = wh.query_rows("SELECT unit_id, report_date, value FROM report_values_latest")
+        assert [(u, str(d), v) for u, d, v in got] == [("164", "2021-07-27", 6)]
