@@ -43,6 +43,10 @@ TABLE_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dead_letters", r.DEAD_LETTERS_COLUMNS),
 )
 
+COLUMNS = dict(TABLE_ORDER)
+#: What one message adds to a table: rows, or a report's value rows in their compact form.
+TableRows = list[r.Row] | r.ReportValues
+
 
 class SinkTopics(NamedTuple):
     """Which topic carries which event (tests use uniquely named topics)."""
@@ -62,21 +66,25 @@ class Batch:
     first_offset: int
     last_offset: int = -1
     started: float = field(default_factory=time.monotonic)
-    rows: dict[str, list[r.Row]] = field(default_factory=dict)
+    #: Each table's rows as columns, ready for a column-oriented insert.
+    rows: dict[str, r.ColumnBlock] = field(default_factory=dict)
     size: int = 0
     messages: int = 0
     digest: hashlib.blake2b = field(
         init=False, repr=False, default_factory=lambda: hashlib.blake2b(digest_size=16)
     )
 
-    def add(self, offset: int, value: bytes | None, table_rows: dict[str, list[r.Row]]) -> None:
+    def add(self, offset: int, value: bytes | None, table_rows: dict[str, TableRows]) -> None:
         self.last_offset = offset
         self.messages += 1
         self.digest.update(offset.to_bytes(8, "big", signed=True))
         self.digest.update(len(value or b"").to_bytes(8, "big"))
         self.digest.update(value or b"")
         for table, new in table_rows.items():
-            self.rows.setdefault(table, []).extend(new)
+            block = self.rows.get(table)
+            if block is None:
+                block = self.rows[table] = r.ColumnBlock(len(COLUMNS[table]))
+            block.add(new)
             self.size += len(new)
 
     def token(self, table: str) -> str:
@@ -164,13 +172,13 @@ class ClickHouseSink:
         batch.add(offset, value, table_rows)
         self.stats.messages += 1
 
-    def _decode(self, ref: SourceRef, value: bytes | None) -> dict[str, list[r.Row]]:
+    def _decode(self, ref: SourceRef, value: bytes | None) -> dict[str, TableRows]:
         if value is None:
             raise ValueError("empty message (tombstone)")
         if ref.topic == self.topics.accepted:
             accepted = ReportAccepted.model_validate_json(value)
             return {
-                "report_values": r.report_value_rows(accepted),
+                "report_values": r.ReportValues(accepted),
                 "reports": [r.report_row(accepted, ref)],
             }
         if ref.topic == self.topics.rejected:
@@ -234,11 +242,13 @@ class ClickHouseSink:
 
     def _write(self, batch: Batch) -> None:
         for table, columns in TABLE_ORDER:
-            table_rows = batch.rows.get(table)
-            if table_rows:
-                self.warehouse.insert(table, table_rows, columns, batch.token(table))
+            block = batch.rows.get(table)
+            if block is not None and block.size:
+                self.warehouse.insert(
+                    table, block.columns, columns, batch.token(table), column_oriented=True
+                )
                 written = self.stats.rows_written
-                written[table] = written.get(table, 0) + len(table_rows)
+                written[table] = written.get(table, 0) + block.size
         self.stats.batches_written += 1
         self.stats.messages_written += batch.messages
 

@@ -104,17 +104,21 @@ class Warehouse:
     def insert(
         self,
         table: str,
-        rows: Sequence[Row],
+        rows: Sequence[Row] | Sequence[list[Any]],
         column_names: Sequence[str],
         dedup_token: str | None = None,
+        *,
+        column_oriented: bool = False,
     ) -> int:
-        """Insert rows into a table of ``self.database`` as one block.
+        """Insert rows into a table of ``self.database`` as one block; return how many.
 
-        With ``dedup_token`` a block re-sent with the same token is dropped by the
-        warehouse (``non_replicated_deduplication_window``), so a retried batch never
-        counts twice. Every failure is reported as ``WarehouseUnavailable``.
+        ``rows`` are tuples, or with ``column_oriented`` one list per column (nothing to
+        transpose). With ``dedup_token`` a block re-sent with the same token is dropped
+        by the warehouse (``non_replicated_deduplication_window``), so a retried batch
+        never counts twice. Every failure is reported as ``WarehouseUnavailable``.
         """
-        if not rows:
+        count = (len(rows[0]) if rows else 0) if column_oriented else len(rows)
+        if not count:
             return 0
         known = schema.TABLES.get(table)
         types = dict(known.columns) if known else {}
@@ -133,11 +137,12 @@ class Warehouse:
                 column_names=list(column_names),
                 database=self.database,
                 column_type_names=type_names,
+                column_oriented=column_oriented,
                 settings=settings or None,
             ),
             writing=True,
         )
-        return len(rows)
+        return count
 
     def ensure_schema(self) -> None:
         """Create the database, tables and views if missing; views are always replaced.

@@ -287,8 +287,10 @@ class CrashingWarehouse(Warehouse):
     calls = 0
     reports_rows = 0  # accepted messages whose rows are in the warehouse
 
-    def insert(self, table: str, rows: Any, column_names: Any, dedup_token: Any = None) -> int:
-        written = super().insert(table, rows, column_names, dedup_token)
+    def insert(
+        self, table: str, rows: Any, column_names: Any, dedup_token: Any = None, **kw: Any
+    ) -> int:
+        written = super().insert(table, rows, column_names, dedup_token, **kw)
         if table == "reports":
             self.calls += 1
             self.reports_rows += written
@@ -372,7 +374,9 @@ class FlakyWarehouse(Warehouse):
     reports_inserts = 0
     until: float | None = None
 
-    def insert(self, table: str, rows: Any, column_names: Any, dedup_token: Any = None) -> int:
+    def insert(
+        self, table: str, rows: Any, column_names: Any, dedup_token: Any = None, **kw: Any
+    ) -> int:
         if table == "reports":
             self.reports_inserts += 1
             if self.reports_inserts == 2:
@@ -380,7 +384,7 @@ class FlakyWarehouse(Warehouse):
             if self.until is not None and time.monotonic() < self.until:
                 self.refused += 1
                 raise WarehouseUnavailable("injected outage", retry_after=0.05)
-        return super().insert(table, rows, column_names, dedup_token)
+        return super().insert(table, rows, column_names, dedup_token, **kw)
 
 
 def test_warehouse_outage_loses_and_duplicates_nothing(

@@ -75,6 +75,30 @@ def test_report_without_values_keeps_one_marker_row() -> None:
     assert (marker["metric"], marker["option"], marker["value"]) == ("", "", 0)
 
 
+def test_a_column_block_holds_the_same_rows_with_instants_as_millisecond_ticks() -> None:
+    # What the sink inserts (columns, ticks) must be what the row form says, row by row.
+    sub_ms = SUBMITTED + timedelta(microseconds=123_999)  # stored as .123: floored, not rounded
+    events = [
+        accepted({"cases_new": 5, "vaccine_dose2.age_18_49": 120}, submitted_at=sub_ms),
+        accepted({}, revision=2),  # the marker row of a revision without values
+    ]
+    block = rows.ColumnBlock(len(rows.REPORT_VALUES_COLUMNS))
+    for event in events:
+        block.add(rows.ReportValues(event))
+    assert block.size == 3
+
+    def as_ticks(value: object) -> object:
+        return rows.ticks(value) if isinstance(value, datetime) else value
+
+    expected = [
+        tuple(as_ticks(v) for v in row) for e in events for row in rows.report_value_rows(e)
+    ]
+    assert list(zip(*block.columns, strict=True)) == expected
+    assert by_column(expected[0], rows.REPORT_VALUES_COLUMNS)["submitted_at"] == (
+        1_627_803_000_123  # 2021-08-01 07:30:00.123 UTC in ms
+    )
+
+
 def test_revision_beyond_uint16_is_refused_not_wrapped() -> None:
     with pytest.raises(RowError):
         rows.report_value_rows(accepted({"cases_new": 1}, revision=70_000))
