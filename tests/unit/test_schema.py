@@ -12,21 +12,20 @@ print(';\\n\\n'.join(s('baocao')) + ';')" > tests/unit/snapshots/schema-single-n
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from contract.events import ReportAccepted
 from contract.registry import Registry
 from contract.settings import Settings
 from sinks import schema
 from sinks.rows import REPORT_VALUES_COLUMNS, UNITS_COLUMNS, ColumnBlock, ReportValues
 from sinks.warehouse import Warehouse
+from tests.unit.test_sink_rows import accepted
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "schema-single-node.sql"
 CLUSTER = "prod"
@@ -222,21 +221,8 @@ def test_latest_values_are_the_latest_reports_rows_only(warehouse: Warehouse) ->
 def test_column_blocks_store_instants_to_the_millisecond(warehouse: Warehouse) -> None:
     """The sink's column-oriented insert (ticks, not datetimes) lands the same instants."""
     submitted = datetime(2021, 7, 27, 7, 59, 59, 987_654, tzinfo=UTC)
-    event = ReportAccepted.model_validate(
-        {
-            "report_id": uuid.UUID("00000000-0000-4000-8000-0000000000aa"),
-            "dataset": "district-daily",
-            "unit_id": "tick",
-            "report_date": date(2021, 7, 27),
-            "submitted_at": submitted,
-            "submitted_by": "x",
-            "values": {"cases_new": 6},
-            "revision": 1,
-            "timeliness": "on_time",
-            "first_submitted_at": submitted,
-            "deadline": datetime(2021, 7, 27, 8, tzinfo=UTC),
-            "accepted_at": submitted,
-        }
+    event = accepted(
+        {"cases_new": 6}, unit_id="tick", submitted_at=submitted, accepted_at=submitted
     )
     block = ColumnBlock(len(REPORT_VALUES_COLUMNS))
     block.add(ReportValues(event))
