@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 Partition = tuple[str, int]
 
 #: Write order inside a batch: values before the audit row, so a reader that sees a
-#: report in ``reports`` also finds its values.
+#: report in ``reports`` also finds its values. report_values_latest relies on it: it
+#: takes each unit-day's latest report from ``reports``.
 TABLE_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report_values", r.REPORT_VALUES_COLUMNS),
     ("reports", r.REPORTS_COLUMNS),

@@ -83,8 +83,8 @@ REPORT_VALUES = Table(
         ("dataset", LC),
         ("unit_id", "String"),
         ("report_date", "Date"),
-        # '' for a revision that reported no value at all: one marker row keeps the
-        # revision visible, so "latest revision wins" also empties a unit's numbers.
+        # '' for a revision that reported no value at all: one marker row keeps every
+        # revision in this table (its accepted_at dates the data); readers skip it.
         ("metric", LC),
         ("option", LC),
         ("value", "UInt32"),
@@ -229,28 +229,41 @@ FROM {{db}}.reports AS r
 GROUP BY r.dataset, r.unit_id, r.report_date""",
     ),
     (
-        # The latest revision is computed from report_values itself, so one insert
-        # into one table is all a reader ever depends on (no cross-table race).
-        # One pass grouped by unit and day: a reader's filter on dataset and
-        # report_date reaches the table's sort key, so a dashboard over 14 days reads
-        # 14 days. (It was `IN (SELECT argMax ... GROUP BY)` over the whole table: 11-18 s
-        # per panel over a national year, see README benchmarks.) Only the latest
-        # report's rows count, so a metric a correction left out is gone, and a
-        # revision with no values (one marker row, metric '') empties the unit-day.
-        # groupUniqArray collapses rows inserted twice (same report_id).
+        # The latest report of each unit-day is chosen in `reports` (one row per report,
+        # a sixteenth of report_values), then only that report's value rows are kept:
+        # a metric a correction left out is gone, and a revision with no values empties
+        # the unit-day. Both sides are grouped by the unit-day, so a reader's filter on
+        # dataset, unit_id and report_date reaches both tables' sort keys, and a filter
+        # on metric reaches report_values. Readers depend on two inserts, made in one
+        # order: the sink writes a batch's report_values before its `reports` rows
+        # (sinks.clickhouse.TABLE_ORDER), so between the two a reader sees the previous
+        # revision whole, never a report without its values. (Choosing the latest
+        # report among report_values' own rows with groupUniqArray took 0.45 s for a
+        # province's year; this takes about 0.2 s, see README benchmarks.)
+        # GROUP BY ... report_id collapses value rows inserted twice.
         "report_values_latest",
-        f"""SELECT dataset, unit_id, report_date,
-    row.1 AS metric, row.2 AS option, row.3 AS value,
-    latest.1 AS revision, latest.2 AS report_id, latest.3 AS timeliness,
-    latest.4 AS submitted_at
+        f"""SELECT v.dataset AS dataset, v.unit_id AS unit_id, v.report_date AS report_date,
+    v.metric AS metric, v.option AS option, v.value AS value,
+    l.revision AS revision, l.report_id AS report_id, l.timeliness AS timeliness,
+    l.submitted_at AS submitted_at
 FROM (
-    SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
-        argMax((r.revision, r.report_id, r.timeliness, r.submitted_at), {_LATEST_KEY}) AS latest,
-        groupUniqArray((r.metric, r.option, r.value, r.report_id)) AS rows
-    FROM {{db}}.report_values AS r
-    GROUP BY r.dataset, r.unit_id, r.report_date)
-ARRAY JOIN rows AS row
-WHERE row.4 = latest.2 AND row.1 != ''""",
+    SELECT x.dataset AS dataset, x.unit_id AS unit_id, x.report_date AS report_date,
+        x.metric AS metric, x.option AS option, x.report_id AS report_id,
+        any(x.value) AS value
+    FROM {{db}}.report_values AS x
+    WHERE x.metric != ''
+    GROUP BY x.dataset, x.unit_id, x.report_date, x.metric, x.option, x.report_id) AS v
+INNER JOIN (
+    SELECT dataset, unit_id, report_date, latest.1 AS report_id, latest.2 AS revision,
+        latest.3 AS timeliness, latest.4 AS submitted_at
+    FROM (
+        SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+            argMax((r.report_id, r.revision, r.timeliness, r.submitted_at), {_LATEST_KEY})
+                AS latest
+        FROM {{db}}.reports AS r
+        GROUP BY r.dataset, r.unit_id, r.report_date)) AS l
+    ON l.dataset = v.dataset AND l.unit_id = v.unit_id AND l.report_date = v.report_date
+    AND l.report_id = v.report_id""",
     ),
     (
         # Only the newest load of the registry counts: a unit removed from the

@@ -417,6 +417,44 @@ def test_warehouse_outage_loses_and_duplicates_nothing(
     assert warehouse.query_rows("SELECT count() FROM report_values")[0][0] == scenario.rows
 
 
+class CutWarehouse(Warehouse):
+    """Accepts ``inserts_left`` more inserts, then refuses the rest (None: no limit)."""
+
+    inserts_left: int | None = None
+
+    def insert(
+        self, table: str, rows: Any, column_names: Any, dedup_token: Any = None, **kw: Any
+    ) -> int:
+        if self.inserts_left is not None:
+            if self.inserts_left == 0:
+                raise WarehouseUnavailable("injected cut", retry_after=0.05)
+            self.inserts_left -= 1
+        return super().insert(table, rows, column_names, dedup_token, **kw)
+
+
+def test_a_batch_cut_between_its_inserts_shows_the_previous_revision_whole(
+    settings: Settings, warehouse: Warehouse
+) -> None:
+    """report_values_latest picks the latest report in `reports`, so the sink must write
+    a batch's values first: cut after that insert, readers still see revision 1 whole."""
+    names = SinkTopics("acc", "rej", "alerts", "dead")
+    first = accepted("U0001", DAY0, 1, {"cases_new": 5, "tests_pcr": 10}, "on_time")
+    correction = accepted("U0001", DAY0, 2, {"cases_new": 7}, "on_time")
+    key = ("district-daily", "U0001", DAY0)
+    with CutWarehouse.connect(settings) as cut:
+        sink = ClickHouseSink(cut, batch_rows=10_000, topics=names)
+        sink.add(names.accepted, 0, 0, first.to_json())
+        sink.flush()
+        cut.inserts_left = 1
+        sink.add(names.accepted, 0, 1, correction.to_json())
+        with pytest.raises(WarehouseUnavailable):
+            sink.flush()
+        assert latest_values(warehouse) == {(*key, "cases_new", ""): 5, (*key, "tests_pcr", ""): 10}
+        cut.inserts_left = None
+        assert sink.flush() == {(names.accepted, 0): 2}
+    assert latest_values(warehouse) == {(*key, "cases_new", ""): 7}
+
+
 def test_a_second_sink_joining_takes_over_without_loss(
     broker: EmbeddedBroker,
     settings: Settings,

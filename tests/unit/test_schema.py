@@ -180,42 +180,93 @@ def test_cluster_schema_and_unit_cleanup_go_to_every_node() -> None:
     assert tuple(client.inserts[0]["column_names"]) == UNITS_COLUMNS
 
 
-def test_latest_values_are_the_latest_reports_rows_only(warehouse: Warehouse) -> None:
-    """Corrections replace a unit-day's numbers whole, also when they leave a metric out."""
-    rows = [  # unit, report_id, revision, submitted minute, metric, value
-        ("a", 1, 1, 0, "cases_new", 5),
-        ("a", 1, 1, 0, "tests_pcr", 10),
-        ("a", 2, 2, 5, "cases_new", 7),  # the correction leaves tests_pcr out
-        ("b", 3, 1, 0, "cases_new", 3),
-        ("b", 4, 2, 5, "", 0),  # a revision with no values at all (marker row)
-        ("c", 5, 1, 0, "cases_new", 2),
-        ("c", 5, 1, 0, "cases_new", 2),  # the same row inserted twice
-        ("d", 6, 1, 0, "cases_new", 1),
-        ("d", 7, 1, 9, "cases_new", 4),  # two report_ids with revision 1: later wins
-    ]
-    day, other_day = "2021-07-20", "2021-07-21"
-    values = ", ".join(
-        f"('00000000-0000-0000-0000-00000000000{rid}', 'district-daily', '{unit}', '{day}',"
-        f" '{metric}', '', {value}, {rev}, 'on_time', '{day} 01:{minute:02d}:00', now())"
-        for unit, rid, rev, minute, metric, value in rows
+LatestRow = tuple[str, int, int, int, str, int]  # unit, report, revision, minute, metric, value
+
+
+def write_reports(
+    wh: Warehouse, day: str, rows: list[LatestRow], values: bool = True, reports: bool = True
+) -> None:
+    """Insert the report_values rows, then one `reports` row per report (as the sink does)."""
+    rid = "'00000000-0000-0000-0000-0000000000{:02d}'".format
+    if values:
+        wh.command(
+            "INSERT INTO single.report_values VALUES "
+            + ", ".join(
+                f"({rid(r)}, 'district-daily', '{unit}', '{day}', '{metric}', '', {value},"
+                f" {rev}, 'on_time', '{day} 01:{minute:02d}:00', now())"
+                for unit, r, rev, minute, metric, value in rows
+            )
+        )
+    if not reports:
+        return
+    ids = {(unit, r, rev, minute) for unit, r, rev, minute, _, _ in rows}
+    wh.command(
+        "INSERT INTO single.reports (report_id, dataset, unit_id, report_date, revision,"
+        " timeliness, submitted_at) VALUES "
+        + ", ".join(
+            f"({rid(r)}, 'district-daily', '{unit}', '{day}', {rev}, 'on_time',"
+            f" '{day} 01:{minute:02d}:00')"
+            for unit, r, rev, minute in sorted(ids)
+        )
     )
-    warehouse.command("TRUNCATE TABLE single.report_values")
-    warehouse.command(f"INSERT INTO single.report_values VALUES {values}")
-    warehouse.command(
-        "INSERT INTO single.report_values VALUES ('00000000-0000-0000-0000-000000000008',"
-        f" 'district-daily', 'a', '{other_day}', 'cases_new', '', 9, 1, 'late',"
-        f" '{other_day} 09:00:00', now())"
-    )
-    got = warehouse.query_rows(
+
+
+def latest(wh: Warehouse, day: str) -> list[tuple[str, str, int, int, int]]:
+    got = wh.query_rows(
         "SELECT unit_id, metric, value, revision, toString(report_id)"
         " FROM single.report_values_latest"
-        f" WHERE dataset = 'district-daily' AND report_date = '{day}' ORDER BY unit_id"
+        f" WHERE dataset = 'district-daily' AND report_date = '{day}' ORDER BY unit_id, metric"
     )
-    assert [(u, m, v, rev, rid[-1]) for u, m, v, rev, rid in got] == [
-        ("a", "cases_new", 7, 2, "2"),
-        ("c", "cases_new", 2, 1, "5"),
-        ("d", "cases_new", 4, 1, "7"),
+    return [(unit, metric, value, rev, int(r[-2:])) for unit, metric, value, rev, r in got]
+
+
+def test_latest_values_are_the_latest_reports_rows_only(warehouse: Warehouse) -> None:
+    """Corrections replace a unit-day's numbers whole, also when they leave a metric out."""
+    for table in ("report_values", "reports"):
+        warehouse.command(f"TRUNCATE TABLE single.{table}")
+    day, other_day = "2021-07-20", "2021-07-21"
+    write_reports(
+        warehouse,
+        day,
+        [
+            ("a", 1, 1, 0, "cases_new", 5),
+            ("a", 1, 1, 0, "tests_pcr", 10),
+            ("a", 2, 2, 5, "cases_new", 7),  # the correction leaves tests_pcr out
+            ("b", 3, 1, 0, "cases_new", 3),
+            ("b", 4, 2, 5, "", 0),  # a revision with no values at all (marker row)
+            ("c", 5, 1, 0, "cases_new", 2),
+            ("c", 5, 1, 0, "cases_new", 2),  # the same row inserted twice
+            ("d", 6, 1, 0, "cases_new", 1),
+            ("d", 7, 1, 9, "cases_new", 4),  # two report_ids with revision 1: later wins
+        ],
+    )
+    write_reports(warehouse, other_day, [("a", 8, 1, 0, "cases_new", 9)])
+    assert latest(warehouse, day) == [
+        ("a", "cases_new", 7, 2, 2),
+        ("c", "cases_new", 2, 1, 5),
+        ("d", "cases_new", 4, 1, 7),
     ]
+
+
+def test_a_correction_shows_once_its_report_row_is_written(warehouse: Warehouse) -> None:
+    """The sink writes values, then `reports`: in between, the previous revision shows whole.
+
+    A reader never sees the correction's values mixed with the old ones, nor a unit-day
+    emptied because its newest report has no values yet.
+    """
+    for table in ("report_values", "reports"):
+        warehouse.command(f"TRUNCATE TABLE single.{table}")
+    day = "2021-07-22"
+    first = [("a", 10, 1, 0, "cases_new", 5), ("a", 10, 1, 0, "tests_pcr", 10)]
+    correction = [("a", 11, 2, 5, "cases_new", 7)]  # tests_pcr left out
+    write_reports(warehouse, day, first)
+    write_reports(warehouse, day, correction, reports=False)  # the sink's first insert
+    assert latest(warehouse, day) == [("a", "cases_new", 5, 1, 10), ("a", "tests_pcr", 10, 1, 10)]
+    write_reports(warehouse, day, correction, values=False)
+    assert latest(warehouse, day) == [("a", "cases_new", 7, 2, 11)]
+    # A first report's values alone show nothing yet, rather than a report half-known.
+    write_reports(warehouse, day, [("b", 12, 1, 0, "cases_new", 3)], reports=False)
+    assert [row[0] for row in latest(warehouse, day)] == ["a"]
 
 
 def test_column_blocks_store_instants_to_the_millisecond(warehouse: Warehouse) -> None:

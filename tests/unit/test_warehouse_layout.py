@@ -12,22 +12,28 @@ from contract.settings import Settings
 from sinks import schema
 from sinks.warehouse import Warehouse
 
-# report_values as versions before 2026-11-23 created it: sorted by day first, one partition.
-OLD_ORDER = "dataset, report_date, unit_id, metric, option, report_id"
+# As versions before 2026-11-23 created them: sorted by day first, one partition.
+OLD_ORDER = {
+    "report_values": "dataset, report_date, unit_id, metric, option, report_id",
+    "reports": "dataset, report_date, unit_id, report_id",
+}
 OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
 
 
 def old_warehouse(wh: Warehouse, database: str) -> None:
-    """Create ``report_values`` with the old layout and one row in it."""
+    """Create ``report_values`` and ``reports`` with the old layout, one report in them."""
     wh.command(f"CREATE DATABASE {database}")
-    old = schema.Table(
-        schema.REPORT_VALUES.name, schema.REPORT_VALUES.columns, OLD_ORDER, partition_by=""
-    )
-    wh.command(old.ddl(database))
+    for table in (schema.REPORT_VALUES, schema.REPORTS):
+        old = schema.Table(table.name, table.columns, OLD_ORDER[table.name], partition_by="")
+        wh.command(old.ddl(database))
+    report = "'00000000-0000-0000-0000-000000000001', 'district-daily', '164', '2021-07-27'"
     wh.command(
-        f"INSERT INTO {database}.report_values VALUES ('00000000-0000-0000-0000-000000000001',"
-        " 'district-daily', '164', '2021-07-27', 'cases_new', '', 6, 1, 'on_time',"
-        " '2021-07-27 01:00:00', now())"
+        f"INSERT INTO {database}.report_values VALUES ({report}, 'cases_new', '', 6, 1,"
+        " 'on_time', '2021-07-27 01:00:00', now())"
+    )
+    wh.command(
+        f"INSERT INTO {database}.reports (report_id, dataset, unit_id, report_date, revision,"
+        f" timeliness, submitted_at) VALUES ({report}, 1, 'on_time', '2021-07-27 01:00:00')"
     )
 
 
@@ -41,9 +47,9 @@ def test_a_table_with_an_older_layout_is_kept_and_named_in_a_warning(
         with caplog.at_level(logging.WARNING, logger="sinks.warehouse"):
             wh.ensure_schema()
 
-        # Only the drifted table is named, with both layouts, in English and Vietnamese.
+        # Only the drifted tables are named, with both layouts, in English and Vietnamese.
         drift = wh.layout_drift()
-        assert [name for name, _, _ in drift] == ["report_values"]
+        assert [name for name, _, _ in drift] == ["report_values", "reports"]
         (_, found, wanted) = drift[0]
         assert "ORDER BY (dataset,report_date,unit_id" in found
         assert "PARTITION BY toYYYYMM(report_date) ORDER BY (dataset,unit_id" in wanted
@@ -70,8 +76,8 @@ def test_the_documented_rebuild_keeps_every_row_and_leaves_no_drift(tmp_path: Pa
     settings = Settings(_env_file=None, chdb_path=tmp_path, database="baocao")  # type: ignore[call-arg]
     with Warehouse.connect(settings) as wh:
         old_warehouse(wh, "baocao")
-        wh.ensure_schema()  # the old warehouse as the last version left it (reports new)
-        assert [name for name, _, _ in wh.layout_drift()] == ["report_values"]
+        wh.ensure_schema()  # the old warehouse as the last version left it
+        assert [name for name, _, _ in wh.layout_drift()] == ["report_values", "reports"]
         for line in block.group(1).splitlines():
             if line.startswith("--"):
                 if "init" in line:  # `docker compose run --rm init` is ensure_schema

@@ -127,18 +127,28 @@ FROM `baocao`.reports AS r
 GROUP BY r.dataset, r.unit_id, r.report_date;
 
 CREATE OR REPLACE VIEW `baocao`.`report_values_latest` AS
-SELECT dataset, unit_id, report_date,
-    row.1 AS metric, row.2 AS option, row.3 AS value,
-    latest.1 AS revision, latest.2 AS report_id, latest.3 AS timeliness,
-    latest.4 AS submitted_at
+SELECT v.dataset AS dataset, v.unit_id AS unit_id, v.report_date AS report_date,
+    v.metric AS metric, v.option AS option, v.value AS value,
+    l.revision AS revision, l.report_id AS report_id, l.timeliness AS timeliness,
+    l.submitted_at AS submitted_at
 FROM (
-    SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
-        argMax((r.revision, r.report_id, r.timeliness, r.submitted_at), (r.revision, r.submitted_at, r.report_id)) AS latest,
-        groupUniqArray((r.metric, r.option, r.value, r.report_id)) AS rows
-    FROM `baocao`.report_values AS r
-    GROUP BY r.dataset, r.unit_id, r.report_date)
-ARRAY JOIN rows AS row
-WHERE row.4 = latest.2 AND row.1 != '';
+    SELECT x.dataset AS dataset, x.unit_id AS unit_id, x.report_date AS report_date,
+        x.metric AS metric, x.option AS option, x.report_id AS report_id,
+        any(x.value) AS value
+    FROM `baocao`.report_values AS x
+    WHERE x.metric != ''
+    GROUP BY x.dataset, x.unit_id, x.report_date, x.metric, x.option, x.report_id) AS v
+INNER JOIN (
+    SELECT dataset, unit_id, report_date, latest.1 AS report_id, latest.2 AS revision,
+        latest.3 AS timeliness, latest.4 AS submitted_at
+    FROM (
+        SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+            argMax((r.report_id, r.revision, r.timeliness, r.submitted_at), (r.revision, r.submitted_at, r.report_id))
+                AS latest
+        FROM `baocao`.reports AS r
+        GROUP BY r.dataset, r.unit_id, r.report_date)) AS l
+    ON l.dataset = v.dataset AND l.unit_id = v.unit_id AND l.report_date = v.report_date
+    AND l.report_id = v.report_id;
 
 CREATE OR REPLACE VIEW `baocao`.`units_current` AS
 SELECT unit_id, name, name_ascii, kind, parent_id, province_id, district_id, population, population_by_age, lat, lon, datasets, active_from, active_to
