@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards.common import DISTRICT, PROVINCE, UNITS_IN, as_of, metric_sums
+from dashboards.common import DISTRICT, PROVINCE, UNITS_IN, as_of, metric_sums, metrics_in
 from dashboards.model import Dashboard, Panel
 
 METRICS = [
@@ -58,7 +58,7 @@ CHECKPOINTS = Dashboard(
             sql=(
                 "SELECT report_date AS day,\n  "
                 + metric_sums(METRICS[:4])
-                + f"\n{_LATEST} GROUP BY day ORDER BY day"
+                + f"\n{_LATEST} AND {metrics_in(METRICS[:4])} GROUP BY day ORDER BY day"
             ),
         ),
         Panel(

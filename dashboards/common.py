@@ -64,3 +64,9 @@ def as_of(source_sql: str) -> Panel:
 def metric_sums(metrics: list[str], value: str = "value") -> str:
     """Return ``sumIf(value, metric = 'm') AS m`` for each metric."""
     return ",\n  ".join(f"sumIf({value}, metric = '{m}') AS {m}" for m in metrics)
+
+
+def metrics_in(metrics: list[str]) -> str:
+    """Return ``metric IN ('a', 'b')``: the latest-values view then reads only those
+    metrics' rows (a panel summing 3 of 15 metrics read all 15: 0.64 s for a year)."""
+    return "metric IN (" + ", ".join(f"'{m}'" for m in metrics) + ")"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dashboards.common import DISTRICT, PROVINCE, TO_DAY, UNITS_IN, as_of, metric_sums
+from dashboards.common import DISTRICT, PROVINCE, TO_DAY, UNITS_IN, as_of, metric_sums, metrics_in
 from dashboards.model import Dashboard, Panel
 
 _LATEST = (
     "FROM report_values_latest WHERE dataset = 'district-daily'"
     f" AND $__dateFilter(report_date) AND {UNITS_IN}"
 )
+
+_SOURCES = ["cases_community", "cases_quarantined", "cases_unknown_source"]
+_TESTS = ["tests_pcr", "tests_pcr_positive"]
+_DOSES = ["vaccine_dose1", "vaccine_dose2", "vaccine_booster"]
 
 _COMMUNITY = (
     "FROM report_values_latest WHERE dataset = 'district-daily'"
@@ -76,8 +80,8 @@ SITUATION = Dashboard(
             kind="bar",
             sql=(
                 "SELECT report_date AS day,\n  "
-                + metric_sums(["cases_community", "cases_quarantined", "cases_unknown_source"])
-                + f"\n{_LATEST} GROUP BY day ORDER BY day"
+                + metric_sums(_SOURCES)
+                + f"\n{_LATEST} AND {metrics_in(_SOURCES)} GROUP BY day ORDER BY day"
             ),
         ),
         Panel(
@@ -101,8 +105,8 @@ SITUATION = Dashboard(
                 "SELECT day, tests_pcr, tests_pcr_positive,"
                 " round(100 * tests_pcr_positive / nullIf(tests_pcr, 0), 2) AS positivity"
                 " FROM (SELECT report_date AS day,\n  "
-                + metric_sums(["tests_pcr", "tests_pcr_positive"])
-                + f"\n{_LATEST} GROUP BY day) ORDER BY day"
+                + metric_sums(_TESTS)
+                + f"\n{_LATEST} AND {metrics_in(_TESTS)} GROUP BY day) ORDER BY day"
             ),
         ),
         Panel(
@@ -112,8 +116,8 @@ SITUATION = Dashboard(
             kind="bar",
             sql=(
                 "SELECT report_date AS day,\n  "
-                + metric_sums(["vaccine_dose1", "vaccine_dose2", "vaccine_booster"])
-                + f"\n{_LATEST} GROUP BY day ORDER BY day"
+                + metric_sums(_DOSES)
+                + f"\n{_LATEST} AND {metrics_in(_DOSES)} GROUP BY day ORDER BY day"
             ),
         ),
         Panel(

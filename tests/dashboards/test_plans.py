@@ -82,3 +82,36 @@ def test_one_day_of_the_nation_reads_only_its_month(warehouse: Warehouse, table:
     condition = re.search(r"Condition: (.*)", partition)
     assert condition is not None, plan
     assert "toYYYYMM(report_date) in [202108, 202108]" in condition.group(1)
+
+
+#: Panels that sum every metric of their dataset, or read report_values for its instants.
+_ALL_METRICS = {"as_of", "by_checkpoint"}
+
+
+def value_read_filters(wh: Warehouse, panel: Panel) -> list[str]:
+    """Return the filter ClickHouse applies while reading report_values, per read."""
+    sql, params = expand(panel.sql, VARS, PERIOD)
+    plan = [row[0] for row in wh.query_rows(f"EXPLAIN actions = 1 {sql}", params)]
+    out = []
+    for i, line in enumerate(plan):
+        if re.search(r"ReadFromMergeTree \(\w+\.report_values\)", line):
+            found = next((p for p in plan[i + 1 :] if "Prewhere filter column:" in p), "")
+            out.append(found.split("Prewhere filter column:", 1)[-1])
+    return out
+
+
+@pytest.mark.parametrize(
+    "panel",
+    [
+        param
+        for param in panels("baocao-situation", "baocao-checkpoints")
+        if param.values[0].key not in _ALL_METRICS  # type: ignore[attr-defined]
+    ],
+)
+def test_panels_read_only_the_metrics_they_show(warehouse: Warehouse, panel: Panel) -> None:
+    # The latest-values view keeps a filter on metric down at the read: a year's panel of
+    # 3 of 15 metrics took 0.64 s reading all 15, 0.28 s reading its 3.
+    reads = value_read_filters(warehouse, panel)
+    assert reads or panel.key in _SCALAR_ONLY, "the plan shows no read of report_values"
+    for condition in reads:
+        assert re.search(r"metric (=|IN) ", condition), condition
