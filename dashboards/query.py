@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,14 +26,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _plain_column(values: Sequence[Any]) -> list[Any]:
+    """Return a column's values as JSON can carry them, converting by the column's type."""
+    sample = next((v for v in values if v is not None), None)
+    if sample is None or isinstance(sample, str | int):  # bool is an int: as is
+        return list(values)
+    if isinstance(sample, datetime | date):  # few distinct days: format each once
+        text = {v: v.isoformat() for v in set(values) if v is not None}
+        return [text.get(v) for v in values]
+    return [_plain(v) for v in values]
+
+
 def run_panel(
     wh: Warehouse, panel: Panel, values: Mapping[str, str], period: TimeRange
 ) -> dict[str, Any]:
-    """Return ``{"columns": [...], "rows": [[...]]}`` for one panel."""
+    """Return ``{"columns": [...], "rows": [(...), ...]}`` for one panel (JSON-ready)."""
     sql, params = expand(panel.sql, values, period)
-    result = wh.query_dicts(sql, params)
-    columns = list(result[0]) if result else []
-    return {"columns": columns, "rows": [[_plain(r[c]) for c in columns] for r in result]}
+    columns, data = wh.query_columns(sql, params)
+    # Tuples: JSON writes them as arrays, and zip already built them (a year's grid is
+    # 63k rows: converting cell by cell through dicts took 0.5 s of a 0.6 s panel).
+    rows = list(zip(*(_plain_column(column) for column in data), strict=True))
+    return {"columns": columns, "rows": rows}
 
 
 def run_dashboard(

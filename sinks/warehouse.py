@@ -97,6 +97,17 @@ class Warehouse:
         names = list(result.column_names)
         return [dict(zip(names, row, strict=True)) for row in result.result_rows]
 
+    def query_columns(
+        self, sql: str, parameters: Parameters = None
+    ) -> tuple[list[str], list[Sequence[Any]]]:
+        """Run a SELECT; return its column names and its values column by column.
+
+        For large results: no per-row tuple or dict is built (a year's compliance grid,
+        63k rows, spent 0.5 s in Python building and converting rows one cell at a time).
+        """
+        result = self._run("query", lambda: self._client.query(sql, parameters=parameters))
+        return list(result.column_names), list(result.result_columns)
+
     def check(self) -> None:
         """Raise ``WarehouseUnavailable`` unless the warehouse answers a trivial query."""
         self._run("check", lambda: self._client.command("SELECT 1"), writing=True)

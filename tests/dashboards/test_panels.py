@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from dashboards.catalog import DASHBOARDS, by_uid
 from dashboards.macros import TimeRange
+from dashboards.model import Panel
 from dashboards.query import run_dashboard, run_panel, variable_options
 from sinks.warehouse import Warehouse
 from tests.dashboards import scenario
@@ -153,3 +155,24 @@ def test_variable_choices_come_from_the_registry(warehouse: Warehouse) -> None:
     assert options["province"] == ["19", "20"]
     assert options["district"] == ["D1", "D2", "D3"]
     assert options["dataset"] == ["checkpoint-daily", "district-daily"]
+
+
+def test_panel_values_come_back_as_json_carries_them(warehouse: Warehouse) -> None:
+    """Converted column by column: days and instants as ISO text, NaN as null, decimals
+    as numbers, NULLs kept, arrays element by element; nothing else is touched (instants
+    are UTC, as ClickHouse returns them; comparisons are UInt8)."""
+    sql = (
+        "SELECT toDate('2021-07-27') + number AS day,"
+        " if(number = 1, NULL, toDateTime64('2021-07-27 08:30:00', 3, 'UTC')) AS at,"
+        " if(number = 0, nan, 0.5) AS ratio, toDecimal32(1.25, 2) AS dec,"
+        " [toDate('2021-07-27')] AS days, toString(number) AS text, number AS n,"
+        " number = 1 AS flag FROM numbers(2)"
+    )
+    got = run_panel(
+        warehouse, Panel(key="k", title_vi="", title_en="", kind="table", sql=sql), {}, PERIOD
+    )
+    assert got["columns"] == ["day", "at", "ratio", "dec", "days", "text", "n", "flag"]
+    assert json.loads(json.dumps(got["rows"])) == [
+        ["2021-07-27", "2021-07-27T08:30:00", None, 1.25, ["2021-07-27"], "0", 0, 0],
+        ["2021-07-28", None, 0.5, 1.25, ["2021-07-27"], "1", 1, 1],
+    ]
