@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Callable
 from datetime import datetime
 
-from bench import latency, memory, queries, sink, stages, throughput
+from bench import burst, latency, memory, queries, sink, stages, throughput
 from bench.common import Row, Scale, header, progress, table
 
 BENCHMARKS: dict[str, Callable[[Scale, int], list[Row]]] = {
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[Scale, int], list[Row]]] = {
     "latency": latency.run,
     "queries": queries.run,
     "memory": memory.run,
+    "burst": burst.run,
 }
 ALL = ["stages", *BENCHMARKS]
 #: Reports per measurement of the stage benchmarks (`--n` overrides).
