@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import faust
+from faust.types import TP
 from kafka import KafkaConsumer
 
 from contract import kafka_security, logs, topics
@@ -23,6 +24,7 @@ from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
 from streams import dead_letters, liveness, recovery_offsets, watch
+from streams.barrier import DeadlineBarrier
 from streams.offset_order import OffsetOrder
 from streams.processor import Stored, SubmissionProcessor
 
@@ -111,8 +113,9 @@ def create_app(
     )
     alerts = declare(topics.ALERTS)
     dead_letter = dead_letters.install(app, settings, clock, declare, alerts)
+    barrier = _barrier(app, submitted.get_topic_name(), settings)
     after_decision = watch.install(
-        app, settings, registry, catalog, clock, ledger, declare, alerts, dead_letter
+        app, settings, registry, catalog, clock, ledger, declare, alerts, dead_letter, barrier
     )
     app.processor = processor  # type: ignore[attr-defined]  # exposed for status and tests
 
@@ -123,37 +126,41 @@ def create_app(
 
     @app.agent(submitted, name="process_submissions")
     async def process_submissions(stream: faust.StreamT[bytes]) -> None:
-        """Validate each submission and publish it as accepted or rejected."""
+        """Decide each submission; tell the deadline barrier how far the partition is."""
         async for event in stream.events():
-            msg = event.message
-            source = SourceRef(topic=msg.topic, partition=msg.partition, offset=msg.offset)
-            gap = order.skipped(msg.partition, msg.offset)
-            if gap is not None:
-                log.error(
-                    "%s[%d]: offsets %d..%d never reached the stream; %s. "
-                    "Bỏ sót offset %d..%d; %s.",
-                    msg.topic,
-                    msg.partition,
-                    gap.start,
-                    gap.stop - 1,
-                    "restarting to read them in order" if on_stall else "continuing",
-                    gap.start,
-                    gap.stop - 1,
-                    "khởi động lại để đọc đúng thứ tự" if on_stall else "tiếp tục",
-                )
-                if on_stall is not None:
-                    on_stall()  # the process is replaced; nothing after this runs
-            try:
-                out = processor.process(event.key, event.value, source, ledger.get, put)
-            except Exception as exc:  # never let one message stop the worker
-                log.exception("could not process %s; dead-lettered", source)
-                await dead_letter(event, f"{type(exc).__name__}: {exc}")
-                continue
-            if out is not None:
-                if out.dead_letter is not None:  # not a report at all: keep it whole too
-                    await dead_letter(event, out.dead_letter)
-                await outputs[out.topic].send(key=out.key, value=out.value)
-                await after_decision(out.topic, out.value)  # late / rejected alerts
+            await decide(event)
+            barrier.decided(event.message.partition, event.message.offset)
+
+    async def decide(event: Any) -> None:
+        """Validate one submission and publish it as accepted or rejected."""
+        msg = event.message
+        source = SourceRef(topic=msg.topic, partition=msg.partition, offset=msg.offset)
+        gap = order.skipped(msg.partition, msg.offset)
+        if gap is not None:
+            log.error(
+                "%s[%d]: offsets %d..%d never reached the stream; %s. Bỏ sót offset %d..%d; %s.",
+                msg.topic,
+                msg.partition,
+                gap.start,
+                gap.stop - 1,
+                "restarting to read them in order" if on_stall else "continuing",
+                gap.start,
+                gap.stop - 1,
+                "khởi động lại để đọc đúng thứ tự" if on_stall else "tiếp tục",
+            )
+            if on_stall is not None:
+                on_stall()  # the process is replaced; nothing after this runs
+        try:
+            out = processor.process(event.key, event.value, source, ledger.get, put)
+        except Exception as exc:  # never let one message stop the worker
+            log.exception("could not process %s; dead-lettered", source)
+            await dead_letter(event, f"{type(exc).__name__}: {exc}")
+            return
+        if out is not None:
+            if out.dead_letter is not None:  # not a report at all: keep it whole too
+                await dead_letter(event, out.dead_letter)
+            await outputs[out.topic].send(key=out.key, value=out.value)
+            await after_decision(out.topic, out.value)  # late / rejected alerts
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def say_which_partitions(sender: Any, assigned: set[Any], **_: Any) -> None:
@@ -214,3 +221,19 @@ def _watch_liveness(
             )
         finally:
             reader.close()
+
+
+def _barrier(app: faust.App, topic: str, settings: Settings) -> DeadlineBarrier:
+    """The deadline barrier over this app's consumer of the submissions topic."""
+
+    async def end_offset(partition: int) -> int:
+        tp = TP(topic, partition)
+        return int((await app.consumer.highwaters(tp))[tp])
+
+    def committed(partition: int) -> int | None:
+        # Faust's record of the group's committed offsets (set when a partition is
+        # assigned, moved on every commit); it has no public accessor.
+        offset = getattr(app.consumer, "_committed_offset", {}).get(TP(topic, partition))
+        return None if offset is None else int(offset)
+
+    return DeadlineBarrier(end_offset, committed, max(60.0, 10 * settings.watch_interval_seconds))

@@ -26,6 +26,7 @@ from contract.datasets import Catalog
 from contract.events import Alert, ReportAccepted, ReportRejected
 from contract.registry import Registry, Unit
 from contract.settings import Settings
+from streams.barrier import DeadlineBarrier
 from streams.dead_letters import DeadLetterHook
 from streams.deadlines import DeadlineWatch, Partial, Reported, Window
 from streams.ledger import first_submission
@@ -83,6 +84,7 @@ def install(
     declare: Declare,
     alerts: faust.TopicT,
     dead_letter: DeadLetterHook,
+    barrier: DeadlineBarrier,
 ) -> AfterDecision:
     """Add the watch's topics, tables, timer and agents; return the per-decision hook."""
     parts = settings.partitions
@@ -133,6 +135,10 @@ def install(
                 continue
             if time.time() - event.message.timestamp > stale_seconds:
                 continue  # a backlog after a restart: skip old looks
+            # Past a deadline, first decide what was sent before it (see streams/barrier.py).
+            past = {w.deadline for w in watch.windows(now) if now >= w.deadline}
+            if past and not await barrier.passed(p, past):
+                continue  # the next tick looks again
             share = functools.partial(units.of, partition=p)
             found = watch.evaluate(now, share, reported, sent.__contains__, p)
             # Counts first: the summary for leadership should not queue behind thousands

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, KafkaProducer
 
 from baocao.broker import create_topics
 from baocao.reseed import write_changelog
@@ -34,6 +34,8 @@ from tests.integration.stack import PARTITIONS, Stack
 from tests.unit.deadline_fixtures import DAY, DS, at, small_registry
 
 pytestmark = pytest.mark.integration
+#: Junk queued before a report: a few seconds of the worker's time (dead letters).
+QUEUED = 3_000
 
 
 def registry_from(day: date) -> Registry:
@@ -195,6 +197,27 @@ def test_simulated_day_alerts_once_across_a_rebalance_at_the_deadline_and_a_rest
             aid("summary", "complete"): 1,
         }
     ), counts
+
+
+def test_a_report_still_queued_at_the_deadline_is_not_called_missing(day: Watched) -> None:
+    """164 reports at 14:59:59 behind a queue the worker needs seconds to work through
+    (junk on its partition, each set aside as a dead letter); the clock reaches 15:00
+    at once. The deadline waits for the queue: 165 and 166 are missing, 164 is not."""
+    day.clock.set(at(14, 59))
+    time.sleep(8)  # the worker joins and sends the 14:00 reminders
+    producer = KafkaProducer(bootstrap_servers=day.stack.broker.bootstrap, linger_ms=5)
+    for i in range(QUEUED):  # keyed like 164's report: the same partition, before it
+        producer.send(topics.SUBMITTED, key=b"164", value=b"not a report %d" % i)
+    producer.flush()
+    producer.close()
+    day.submit("164", at(14, 59, 59))
+    day.clock.set(at(15))
+    got = day.wait_for({aid("missing", "165"), aid("missing", "166")}, timeout=180)
+    summary = day.wait_for({aid("summary", "deadline")}, timeout=60)[aid("summary", "deadline")]
+    assert summary.details["missing"] == ["165", "166"]
+    assert aid("missing", "164") not in got
+    day.read(2)
+    assert aid("missing", "164") not in {a.alert_id for a in day.alerts}
 
 
 def test_reports_sent_together_alert_once_per_alert_and_mark_each_in_its_partition(
