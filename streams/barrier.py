@@ -15,6 +15,7 @@ seconds is looked at regardless, with a warning: alerts may come late, never not
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -38,6 +39,18 @@ class DeadlineBarrier:
         self._marks: dict[tuple[int, datetime], tuple[int, float]] = {}  # -> (end, since)
         self._passed: set[tuple[int, datetime]] = set()
 
+    async def _end_of(self, partition: int) -> int:
+        try:
+            return await self._end_offset(partition)
+        except Exception as exc:  # the broker did not answer: wait out max_wait instead
+            log.warning(
+                "partition %d: end of the submissions unknown (%s); missing units are "
+                "judged in %.0f s. Phân vùng %d: không rõ vị trí cuối (%s); xét đơn vị "
+                "thiếu báo cáo sau %.0f giây.",
+                partition, exc, self.max_wait, partition, exc, self.max_wait,
+            )  # fmt: skip
+            return sys.maxsize
+
     def decided(self, partition: int, offset: int) -> None:
         """The submission at ``offset`` has been decided (accepted, rejected or set aside)."""
         if offset >= self._decided.get(partition, 0):
@@ -58,19 +71,20 @@ class DeadlineBarrier:
         for deadline in waiting:
             key = (partition, deadline)
             if key not in self._marks:
-                self._marks[key] = (await self._end_offset(partition), now)
+                self._marks[key] = (await self._end_of(partition), now)
             end, since = self._marks[key]
             if at < end and now - since <= self.max_wait:
                 ok = False
                 continue
             if at < end:
+                left = "?" if end == sys.maxsize else str(end - at)
                 log.warning(
-                    "partition %d: %d submission(s) sent before the %s deadline still "
+                    "partition %d: %s submission(s) sent before the %s deadline still "
                     "undecided after %.0f s; judging missing units now. "
-                    "Phân vùng %d: còn %d báo cáo gửi trước hạn %s chưa xử lý sau %.0f giây; "
+                    "Phân vùng %d: còn %s báo cáo gửi trước hạn %s chưa xử lý sau %.0f giây; "
                     "xét đơn vị thiếu báo cáo ngay.",
-                    partition, end - at, deadline.isoformat(), self.max_wait,
-                    partition, end - at, deadline.isoformat(), self.max_wait,
+                    partition, left, deadline.isoformat(), self.max_wait,
+                    partition, left, deadline.isoformat(), self.max_wait,
                 )  # fmt: skip
             del self._marks[key]
             self._passed.add(key)

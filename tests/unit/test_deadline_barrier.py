@@ -65,3 +65,16 @@ def test_a_partition_that_cannot_catch_up_is_judged_after_max_wait_with_a_warnin
     with caplog.at_level(logging.WARNING, logger="streams.barrier"):
         assert passed(b, 0)
     assert "still undecided" in caplog.text and "chưa xử lý" in caplog.text
+
+
+def test_an_unknown_end_waits_out_max_wait_rather_than_alerting_early(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def unreachable(partition: int) -> int:
+        raise ConnectionError("broker down")
+
+    b = DeadlineBarrier(unreachable, {0: 99}.get, max_wait=0.0)
+    with caplog.at_level(logging.WARNING, logger="streams.barrier"):
+        assert not passed(b, 0)
+        assert passed(b, 0)
+    assert "end of the submissions unknown" in caplog.text and "broker down" in caplog.text
