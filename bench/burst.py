@@ -78,7 +78,7 @@ def expected_units(reg: Registry, reports: list[ReportSubmitted]) -> tuple[int, 
 def publish_paced(
     stack: BenchStack, clock: FileClock, data: list[ReportSubmitted], wall: float
 ) -> None:
-    """Send the reports over ``wall`` seconds, the clock at each second's last submission."""
+    """Send the reports over ``wall`` seconds; the clock follows the last one sent."""
     start, step = time.monotonic(), wall / WINDOW.total_seconds()
     with ReportProducer(stack.settings) as producer:
         i = 0
