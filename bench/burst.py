@@ -33,6 +33,7 @@ from contract.events import ReportSubmitted
 from contract.registry import Registry
 from producers.kafka import ReportProducer
 from producers.simulator import simulate
+from streams.deadlines import alert_id
 
 DAY = date(2021, 7, 27)
 DEADLINE = datetime(2021, 7, 27, 15, 0, tzinfo=TZ)
@@ -69,10 +70,8 @@ def burst(reg: Registry, seed: int) -> list[ReportSubmitted]:
 def expected_units(reg: Registry, reports: list[ReportSubmitted]) -> tuple[int, set[str]]:
     """How many (dataset, unit) are expected today, and the alert ids of the withheld."""
     catalog, sent = Catalog.load(), {(r.dataset, r.unit_id) for r in reports}
-    expected = [(ds.code, u.unit_id) for ds in catalog.datasets for u in reg.expected(ds.code, DAY)]
-    withheld = {f"missing:{ds}:{unit}:{DAY.isoformat()}" for ds, unit in expected}
-    withheld -= {f"missing:{ds}:{unit}:{DAY.isoformat()}" for ds, unit in sent}
-    return len(expected), withheld
+    expected = {(ds.code, u.unit_id) for ds in catalog.datasets for u in reg.expected(ds.code, DAY)}
+    return len(expected), {alert_id("missing", ds, unit, DAY) for ds, unit in expected - sent}
 
 
 def publish_paced(
@@ -125,13 +124,13 @@ def once(reg: Registry, scale: Scale, seed: int, root: Path) -> dict[str, float]
         while time.perf_counter() - t0 < WAIT_SECONDS:
             for records in consumer.poll(200, max_records=5000).values():
                 for r in records:
-                    alert_id = r.value.split(b'"alert_id":"', 1)[1].split(b'"', 1)[0].decode()
-                    kind = alert_id.split(":", 1)[0]
+                    aid = r.value.split(b'"alert_id":"', 1)[1].split(b'"', 1)[0].decode()
+                    kind = aid.split(":", 1)[0]
                     kinds[kind] += 1
                     if kind == "missing":
-                        missing.add(alert_id)
+                        missing.add(aid)
                         last_missing = time.perf_counter() - t0
-                    elif alert_id.startswith("summary:") and ":deadline:" in alert_id:
+                    elif aid.startswith("summary:") and ":deadline:" in aid:
                         summary = summary or time.perf_counter() - t0
             stack.check_alive()
             if not decided_at and (stack.decided() or 0) >= len(data):
