@@ -60,10 +60,15 @@ def worker() -> None:
     """Run one Faust stream worker (start more for more throughput)."""
     import faust
 
+    from streams import state
     from streams.app import create_app
     from streams.liveness import restart_process
 
     ctx = context.load()
+    try:
+        state.claim(ctx.settings)
+    except state.StateDirInUse as exc:
+        raise click.ClickException(str(exc)) from exc
     app = create_app(ctx.settings, ctx.registry, ctx.catalog, ctx.clock, on_stall=restart_process)
     level = logging.getLevelName(logging.getLogger().level)
     runner = faust.Worker(app, loglevel=level)

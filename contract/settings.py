@@ -85,6 +85,15 @@ class Settings(BaseSettings):
         gt=0,
         description="how often the worker commits; its decisions are published on commit",
     )
+    # memory: the tables grow with every unit-day and are replayed from the changelogs on
+    # each start; rocksdb keeps them on disk with bounded caches (streams/state.py).
+    worker_store: Literal["memory", "rocksdb"] = Field(
+        "memory", description="where a worker keeps its tables: memory or rocksdb (on disk)"
+    )
+    worker_state_dir: Path = Field(
+        Path("var/worker-state"),
+        description="the rocksdb store's directory; one per worker process",
+    )
     worker_stall_seconds: float = Field(
         30.0,
         ge=0,

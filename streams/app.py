@@ -23,7 +23,7 @@ from contract.datasets import Catalog
 from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
-from streams import dead_letters, liveness, recovery_offsets, watch
+from streams import dead_letters, liveness, recovery_offsets, state, watch
 from streams.barrier import DeadlineBarrier
 from streams.offset_order import OffsetOrder
 from streams.processor import Stored, SubmissionProcessor
@@ -35,7 +35,7 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
     """Faust options that keep a worker in its group on a small, in-memory broker."""
     out: dict[str, Any] = {
         "broker": ";".join(f"kafka://{s}" for s in settings.bootstrap_servers()),
-        "store": "memory://",  # state is rebuilt from the changelog topic on start
+        **state.app_settings(settings),  # tables in memory or in RocksDB
         "processing_guarantee": "at_least_once",  # Tansu's transactions are unreliable
         # Publish what an event produced before committing its offset. Faust's default
         # sends independently of the commit: a stuck producer then lost accepted
@@ -104,7 +104,7 @@ def create_app(
     outputs = {name: declare(name) for name in (topics.ACCEPTED, topics.REJECTED)}
     # No value_type: entries are plain JSON objects (a type here must be a faust Record,
     # or recovery from the changelog fails on every entry).
-    ledger = app.Table("ledger", default=None, partitions=parts, key_type=str)
+    ledger = state.table(app, "ledger", settings)
     clock = clock or SystemClock()
     if settings.clock_file is not None:  # a test or replay drives the worker's time
         clock = FileClock(settings.clock_file, clock)

@@ -18,6 +18,7 @@ from contract import topics
 from contract.clock import Clock
 from contract.events import Alert, DeadLetter, SourceRef
 from contract.settings import Settings
+from streams import state
 from streams.publish import publish_acked
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,7 @@ def install(
 ) -> DeadLetterHook:
     """Add the dead-letter topic, its alerting agent and table; return the hook."""
     letters = declare(topics.DEAD_LETTERS)
-    raised = app.Table(
-        "dead_letter_alerts", default=None, partitions=settings.partitions, key_type=str
-    )
+    raised = state.table(app, "dead_letter_alerts", settings)
 
     async def dead_letter(event: Any, reason: str) -> None:
         msg = event.message

@@ -26,6 +26,7 @@ from contract.datasets import Catalog
 from contract.events import Alert, ReportAccepted, ReportRejected
 from contract.registry import Registry, Unit
 from contract.settings import Settings
+from streams import state
 from streams.barrier import DeadlineBarrier
 from streams.dead_letters import DeadLetterHook
 from streams.deadlines import DeadlineWatch, Partial, Reported, Window
@@ -93,8 +94,8 @@ def install(
     )
     units = PartitionedUnits(watch, parts)
     ticks, partials = declare(TICKS), declare(PARTIALS)
-    sent = app.Table("alerts_sent", default=None, partitions=parts, key_type=str)
-    summaries = app.Table("deadline_summaries", default=None, partitions=parts, key_type=str)
+    sent = state.table(app, "alerts_sent", settings)
+    summaries = state.table(app, "deadline_summaries", settings)
     reported = _reported(ledger)
     published: dict[tuple[int, str], str] = {}  # per process: a restart re-publishes once
     # In real seconds, from the tick's broker timestamp: with a replay's fast clock

@@ -281,6 +281,18 @@ def test_topics_are_declared_never_auto_created_and_workers_fit_the_partitions()
         assert environment(found[name])["BAOCAO_PARTITIONS"] == str(partitions)
 
 
+def test_workers_keep_their_tables_in_rocksdb_each_in_its_own_directory() -> None:
+    worker = services()["worker"]
+    env = environment(worker)
+    state_dir = env["BAOCAO_WORKER_STATE_DIR"]
+    settings = Settings(worker_store=env["BAOCAO_WORKER_STORE"], worker_state_dir=state_dir)
+    assert settings.worker_store == "rocksdb"
+    assert state_dir.startswith("/var/lib/baocao/")  # the image's user may write there
+    # A volume there would be shared by the replicas, and RocksDB allows one process.
+    mounts = [str(v).split(":")[1] for v in worker.get("volumes", []) if ":" in str(v)]
+    assert not any(state_dir.startswith(m) for m in mounts), mounts
+
+
 def test_the_image_contains_every_package() -> None:
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
         "packages"

@@ -1,0 +1,78 @@
+"""Where a worker keeps its tables, and one worker per state directory.
+
+That the tables really land in RocksDB and survive a ``kill -9`` is shown end to end by
+``tests/integration/test_pipeline.py`` (its ``rocksdb`` case reads the ledger back).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from baocao.cli import main
+from contract.settings import Settings
+from streams import state
+from streams.app import create_app, faust_settings
+
+
+def rocksdb(tmp_path: Path) -> Settings:
+    return Settings(worker_store="rocksdb", worker_state_dir=tmp_path / "state")
+
+
+def test_the_memory_store_needs_no_directory(tmp_path: Path) -> None:
+    settings = Settings(worker_state_dir=tmp_path / "state")
+    assert faust_settings(settings)["store"] == "memory://"
+    state.claim(settings)
+    assert not (tmp_path / "state").exists()
+
+
+def test_the_rocksdb_store_keeps_its_tables_in_the_state_directory(tmp_path: Path) -> None:
+    settings = rocksdb(tmp_path)
+    conf = faust_settings(settings)
+    assert (conf["store"], conf["datadir"]) == ("rocksdb://", str(tmp_path / "state"))
+
+
+def test_every_table_gets_bounded_rocksdb_caches(tmp_path: Path) -> None:
+    from contract.datasets import Catalog
+    from contract.registry import Registry
+
+    app = create_app(rocksdb(tmp_path), Registry.load(), Catalog.load(), app_id="t-state")
+    names = {"ledger", "alerts_sent", "deadline_summaries", "dead_letter_alerts"}
+    assert names <= set(app.tables)
+    for name in names:
+        options = app.tables[name].options or {}
+        assert options.get("driver") == "rocksdict", name
+        assert options["block_cache_size"] <= 64 * state.MiB, name
+
+
+def test_a_second_claim_on_the_directory_is_refused_in_both_languages(tmp_path: Path) -> None:
+    settings = rocksdb(tmp_path)
+    state.claim(settings)  # flock belongs to the open file: a second open conflicts
+    with pytest.raises(state.StateDirInUse) as caught:
+        state.claim(settings)
+    text = str(caught.value)
+    assert str(os.getpid()) in text and str(tmp_path / "state") in text
+    assert "give each worker its own BAOCAO_WORKER_STATE_DIR" in text
+    assert "mỗi worker cần một BAOCAO_WORKER_STATE_DIR riêng" in text
+
+
+def test_the_worker_command_refuses_a_directory_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = rocksdb(tmp_path)
+    state.claim(settings)  # as if another worker were running
+    monkeypatch.setenv("BAOCAO_WORKER_STORE", "rocksdb")
+    monkeypatch.setenv("BAOCAO_WORKER_STATE_DIR", str(settings.worker_state_dir))
+    monkeypatch.setenv("BAOCAO_BROKER", "127.0.0.1:1")
+    result = CliRunner().invoke(main, ["worker"])
+    assert result.exit_code == 1, result.output
+    assert "is in use by process" in result.output
+    assert "đang được" in result.output
+
+
+def test_an_unknown_store_is_refused() -> None:
+    with pytest.raises(ValueError, match="worker_store"):
+        Settings(worker_store="redis")  # type: ignore[arg-type]
