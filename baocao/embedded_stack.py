@@ -64,16 +64,26 @@ class EmbeddedStack:
         self.broker.start()
         create_topics(self.bootstrap, topics.specs(PARTITIONS))
 
-    def spawn(self, name: str, module: str, *args: str) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, name: str, module: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """Start ``python -m module args`` as ``name``, its output in ``<name>.log``."""
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115  (the child owns it)
-        proc = procs.spawn([sys.executable, "-m", module, *args], log, self.env)
+        proc = procs.spawn([sys.executable, "-m", module, *args], log, {**self.env, **(env or {})})
         self.procs[name] = proc
         return proc
 
-    def start_process(self, name: str, command: str | None = None) -> subprocess.Popen[bytes]:
+    def start_process(
+        self, name: str, command: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """Run `baocao <command>` (default: the name) with its output in ``<name>.log``."""
-        return self.spawn(name, "baocao", command or name)
+        return self.spawn(name, "baocao", command or name, env=env)
+
+    def start_worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
+        """A stream worker with a state directory of its own (used by the rocksdb store)."""
+        return self.start_process(
+            name, "worker", {"BAOCAO_WORKER_STATE_DIR": str(self.root / f"{name}-state")}
+        )
 
     def stop_process(self, name: str, sig: int = signal.SIGTERM) -> int:
         """Stop one child (SIGTERM, then SIGKILL); another ``sig`` is sent first, as a crash."""

@@ -12,6 +12,7 @@ to yardsticks measured in the same run.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from datetime import datetime
 
@@ -73,18 +74,26 @@ def main() -> None:
         help="reports per 'stages' measurement (default 20,000; small: 2,000) "
         "or per 'memory' run (default 1,000,000; small: 20,000)",
     )
+    parser.add_argument(
+        "--store",
+        choices=["memory", "rocksdb"],
+        default="memory",
+        help="where the benchmarks' stream workers keep their tables (BAOCAO_WORKER_STORE)",
+    )
     args = parser.parse_args()
     if args.runs is not None and args.runs < 1:
         parser.error("--runs must be at least 1")
     if args.n is not None and args.n < 100:
         parser.error("--n must be at least 100")
     scale: Scale = args.scale
+    os.environ["BAOCAO_WORKER_STORE"] = args.store  # every stack's children inherit it
     progress(f"benchmarks {','.join(args.only)} at {scale} scale")
     for name in args.only:
         progress(f"== {name}")
         started = datetime.now().astimezone()
         command = f"python -m bench --only {name} --scale {scale}"
         command += f" --runs {args.runs}" if args.runs else ""
+        command += f" --store {args.store}" if args.store != "memory" else ""
         if name == "stages":  # the original stage benchmarks keep their own run counts
             command += f" --n {args.n}" if args.n else ""
             rows = stages.run(args.n or STAGE_REPORTS[scale])

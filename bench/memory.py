@@ -8,6 +8,7 @@ Progress is the share of reports decided in the warehouse (accepted rows + rejec
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 import time
@@ -190,6 +191,8 @@ def run(scale: Scale, runs: int, n: int | None = None) -> list[Row]:
         marks = [Runs(tuple(at_marks(s)[k] for s in series)) for k in range(len(MARKS))]
         shown = " / ".join(m.show() for m in marks)
         what = f"memory, {name} RSS, {n:,} reports through worker + sink (national registry)"
+        if name == "worker":
+            what += f", tables in {os.environ.get('BAOCAO_WORKER_STORE', 'memory')}"
         if name == "broker":  # Tansu keeps every message in memory: it grows by design
             rows.append((what, f"{shown} MiB at 10% / 50% / 100%"))
             continue

@@ -37,9 +37,6 @@ class BenchStack(EmbeddedStack):
         finally:
             producer.close(timeout=30)
 
-    def start_worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
-        return self.start_process(name, "worker")
-
     def start_warehouse(self) -> subprocess.Popen[bytes]:
         return self.start_process("warehouse")
 
