@@ -118,6 +118,7 @@ def create_app(
         app, settings, registry, catalog, clock, ledger, declare, alerts, dead_letter, barrier
     )
     app.processor = processor  # type: ignore[attr-defined]  # exposed for status and tests
+    app.ledger = ledger  # type: ignore[attr-defined]  # exposed for tests
 
     def put(key: str, value: Stored) -> None:
         ledger[key] = value

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+from collections import OrderedDict
 from typing import IO, Any
 
 import faust
@@ -51,12 +52,76 @@ def app_settings(settings: Settings) -> dict[str, Any]:
     return {"store": "rocksdb://", "datadir": str(settings.worker_state_dir)}
 
 
+#: Keys a RocksDB table keeps decoded in memory. The deadline watch reads every expected
+#: unit's entry for each live day on every tick (national: ≈ 20,000 keys a second);
+#: through Faust's store each read costs a key encoding, a RocksDB get and a JSON
+#: decode, which slowed the deadline burst's alerts 2-3× (bench/burst.py). A cyclic
+#: scan larger than an LRU misses every time, so this is well above 20,000.
+HOT_KEYS = 50_000
+
+
 def table(app: faust.App, name: str, settings: Settings) -> Any:
-    """A string-keyed table of JSON values, stored as the settings say."""
-    options = dict(ROCKSDB_OPTIONS) if settings.worker_store == "rocksdb" else None
-    return app.Table(
-        name, default=None, partitions=settings.partitions, key_type=str, options=options
+    """A string-keyed table of JSON values, stored as the settings say.
+
+    Read and write it with ``get``, ``in`` and ``[key] = value`` only.
+    """
+    if settings.worker_store == "memory":
+        return app.Table(name, default=None, partitions=settings.partitions, key_type=str)
+    stored = app.Table(
+        name,
+        default=None,
+        partitions=settings.partitions,
+        key_type=str,
+        options=dict(ROCKSDB_OPTIONS),  # a copy: Faust's store pops keys from it
     )
+    hot = HotKeys(stored, HOT_KEYS)
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def forget(sender: Any, *_: Any, **__: Any) -> None:
+        # Recovery after a rebalance writes to the store directly, not through here.
+        hot.clear()
+
+    return hot
+
+
+class HotKeys:
+    """A bounded write-through cache of decoded values in front of a table.
+
+    Correct while every write in this process goes through it and it is cleared when
+    partitions move (recovery writes behind it then). Misses are cached too: a key
+    absent from the store stays absent until written here.
+    """
+
+    def __init__(self, table: Any, size: int) -> None:
+        self.table = table
+        self.size = size
+        self._values: OrderedDict[str, Any] = OrderedDict()
+
+    def get(self, key: str) -> Any:
+        try:
+            value = self._values[key]
+        except KeyError:
+            value = self.table.get(key)
+            self._remember(key, value)
+            return value
+        self._values.move_to_end(key)
+        return value
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.table[key] = value
+        self._remember(key, value)
+
+    def clear(self) -> None:
+        self._values.clear()
+
+    def _remember(self, key: str, value: Any) -> None:
+        self._values[key] = value
+        self._values.move_to_end(key)
+        if len(self._values) > self.size:
+            self._values.popitem(last=False)
 
 
 def claim(settings: Settings) -> None:

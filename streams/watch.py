@@ -170,10 +170,10 @@ def install(
                 await dead_letter(event, f"malformed partial: {type(exc).__name__}: {exc}")
                 continue
             key = f"{partial.dataset}|{partial.day}"
-            state = dict(summaries.get(key) or {})
-            state[str(partial.partition)] = message["partial"]
-            summaries[key] = state
-            shares = {int(k): Partial.from_json(v) for k, v in state.items()}
+            counts = dict(summaries.get(key) or {})
+            counts[str(partial.partition)] = message["partial"]
+            summaries[key] = counts
+            shares = {int(k): Partial.from_json(v) for k, v in counts.items()}
             await emit(list(watch.summarize(shares, parts, at, sent.__contains__)), at)
 
     async def after_decision(topic: str, value: bytes) -> None:

@@ -8,6 +8,7 @@ one of the two was restarted. Every alert must come out exactly once, at the ins
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import uuid
 from collections import Counter
@@ -51,8 +52,10 @@ def registry_from(day: date) -> Registry:
 class Watched:
     """The stack without the warehouse, an alerts reader and the test's clock."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, store: str = "memory") -> None:
         self.stack = Stack(root)
+        self.stack.env["BAOCAO_WORKER_STORE"] = store
+        self.dirs: dict[Path, subprocess.Popen[bytes]] = {}
         registry_path = root / "registry.json"
         registry_from(DAY).dump(registry_path)
         self.clock = FileClock(root / "clock")
@@ -70,12 +73,26 @@ class Watched:
         create_topics(self.stack.broker.bootstrap, topics.specs(PARTITIONS))
         if before_worker is not None:
             before_worker(self.stack.broker.bootstrap)
-        self.stack.start_process("worker")
+        self.start_worker()
         self.consumer = KafkaConsumer(
             topics.ALERTS,
             bootstrap_servers=self.stack.broker.bootstrap,
             auto_offset_reset="earliest",
             group_id=f"t-{uuid.uuid4().hex[:8]}",
+        )
+
+    def start_worker(self) -> None:
+        """A worker as "worker", on the first state directory no running worker holds.
+
+        With the rocksdb store, a worker started after another stopped reuses its tables.
+        """
+        free = next(
+            d
+            for d in (self.stack.root / f"state-{n}" for n in range(10))
+            if d not in self.dirs or self.dirs[d].poll() is not None
+        )
+        self.dirs[free] = self.stack.start_process(
+            "worker", env={"BAOCAO_WORKER_STATE_DIR": str(free)}
         )
 
     def submit(self, unit: str, when: datetime, *more: tuple[str, int]) -> None:
@@ -137,9 +154,21 @@ def aid(kind: str, scope: str) -> str:
     return f"{kind}:{DS}:{scope}:{DAY.isoformat()}"
 
 
+@pytest.fixture(params=["memory", "rocksdb"])
+def day_on_each_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Watched]:
+    """The watched day with the worker's tables in memory, then in RocksDB on disk."""
+    watched = Watched(tmp_path, request.param)
+    watched.start()
+    yield watched
+    if watched.consumer is not None:
+        watched.consumer.close()
+    watched.stack.stop()
+
+
 def test_simulated_day_alerts_once_across_a_rebalance_at_the_deadline_and_a_restart(
-    day: Watched,
+    day_on_each_store: Watched,
 ) -> None:
+    day = day_on_each_store
     day.clock.set(at(13, 30))
     day.submit("164", at(13, 30))
     time.sleep(8)  # the worker joins and looks at 13:30 a few times: nothing is due
@@ -154,7 +183,7 @@ def test_simulated_day_alerts_once_across_a_rebalance_at_the_deadline_and_a_rest
     # A second worker joins as the deadline passes: the rebalance and the deadline
     # coincide, and every deadline alert must still go out exactly once.
     day.stack.procs["worker2"] = day.stack.procs.pop("worker")
-    day.stack.start_process("worker")
+    day.start_worker()
     day.clock.set(at(15, 0, 30))
     deadline_ids = {aid("missing", "165"), aid("missing", "166"), aid("summary", "deadline")}
     got = day.wait_for(deadline_ids, timeout=120)
@@ -175,7 +204,7 @@ def test_simulated_day_alerts_once_across_a_rebalance_at_the_deadline_and_a_rest
     day.clock.set(at(16))
     time.sleep(5)
     day.stack.procs["worker2"] = day.stack.procs.pop("worker")
-    day.stack.start_process("worker")
+    day.start_worker()
     day.submit("166", at(16))
     # Long enough for the stall watchdog's restarts: after these rebalances a worker
     # sometimes never fetches one of its partitions (faust-streaming#629), restarts

@@ -6,8 +6,11 @@ That the tables really land in RocksDB and survive a ``kill -9`` is shown end to
 
 from __future__ import annotations
 
+import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -76,3 +79,56 @@ def test_the_worker_command_refuses_a_directory_in_use(
 def test_an_unknown_store_is_refused() -> None:
     with pytest.raises(ValueError, match="worker_store"):
         Settings(worker_store="redis")  # type: ignore[arg-type]
+
+
+class CountingTable(dict[str, Any]):
+    """A table that counts its reads (the store behind the hot keys)."""
+
+    reads = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.reads += 1
+        return super().get(key, default)
+
+
+def test_hot_keys_read_the_store_once_and_write_through() -> None:
+    store = CountingTable()
+    hot = state.HotKeys(store, size=10)
+    assert hot.get("173|district-daily|2021-07-27") is None
+    assert "173|district-daily|2021-07-27" not in hot  # a miss is remembered too
+    assert store.reads == 1
+    hot["173|district-daily|2021-07-27"] = ["09:00", "on_time"]
+    assert store["173|district-daily|2021-07-27"] == ["09:00", "on_time"]  # written through
+    assert hot.get("173|district-daily|2021-07-27") == ["09:00", "on_time"]
+    assert store.reads == 1
+
+
+def test_hot_keys_keep_the_most_recently_used_and_forget_on_clear() -> None:
+    store = CountingTable({f"k{n}": n for n in range(5)})
+    hot = state.HotKeys(store, size=3)
+    for key in ("k0", "k1", "k2", "k0", "k3"):  # k1 is now the least recently used
+        hot.get(key)
+    reads = store.reads
+    assert [hot.get(k) for k in ("k0", "k2", "k3")] == [0, 2, 3] and store.reads == reads
+    assert hot.get("k1") == 1 and store.reads == reads + 1
+    store["k0"] = 99  # as a recovery writes: behind the cache
+    hot.clear()
+    assert hot.get("k0") == 99
+
+
+def test_a_rebalance_clears_the_hot_keys(tmp_path: Path) -> None:
+    from contract.datasets import Catalog
+    from contract.registry import Registry
+
+    app = create_app(rocksdb(tmp_path), Registry.load(), Catalog.load(), app_id="t-hot")
+    hot = app.ledger  # type: ignore[attr-defined]
+    assert isinstance(hot, state.HotKeys)
+    hot._values["173|district-daily|2021-07-27"] = ["stale"]
+
+    async def rebalance() -> None:
+        await app.on_partitions_assigned.send(set())  # as Faust sends it: positionally
+
+    # On a thread of its own: an earlier test can leave this thread's loop running.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, rebalance()).result(timeout=30)
+    assert not hot._values
