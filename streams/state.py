@@ -65,15 +65,17 @@ def table(app: faust.App, name: str, settings: Settings) -> Any:
 
     Read and write it with ``get``, ``in`` and ``[key] = value`` only.
     """
-    if settings.worker_store == "memory":
-        return app.Table(name, default=None, partitions=settings.partitions, key_type=str)
+    on_disk = settings.worker_store == "rocksdb"
     stored = app.Table(
         name,
         default=None,
         partitions=settings.partitions,
         key_type=str,
-        options=dict(ROCKSDB_OPTIONS),  # a copy: Faust's store pops keys from it
+        # A copy: Faust's store pops keys from it.
+        options=dict(ROCKSDB_OPTIONS) if on_disk else None,
     )
+    if not on_disk:
+        return stored
     hot = HotKeys(stored, HOT_KEYS)
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
