@@ -81,6 +81,11 @@ class Watched:
             group_id=f"t-{uuid.uuid4().hex[:8]}",
         )
 
+    def close(self) -> None:
+        if self.consumer is not None:
+            self.consumer.close()
+        self.stack.stop()
+
     def start_worker(self) -> None:
         """A worker as "worker", on the first state directory no running worker holds.
 
@@ -139,9 +144,7 @@ class Watched:
 def watched(tmp_path: Path) -> Iterator[Watched]:
     watched = Watched(tmp_path)
     yield watched
-    if watched.consumer is not None:
-        watched.consumer.close()
-    watched.stack.stop()
+    watched.close()
 
 
 @pytest.fixture
@@ -160,9 +163,7 @@ def day_on_each_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterato
     watched = Watched(tmp_path, request.param)
     watched.start()
     yield watched
-    if watched.consumer is not None:
-        watched.consumer.close()
-    watched.stack.stop()
+    watched.close()
 
 
 def test_simulated_day_alerts_once_across_a_rebalance_at_the_deadline_and_a_restart(
