@@ -97,7 +97,16 @@ def install(
     sent = state.table(app, "alerts_sent", settings)
     summaries = state.table(app, "deadline_summaries", settings)
     reported = _reported(ledger)
-    published: dict[tuple[int, str], str] = {}  # per process: a restart re-publishes once
+    # Per process, and forgotten on every rebalance, so each worker sends its counts
+    # again: a partial published just as a second worker joined was never read by the
+    # new owner of its partition, and the sender never sent it again, so the deadline
+    # summary never came (the two-worker deadline test, 3 runs in about 20 on rocksdb).
+    published: dict[tuple[int, str], str] = {}
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def republish(sender: Any, *_: Any, **__: Any) -> None:
+        published.clear()
+
     # In real seconds, from the tick's broker timestamp: with a replay's fast clock
     # (`make up` runs a day in minutes, test_up one in 12 s) 30 s of *its* time passed
     # between sending a tick and reading it, so most ticks were skipped and a live
