@@ -104,7 +104,7 @@ def create_app(
     outputs = {name: declare(name) for name in (topics.ACCEPTED, topics.REJECTED)}
     # No value_type: entries are plain JSON objects (a type here must be a faust Record,
     # or recovery from the changelog fails on every entry).
-    ledger = state.table(app, "ledger", settings)
+    ledger = state.table(app, "ledger", settings, keep=watch.reported_of)
     clock = clock or SystemClock()
     if settings.clock_file is not None:  # a test or replay drives the worker's time
         clock = FileClock(settings.clock_file, clock)

@@ -65,14 +65,11 @@ class PartitionedUnits:
         return split[partition]
 
 
-def _reported(ledger: Any) -> Callable[[str], Reported | None]:
-    def get(key: str) -> Reported | None:
-        entry = ledger.get(key)
-        if not entry:
-            return None
-        return Reported(*first_submission(entry))
-
-    return get
+def reported_of(entry: Any) -> Reported | None:
+    """What the watch needs of a stored ledger entry (the ledger keeps only this in memory)."""
+    if not entry:
+        return None
+    return Reported(*first_submission(entry))
 
 
 def install(
@@ -81,7 +78,7 @@ def install(
     registry: Registry,
     catalog: Catalog,
     clock: Clock,
-    ledger: Any,
+    ledger: state.HotKeys,
     declare: Declare,
     alerts: faust.TopicT,
     dead_letter: DeadLetterHook,
@@ -96,7 +93,7 @@ def install(
     ticks, partials = declare(TICKS), declare(PARTIALS)
     sent = state.table(app, "alerts_sent", settings)
     summaries = state.table(app, "deadline_summaries", settings)
-    reported = _reported(ledger)
+    reported = ledger.look  # ledger's keep is reported_of (streams/app.py)
     # Per process, and forgotten on every rebalance, so each worker sends its counts
     # again: a partial published just as a second worker joined was never read by the
     # new owner of its partition, and the sender never sent it again, so the deadline

@@ -91,29 +91,63 @@ class CountingTable(dict[str, Any]):
         return super().get(key, default)
 
 
+KEY = "173|district-daily|2021-07-27"
+
+
 def test_hot_keys_read_the_store_once_and_write_through() -> None:
     store = CountingTable()
     hot = state.HotKeys(store, size=10)
-    assert hot.get("173|district-daily|2021-07-27") is None
-    assert "173|district-daily|2021-07-27" not in hot  # a miss is remembered too
+    assert KEY not in hot
+    assert KEY not in hot  # a miss is remembered too
     assert store.reads == 1
-    hot["173|district-daily|2021-07-27"] = ["09:00", "on_time"]
-    assert store["173|district-daily|2021-07-27"] == ["09:00", "on_time"]  # written through
-    assert hot.get("173|district-daily|2021-07-27") == ["09:00", "on_time"]
-    assert store.reads == 1
+    hot[KEY] = ["09:00", "on_time"]
+    assert store[KEY] == ["09:00", "on_time"]  # written through
+    assert KEY in hot and store.reads == 1  # and the remembered miss updated
 
 
-def test_hot_keys_keep_the_most_recently_used_and_forget_on_clear() -> None:
-    store = CountingTable({f"k{n}": n for n in range(5)})
+def test_hot_keys_remember_only_what_is_kept_of_a_value() -> None:
+    from streams.watch import reported_of
+
+    store = CountingTable()
+    hot = state.HotKeys(store, size=10, keep=reported_of)
+    assert hot.look(KEY) is None
+    hot[KEY] = ["2021-07-27T09:00:00+07:00", "on_time", 1, "r1", 1, "c" * 32, 0, 7]
+    assert hot._looks[KEY] == hot.look(KEY) == reported_of(store[KEY])
+    assert hot.look(KEY).timeliness == "on_time" and store.reads == 1
+    assert hot.get(KEY) == store[KEY] and store.reads == 2  # get: the whole stored entry
+
+
+def test_writes_alone_add_nothing_to_the_hot_keys() -> None:
+    """A long stream of writes (a national replay) must not churn or fill the cache: the
+    first version cached every write's whole entry and a 1 M-report run kept growing."""
+    store = CountingTable()
     hot = state.HotKeys(store, size=3)
+    assert "looked" not in hot
+    for n in range(1_000):
+        hot[f"k{n}"] = n
+    hot["looked"] = 1
+    assert list(hot._looks) == ["looked"] and len(store) == 1_001
+    assert "k7" in hot and store.reads == 2
+
+
+def test_hot_keys_keep_the_most_recently_looked_at_and_forget_on_clear() -> None:
+    store = CountingTable({f"k{n}": n for n in range(5)})
+    hot = state.HotKeys(store, size=3, keep=lambda v: v)
     for key in ("k0", "k1", "k2", "k0", "k3"):  # k1 is now the least recently used
-        hot.get(key)
+        hot.look(key)
     reads = store.reads
-    assert [hot.get(k) for k in ("k0", "k2", "k3")] == [0, 2, 3] and store.reads == reads
-    assert hot.get("k1") == 1 and store.reads == reads + 1
+    assert [hot.look(k) for k in ("k0", "k2", "k3")] == [0, 2, 3] and store.reads == reads
+    assert hot.look("k1") == 1 and store.reads == reads + 1
     store["k0"] = 99  # as a recovery writes: behind the cache
     hot.clear()
-    assert hot.get("k0") == 99
+    assert hot.look("k0") == 99
+
+
+def test_the_memory_store_remembers_nothing() -> None:
+    store = CountingTable()
+    hot = state.HotKeys(store, size=0)
+    assert KEY not in hot and KEY not in hot
+    assert store.reads == 2 and not hot._looks
 
 
 def test_a_rebalance_clears_the_hot_keys(tmp_path: Path) -> None:
@@ -123,7 +157,7 @@ def test_a_rebalance_clears_the_hot_keys(tmp_path: Path) -> None:
     app = create_app(rocksdb(tmp_path), Registry.load(), Catalog.load(), app_id="t-hot")
     hot = app.ledger  # type: ignore[attr-defined]
     assert isinstance(hot, state.HotKeys)
-    hot._values["173|district-daily|2021-07-27"] = ["stale"]
+    hot._looks[KEY] = ["stale"]
 
     async def rebalance() -> None:
         await app.on_partitions_assigned.send(set())  # as Faust sends it: positionally
@@ -131,4 +165,4 @@ def test_a_rebalance_clears_the_hot_keys(tmp_path: Path) -> None:
     # On a thread of its own: an earlier test can leave this thread's loop running.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, rebalance()).result(timeout=30)
-    assert not hot._values
+    assert not hot._looks
