@@ -83,12 +83,11 @@ def table(
         options=dict(ROCKSDB_OPTIONS) if on_disk else None,
     )
     hot = HotKeys(stored, HOT_KEYS if on_disk else 0, keep)
-    if on_disk:
 
-        @app.on_partitions_assigned.connect  # type: ignore[arg-type]
-        async def forget(sender: Any, *_: Any, **__: Any) -> None:
-            # Recovery after a rebalance writes to the store directly, not through here.
-            hot.clear()
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def forget(sender: Any, *_: Any, **__: Any) -> None:
+        # Recovery after a rebalance writes to the store directly, not through here.
+        hot.clear()
 
     return hot
 
