@@ -85,6 +85,10 @@ def install(
     barrier: DeadlineBarrier,
 ) -> AfterDecision:
     """Add the watch's topics, tables, timer and agents; return the per-decision hook."""
+    if ledger.keep is not reported_of:
+        # The watch reads the ledger through `look`, which returns keep(entry): any
+        # other keep would make every unit look unreported (or crash the tick).
+        raise ValueError("the deadline watch needs the ledger table made with keep=reported_of")
     parts = settings.partitions
     watch = DeadlineWatch(
         registry, catalog, settings.tz, timedelta(hours=settings.watch_hold_hours)
@@ -93,7 +97,7 @@ def install(
     ticks, partials = declare(TICKS), declare(PARTIALS)
     sent = state.table(app, "alerts_sent", settings)
     summaries = state.table(app, "deadline_summaries", settings)
-    reported = ledger.look  # ledger's keep is reported_of (streams/app.py)
+    reported = ledger.look
     # Per process, and forgotten on every rebalance, so each worker sends its counts
     # again: a partial published just as a second worker joined was never read by the
     # new owner of its partition, and the sender never sent it again, so the deadline

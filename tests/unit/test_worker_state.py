@@ -166,3 +166,23 @@ def test_a_rebalance_clears_the_hot_keys(tmp_path: Path) -> None:
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, rebalance()).result(timeout=30)
     assert not hot._looks
+
+
+def test_the_watch_refuses_a_ledger_that_does_not_keep_what_it_looks_at(tmp_path: Path) -> None:
+    import faust
+
+    from contract.datasets import Catalog
+    from contract.registry import Registry
+    from streams import watch
+
+    settings = rocksdb(tmp_path)
+    app = faust.App("t-watch-keep", **faust_settings(settings))
+    wrong = state.table(app, "ledger", settings)  # keeps only "present", not Reported
+    with pytest.raises(ValueError, match="keep=reported_of"):
+        watch.install(
+            app, settings, Registry.load(), Catalog.load(), None,  # type: ignore[arg-type]
+            wrong, None, None, None, None,  # type: ignore[arg-type]
+        )  # fmt: skip
+    assert create_app(settings, Registry.load(), Catalog.load(), app_id="t-ok").ledger.keep is (
+        watch.reported_of
+    )
