@@ -129,6 +129,15 @@ class HotKeys:
     def __contains__(self, key: str) -> bool:
         return self.look(key) is not None
 
+    def has(self, key: str) -> bool:
+        """Whether the store holds ``key``, read once and not remembered.
+
+        For one-off checks (is this report's ``late`` alert sent?): remembered, they
+        would push out what the watch looks at on every tick, and a replay of late
+        reports filled the cache with keys never looked at again.
+        """
+        return self.table.get(key) is not None
+
     def __setitem__(self, key: str, value: Any) -> None:
         self.table[key] = value
         if key in self._looks:

@@ -188,17 +188,16 @@ def install(
 
     async def after_decision(topic: str, value: bytes) -> None:
         """Raise ``late`` and ``rejected`` alerts for what process_submissions decided."""
+        # sent.has, not `in`: each report's alert id is checked once, never looked at again.
         alert: Alert | None = None
         now = clock.now()
         if topic.endswith("reports.accepted"):
             if _LATE in value:
                 alert = watch.after_accepted(
-                    ReportAccepted.model_validate_json(value), now, sent.__contains__
+                    ReportAccepted.model_validate_json(value), now, sent.has
                 )
         elif topic.endswith("reports.rejected"):
-            alert = watch.after_rejected(
-                ReportRejected.model_validate_json(value), now, sent.__contains__
-            )
+            alert = watch.after_rejected(ReportRejected.model_validate_json(value), now, sent.has)
         if alert is not None:
             await emit([alert], now)
 

@@ -130,6 +130,19 @@ def test_writes_alone_add_nothing_to_the_hot_keys() -> None:
     assert "k7" in hot and store.reads == 2
 
 
+def test_one_off_checks_are_answered_from_the_store_and_not_remembered() -> None:
+    """A replay of late reports checks one alert id per report: remembered, those checks
+    filled the cache and pushed out the watch's keys."""
+    store = CountingTable({"sent": "2021-07-27T15:00:00+07:00"})
+    hot = state.HotKeys(store, size=3)
+    assert hot.has("sent") and not hot.has("never")
+    for n in range(1_000):
+        assert not hot.has(f"late:{n}")
+    assert not hot._looks and store.reads == 1_002
+    hot["late:7"] = "2021-07-28T15:00:00+07:00"
+    assert hot.has("late:7")
+
+
 def test_hot_keys_keep_the_most_recently_looked_at_and_forget_on_clear() -> None:
     store = CountingTable({f"k{n}": n for n in range(5)})
     hot = state.HotKeys(store, size=3, keep=lambda v: v)
