@@ -5,6 +5,11 @@ runs the way the built-in viewer runs it (``dashboards.query.run_panel``: macros
 variables expanded by ``dashboards.macros``, the variables at their defaults) for the
 viewer's default period (the last 14 days) and for the whole year. The first run of a
 panel is reported apart (cold); the percentiles are over the runs after it.
+
+A yardstick is measured in the same run: ClickHouse summing the default province's
+year of one metric straight from ``report_values``, with no choice of the latest
+revision. It is the floor under a year-long situation panel, and it tells how fast this
+machine is when figures from different days are compared.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from bench.common import Row, Scale, percentile, progress
 from bench.warehouse_fill import Year, all_provinces, demo_provinces, fill
 from contract.settings import Settings
 from dashboards.catalog import DASHBOARDS
+from dashboards.common import PROVINCE
 from dashboards.macros import TimeRange
 from dashboards.query import run_panel, variable_options
 from sinks.warehouse import Warehouse
@@ -28,6 +34,12 @@ START = date(2021, 1, 1)
 #: Repetitions per panel and period, and the time one panel may take for them.
 REPEATS: dict[Scale, tuple[int, float]] = {"small": (5, 2.0), "full": (10, 20.0)}
 TARGET_MS = 200
+#: The yardstick: one metric of one province's year, read raw (every revision counted).
+YARDSTICK_SQL = (
+    "SELECT sum(value) FROM report_values WHERE dataset = 'district-daily'"
+    " AND metric = 'cases_new' AND report_date BETWEEN {first:Date} AND {last:Date}"
+    " AND unit_id IN (SELECT unit_id FROM units_current WHERE province_id = {province:String})"
+)
 
 
 def year(scale: Scale) -> Year:
@@ -78,6 +90,15 @@ def run(scale: Scale, runs: int) -> list[Row]:
                     "(INSERT ... SELECT FROM numbers)",
                     f"{filled.value_rows:,} value rows + {filled.reports:,} reports in "
                     f"{filled.fill_seconds:.0f} s; OPTIMIZE FINAL {filled.merge_seconds:.0f} s",
+                )
+            )
+            params = {"first": span.start, "last": last, "province": PROVINCE.default}
+            times = timings(partial(wh.query_rows, YARDSTICK_SQL, params), repeats, budget)
+            rows.append(
+                (
+                    f"yardstick: sum one metric of province {PROVINCE.default}'s"
+                    f" {span.days} days straight from report_values",
+                    show(times),
                 )
             )
             worst: list[float] = []
