@@ -27,9 +27,10 @@ MiB = 1024 * 1024
 #: below; the processor reads each unit-day about once, mostly a key not there yet
 #: (answered by the bloom filter). Faust's defaults (3 × 64 MiB and a 2 GiB cache,
 #: each) would let memory grow with the data, which is what this store is for
-#: avoiding. Measured in-process, 2 tables × 4 partitions, 1 M read-then-write keys:
-#: RSS +5 MiB from 10 % to 100 % (with 1 MiB memtables and 2 MiB caches: +15 MiB, the
-#: caches filling until 70 %); the same 9 s either way, against ≈ 1 ms of Faust per event.
+#: avoiding. ``python -m bench --only store`` (in-process, 2 tables × 4 partitions, 1 M
+#: read-then-write keys): RSS 71 → 80 MiB from 10 % to 100 %, 8.4 µs per read-then-write;
+#: with 1 MiB memtables and 2 MiB caches, 81 → 99 MiB and 7.9 µs. Faust costs ≈ 1 ms
+#: per event.
 ROCKSDB_OPTIONS: dict[str, Any] = {
     "driver": "rocksdict",  # wheels on PyPI; python-rocksdb needs a C++ build
     "write_buffer_size": MiB // 2,
