@@ -167,7 +167,9 @@ def run(scale: Scale, runs: int) -> list[Row]:
         ("worker restarts by its stall watchdog during these runs", r["restarts"].show()),
         (
             f"decisions not in the warehouse when the wait ended ({GIVE_UP_SECONDS:.0f} s "
-            f"without progress; of {n:,} per pipeline run, one and two workers)",
+            f"without progress; of {n:,} per pipeline run, one and two workers; rows are "
+            "counted raw, so a negative figure is at-least-once copies written again after "
+            "a rebalance, which the warehouse's views count once)",
             r["missing"].show(),
         ),
     ]
