@@ -51,6 +51,15 @@ def report_days(registry: Registry, last: date) -> Iterator[list[ReportSubmitted
         day -= timedelta(days=1)
 
 
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, from /proc/<pid>/status."""
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
 def median_rate(runs: int, n: int, once: Callable[[], float]) -> float:
     return statistics.median(n / once() for _ in range(runs))
 

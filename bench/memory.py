@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bench.common import Row, Runs, Scale, progress, report_days, reports
+from bench.common import Row, Runs, Scale, progress, report_days, reports, rss_mib
 from bench.stack import BenchStack
 from bench.warehouse_fill import all_provinces, registry
 from contract.registry import Registry
@@ -38,15 +38,6 @@ LAST_DAY = date(2021, 7, 27)
 #: Give up when the warehouse has not moved for this long (the worker's own stall
 #: watchdog restarts it after 30 s, so this is well past a recovery).
 STUCK_SECONDS = 300.0
-
-
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process, from /proc/<pid>/status."""
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 @dataclass

@@ -18,24 +18,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import Row, Scale
+from bench.common import Row, Scale, rss_mib
+from bench.stack import PARTITIONS
 
 SIZES: dict[Scale, int] = {"small": 100_000, "full": 1_000_000}
 PREVIOUS: dict[str, Any] = {"write_buffer_size": 1 << 20, "block_cache_size": 2 << 20}
 UNITS = 10_000
-PARTITIONS = 4
 #: A ledger entry as the worker stores it (flat JSON list, ≈ 0.5 KB) and an alert mark.
 ENTRY = json.dumps(["2021-07-27T14:00:00+07:00", "on_time", 1, "r" * 36, 1, "c" * 32, 0, 7])
 ENTRY += " " * max(0, 480 - len(ENTRY))
 MARK = b'"2021-07-27T15:00:00+07:00"'
-
-
-def rss_mib() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
 
 
 def fill(root: Path, n: int, overrides: dict[str, Any]) -> list[float]:
@@ -65,7 +57,7 @@ def fill(root: Path, n: int, overrides: dict[str, Any]) -> list[float]:
             sent.get(mark)
             sent[mark] = MARK
         if (i + 1) % (n // 10) == 0:
-            marks.append(rss_mib())
+            marks.append(rss_mib(os.getpid()))
     for db in dbs.values():
         db.close()
     return marks
