@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from contract.errors import ConfigError
 from contract.events import Violation
-from contract.rules import Expression, MissingValueStrategy, Operator, check
+from contract.rules import Expression, MissingValueStrategy, Operator, check, resolve
 
 BUILTIN_DATASETS = "datasets.toml"
 
@@ -117,7 +117,8 @@ class Dataset(_Config):
         return datetime.combine(day, self.deadline, tzinfo=tz)
 
     def check_rules(self, values: Mapping[str, int]) -> list[Violation]:
-        return [v for rule in self.rules if (v := rule.violation(values)) is not None]
+        resolved = resolve(values)  # once per report, not once per rule term
+        return [v for rule in self.rules if (v := rule.violation(resolved)) is not None]
 
 
 class Catalog(_Config):
@@ -169,6 +170,17 @@ class Catalog(_Config):
         if option and option not in self.options(metric):
             return f"unknown option {option!r} for metric {code!r}"
         return None
+
+    def allowed_keys(self, dataset: Dataset) -> frozenset[str]:
+        """``value_keys`` as a set, built once per dataset: checked for every value."""
+        found = self.allowed_key_index.get(dataset.code)
+        if found is None or self.get(dataset.code) is not dataset:
+            return frozenset(self.value_keys(dataset))
+        return found
+
+    @cached_property
+    def allowed_key_index(self) -> dict[str, frozenset[str]]:
+        return {d.code: frozenset(self.value_keys(d)) for d in self.datasets}
 
     def value_keys(self, dataset: Dataset) -> list[str]:
         """Every key a report may carry: plain metrics and metric.option pairs."""

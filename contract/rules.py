@@ -46,6 +46,27 @@ _TOKEN = re.compile(
 )
 
 
+class Resolved(dict[str, int]):
+    """A report's values plus each disaggregated metric's total under its bare key.
+
+    Built once per report (``resolve``) so every rule term is one dict lookup instead
+    of a scan of the report's keys: validation runs on every event of the stream.
+    """
+
+
+def resolve(values: Mapping[str, int]) -> Resolved:
+    """``values`` with ``metric`` = sum of ``metric.*`` added wherever it is not given."""
+    out = Resolved()
+    for key, value in values.items():
+        dot = key.find(".")
+        while dot != -1:
+            prefix = key[:dot]
+            out[prefix] = out.get(prefix, 0) + value
+            dot = key.find(".", dot + 1)
+    out.update(values)  # a key given itself wins over its options' sum, as in lookup
+    return out
+
+
 @dataclass(frozen=True)
 class Term:
     sign: int
@@ -92,29 +113,39 @@ class Expression:
 
     def lookup(self, values: Mapping[str, int], key: str) -> int | None:
         """The value of ``key``, summing options of a disaggregated metric; None if absent."""
-        if key in values:
-            return values[key]
-        prefix = key + "."
-        parts = [v for k, v in values.items() if k.startswith(prefix)]
-        return sum(parts) if parts else None
+        return _resolved(values).get(key)
 
     def evaluate(self, values: Mapping[str, int], strategy: MissingValueStrategy) -> int | None:
         """The expression's value, or None when the strategy says the rule is skipped."""
-        found = [(t, self.lookup(values, t.key)) for t in self.terms if t.key is not None]
-        missing = sum(1 for _, v in found if v is None)
+        values = _resolved(values)
+        total, keyed, missing = 0, 0, 0
+        for term in self.terms:
+            if term.key is None:
+                total += term.sign * term.constant
+                continue
+            keyed += 1
+            value = values.get(term.key)
+            if value is None:
+                missing += 1
+            else:
+                total += term.sign * value
         if strategy is MissingValueStrategy.SKIP_IF_ANY_VALUE_MISSING and missing:
             return None
         if (
             strategy is MissingValueStrategy.SKIP_IF_ALL_VALUES_MISSING
-            and found
-            and missing == len(found)
+            and keyed
+            and missing == keyed
         ):
             return None
-        total = sum(t.sign * t.constant for t in self.terms if t.key is None)
-        return total + sum(t.sign * (v or 0) for t, v in found)
+        return total
 
     def has_any_value(self, values: Mapping[str, int]) -> bool:
-        return any(self.lookup(values, k) is not None for k in self.keys)
+        values = _resolved(values)
+        return any(values.get(t.key) is not None for t in self.terms if t.key is not None)
+
+
+def _resolved(values: Mapping[str, int]) -> Resolved:
+    return values if type(values) is Resolved else resolve(values)
 
 
 @dataclass(frozen=True)

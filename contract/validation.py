@@ -72,7 +72,12 @@ def shape_violations(exc: ValidationError) -> list[Violation]:
 def decode_submission(
     raw: bytes, max_bytes: int
 ) -> tuple[ReportSubmitted | None, dict[str, Any] | None, list[Violation]]:
-    """Parse wire bytes; return (report, the JSON object if any, shape violations)."""
+    """Parse wire bytes; return (report, the JSON object if any, shape violations).
+
+    The object comes back only with shape violations (the rejection keeps it): a valid
+    report is parsed once, into the model, and a caller that rejects it later on other
+    grounds parses the bytes again (rare, and off the hot path).
+    """
     if len(raw) > max_bytes:
         return (
             None,
@@ -85,6 +90,14 @@ def decode_submission(
                 )
             ],
         )
+    try:
+        # One parse on the hot path: a valid report is read straight into the model.
+        report = ReportSubmitted.model_validate_json(raw)
+    except ValidationError as exc:
+        shape = exc
+    else:
+        return report, None, []
+    # Rejected: parse again to say why, and to keep what the message did carry.
     try:
         obj = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -105,10 +118,7 @@ def decode_submission(
                 )
             ],
         )
-    try:
-        return ReportSubmitted.model_validate_json(raw), obj, []
-    except ValidationError as exc:
-        return None, obj, shape_violations(exc)
+    return None, obj, shape_violations(shape)
 
 
 def check_submission(
@@ -178,7 +188,10 @@ def check_submission(
         )
     if dataset is None:
         return verdict
+    allowed = catalog.allowed_keys(dataset)
     for key, value in report.values.items():
+        if key in allowed and value <= dataset.max_value:
+            continue  # the common case, one set lookup; the rest says what is wrong
         problem = catalog.key_problem(dataset, key)
         metric = dataset.metric(key.partition(".")[0])
         if problem is None and metric is not None and "." not in key and catalog.options(metric):

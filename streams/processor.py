@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -80,6 +81,7 @@ class SubmissionProcessor:
             return dataclasses.replace(out, dead_letter="; ".join(e.rule_id for e in errors))
         verdict = check_submission(report, self.registry, self.catalog, self.tz)
         if not verdict.ok:
+            obj = json.loads(value or b"")  # parsed into the model only, until now
             return self._reject(key, value or b"", obj, report, verdict.errors, source)
         dataset = self.catalog.get(report.dataset)
         assert dataset is not None  # check_submission rejected unknown datasets
@@ -88,6 +90,7 @@ class SubmissionProcessor:
         entry = LedgerEntry.from_json(stored) if stored else None
         decision = decide(entry, report, deadline, source.partition, source.offset)
         if decision.action == "reject":
+            obj = json.loads(value or b"")
             return self._reject(key, value or b"", obj, report, list(decision.errors), source)
         if decision.action == "duplicate":
             self.counters.duplicates += 1

@@ -189,6 +189,7 @@ def test_reused_report_id_with_other_values_is_a_conflict() -> None:
     out = rejected(h.feed(changed.to_json()))
     assert out.errors[0].rule_id == "report_id_conflict"
     assert out.report_id == str(original.report_id)
+    assert out.submission == json.loads(changed.to_json())  # kept whole, as submitted
 
 
 def test_rule_violation_is_rejected_with_reasons_in_both_languages() -> None:
@@ -197,7 +198,7 @@ def test_rule_violation_is_rejected_with_reasons_in_both_languages() -> None:
     out = rejected(h.feed(bad.to_json()))
     assert out.errors[0].rule_id == "pcr_positive_le_tests"
     assert "RT-PCR" in out.errors[0].message_vi and "cannot exceed" in out.errors[0].message_en
-    assert out.unit_id == "173" and out.submission is not None
+    assert out.unit_id == "173" and out.submission == json.loads(bad.to_json())
     # a rejected submission takes no revision: the next valid one is revision 1
     assert accepted(h.feed(report(local(14, 1, 0)).to_json())).revision == 1
 

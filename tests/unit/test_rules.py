@@ -9,7 +9,14 @@ import pytest
 
 from contract.datasets import Catalog
 from contract.errors import ConfigError
-from contract.rules import Expression, MissingValueStrategy, Operator, RuleOutcome, check
+from contract.rules import (
+    Expression,
+    MissingValueStrategy,
+    Operator,
+    RuleOutcome,
+    check,
+    resolve,
+)
 
 NEVER = MissingValueStrategy.NEVER_SKIP
 ANY = MissingValueStrategy.SKIP_IF_ANY_VALUE_MISSING
@@ -156,6 +163,14 @@ def test_disaggregated_metric_without_option_sums_its_options() -> None:
     assert Expression.parse("vaccine_dose1.age_65_plus").evaluate(values, NEVER) == 4
     assert expr.evaluate({"vaccine_dose2.age_18_49": 1}, ANY) is None  # no option reported
     assert _check("vaccine_dose2", "<=", "vaccine_dose1", values).broken
+
+
+def test_resolved_values_add_totals_only_where_the_report_gives_none() -> None:
+    values = {"a": 1, "a.x": 2, "b.x": 3, "b.y": 4, "c": 5}
+    assert resolve(values) == {**values, "b": 7}  # "a" stays as reported, not 1 + 2
+    for key in ("a", "b", "c", "b.y", "d"):
+        expr = Expression.parse(key)
+        assert expr.lookup(resolve(values), key) == expr.lookup(values, key)
 
 
 def test_a_metric_is_not_confused_with_one_whose_code_it_prefixes() -> None:
