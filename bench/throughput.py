@@ -2,9 +2,10 @@
 
 Each run pre-loads the same N simulated reports on ``reports.submitted`` and measures,
 one after the other on that broker: a raw aiokafka consumer (no processing), a bare
-Faust pass-through agent, then the real `baocao worker` with the `baocao warehouse`
-service until every report has its row. Two workers in one group run on a second,
-fresh broker and warehouse (the first one's ledger already knows every report).
+Faust pass-through agent, a bare Faust agent that only receives, then the real
+`baocao worker` with the `baocao warehouse` service until every report has its row.
+Two workers in one group run on a second, fresh broker and warehouse (the first one's
+ledger already knows every report).
 """
 
 from __future__ import annotations
@@ -85,6 +86,25 @@ def passthrough(stack: BenchStack, n: int) -> float:
     return drain_rate(samples, n)
 
 
+def receive_only(stack: BenchStack, n: int) -> float:
+    """Events per second a bare Faust agent receives when it sends nothing."""
+    counts = stack.root / "received"
+    stack.spawn("receive", "bench.receive_app", env={"BENCH_RECEIVED_FILE": str(counts)})
+    samples, seen = [], 0
+    deadline = time.monotonic() + 120 + n / FLOOR_RATE
+    try:
+        while seen < n:
+            time.sleep(0.25)
+            stack.check_alive()
+            seen = int(counts.read_text()) if counts.exists() else 0
+            samples.append((time.perf_counter(), seen))
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the receive-only agent saw {seen} of {n}")
+    finally:
+        stack.stop_process("receive")
+    return drain_rate(samples, n)
+
+
 def pipeline(stack: BenchStack, n: int, workers: int) -> tuple[float, int]:
     """Reports per second from reports.submitted to their rows in the warehouse.
 
@@ -120,6 +140,8 @@ def once(n: int, root: Path) -> dict[str, float]:
         progress(f"  raw aiokafka consume: {raw:,.0f} msg/s")
         faust = passthrough(stack, n)
         progress(f"  bare Faust pass-through: {faust:,.0f} events/s")
+        receive = receive_only(stack, n)
+        progress(f"  bare Faust agent, receive only: {receive:,.0f} events/s")
         one, missing = pipeline(stack, n, workers=1)
         restarts = stack.worker_restarts()
         progress(f"  one worker + sink: {one:,.0f} reports/s")
@@ -132,6 +154,8 @@ def once(n: int, root: Path) -> dict[str, float]:
     return {
         "raw": raw,
         "faust": faust,
+        "receive": receive,
+        "receive_share": faust / receive,
         "one": one,
         "two": two,
         "vs_faust": one / faust,
@@ -154,6 +178,15 @@ def run(scale: Scale, runs: int) -> list[Row]:
     return [
         (f"yardstick: raw aiokafka consume, no processing ({where})", r["raw"].show() + " msg/s"),
         (f"yardstick: bare Faust pass-through agent ({where})", r["faust"].show() + " events/s"),
+        (
+            f"yardstick: bare Faust agent that only receives ({where})",
+            r["receive"].show() + " events/s",
+        ),
+        (
+            "share of the pass-through's per-event time spent receiving (pass-through rate / "
+            "receive-only rate, per run): the part a batch of reports per event would share",
+            r["receive_share"].show(".2f"),
+        ),
         (
             f"end to end, one worker + sink: submitted -> rows in chDB ({where})",
             r["one"].show() + " reports/s",
