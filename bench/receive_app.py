@@ -13,7 +13,7 @@ from pathlib import Path
 
 import faust
 
-from bench.passthrough_app import SOURCE
+from bench.passthrough_app import SOURCE, run_worker
 from contract.settings import Settings
 from streams.app import faust_settings
 
@@ -43,8 +43,7 @@ def create_app(settings: Settings, counts: Path) -> faust.App:
 
 
 def main() -> None:
-    app = create_app(Settings(), Path(os.environ["BENCH_RECEIVED_FILE"]))
-    faust.Worker(app, loglevel="WARNING").execute_from_commandline()
+    run_worker(create_app(Settings(), Path(os.environ["BENCH_RECEIVED_FILE"])))
 
 
 if __name__ == "__main__":
