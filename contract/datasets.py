@@ -175,6 +175,8 @@ class Catalog(_Config):
         """``value_keys`` as a set, built once per dataset: checked for every value."""
         found = self.allowed_key_index.get(dataset.code)
         if found is None or self.get(dataset.code) is not dataset:
+            # A dataset that is not this catalog's own (one built by a test or a tool)
+            # may share a code with another metric list: build its set afresh.
             return frozenset(self.value_keys(dataset))
         return found
 
