@@ -81,8 +81,7 @@ class SubmissionProcessor:
             return dataclasses.replace(out, dead_letter="; ".join(e.rule_id for e in errors))
         verdict = check_submission(report, self.registry, self.catalog, self.tz)
         if not verdict.ok:
-            obj = json.loads(value or b"")  # parsed into the model only, until now
-            return self._reject(key, value or b"", obj, report, verdict.errors, source)
+            return self._reject(key, value or b"", None, report, verdict.errors, source)
         dataset = self.catalog.get(report.dataset)
         assert dataset is not None  # check_submission rejected unknown datasets
         deadline = dataset.deadline_at(report.report_date, self.tz)
@@ -90,8 +89,7 @@ class SubmissionProcessor:
         entry = LedgerEntry.from_json(stored) if stored else None
         decision = decide(entry, report, deadline, source.partition, source.offset)
         if decision.action == "reject":
-            obj = json.loads(value or b"")
-            return self._reject(key, value or b"", obj, report, list(decision.errors), source)
+            return self._reject(key, value or b"", None, report, list(decision.errors), source)
         if decision.action == "duplicate":
             self.counters.duplicates += 1
             log.info(
@@ -137,6 +135,8 @@ class SubmissionProcessor:
         errors: list[Violation],
         source: SourceRef,
     ) -> Output:
+        if report is not None and obj is None:
+            obj = json.loads(raw)  # a valid report was parsed into the model only
         fields: dict[str, Any] = {}
         if report is not None:
             fields = {
