@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
@@ -73,38 +74,44 @@ def passthrough(stack: BenchStack, n: int) -> float:
     consumer = KafkaConsumer(
         passthrough_app.TARGET, bootstrap_servers=stack.bootstrap, auto_offset_reset="earliest"
     )
+    forwarded = [0]
+
+    def count() -> int:  # the poll's own wait paces the samples
+        forwarded[0] += sum(len(v) for v in consumer.poll(250, max_records=10_000).values())
+        return forwarded[0]
+
     stack.spawn("passthrough", "bench.passthrough_app")
-    samples, seen = [], 0
-    deadline = time.monotonic() + 120 + n / FLOOR_RATE
     try:
-        while seen < n:
-            seen += sum(len(v) for v in consumer.poll(250, max_records=10_000).values())
-            samples.append((time.perf_counter(), seen))
-            stack.check_alive()
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"pass-through forwarded {seen} of {n}")
+        return drain_app(stack, "passthrough", n, count)
     finally:
         consumer.close()
-        stack.stop_process("passthrough")
-    return drain_rate(samples, n)
 
 
 def receive_only(stack: BenchStack, n: int) -> float:
     """Events per second a bare Faust agent receives when it sends nothing."""
     counts = stack.root / "received"
+
+    def count() -> int:
+        time.sleep(0.25)
+        return int(counts.read_text()) if counts.exists() else 0
+
     stack.spawn("receive", "bench.receive_app", env={"BENCH_RECEIVED_FILE": str(counts)})
+    return drain_app(stack, "receive", n, count)
+
+
+def drain_app(stack: BenchStack, name: str, n: int, count: Callable[[], int]) -> float:
+    """The drain rate of the yardstick app ``name`` as ``count`` sees it; then stop it."""
     samples, seen = [], 0
     deadline = time.monotonic() + 120 + n / FLOOR_RATE
     try:
         while seen < n:
-            time.sleep(0.25)
-            stack.check_alive()
-            seen = int(counts.read_text()) if counts.exists() else 0
+            seen = count()
             samples.append((time.perf_counter(), seen))
+            stack.check_alive()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the receive-only agent saw {seen} of {n}")
+                raise TimeoutError(f"{name} handled {seen} of {n} events")
     finally:
-        stack.stop_process("receive")
+        stack.stop_process(name)
     return drain_rate(samples, n)
 
 
