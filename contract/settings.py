@@ -100,6 +100,14 @@ class Settings(BaseSettings):
         description="input waiting, no commit this long (or a rebalance twice this long): "
         "the worker restarts itself (0: never)",
     )
+    # A stop commits offsets first, and with the broker gone that commit never ends
+    # (streams/stop_deadline.py). Below `baocao up`'s 20 s before it kills a child.
+    worker_stop_seconds: float = Field(
+        15.0,
+        ge=0,
+        description="longest a worker's stop may take before the process exits anyway "
+        "(0: no limit)",
+    )
 
     # ---- security and operations (see README: Security, Operations)
     profile: Literal["dev", "production"] = Field(
