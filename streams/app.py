@@ -23,7 +23,7 @@ from contract.datasets import Catalog
 from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
-from streams import dead_letters, liveness, recovery_offsets, state, watch
+from streams import dead_letters, liveness, producer_topics, recovery_offsets, state, watch
 from streams.barrier import DeadlineBarrier
 from streams.offset_order import OffsetOrder
 from streams.processor import Stored, SubmissionProcessor
@@ -86,6 +86,7 @@ def create_app(
     command restarts the process; None, as in tests and benchmarks, does not watch).
     """
     app = faust.App(app_id, **faust_settings(settings))
+    producer_topics.install()  # or a cold start can hang its producer (see the module)
     recovery_offsets.install(
         app,
         lambda: KafkaConsumer(
