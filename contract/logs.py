@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,3 +71,55 @@ def faust_logging_config() -> dict[str, Any]:
             }
         },
     }
+
+
+#: aiokafka's loggers that repeat one line per retry while the broker is down.
+KAFKA_RETRY_LOGGERS = (
+    "aiokafka",  # its client's logger (aiokafka/client.py), not "aiokafka.client"
+    "aiokafka.cluster",
+    "aiokafka.conn",
+    "aiokafka.consumer.fetcher",
+    "aiokafka.consumer.group_coordinator",
+    "aiokafka.producer.sender",
+)
+
+
+class RepeatLimit(logging.Filter):
+    """Lets one record per logger and message through every ``seconds``; counts the rest.
+
+    While the broker is down aiokafka retries without pause and logs each try: a worker
+    wrote ≈ 7,000 lines a second ("Unable connect to node", "Unable to update
+    metadata"), which would fill a disk in an outage of hours. The first line of a
+    kind still shows at once, and the next one says how many were held back.
+    """
+
+    def __init__(self, seconds: float = 30.0, now: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.now = now
+        self._last: dict[tuple[str, object], tuple[float, int]] = {}  # shown at, held back
+        self._lock = threading.Lock()  # Faust's consumer logs from a thread of its own
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key, now = (record.name, record.msg), self.now()
+        with self._lock:
+            shown = self._last.get(key)
+            if shown is not None and now - shown[0] < self.seconds:
+                self._last[key] = (shown[0], shown[1] + 1)
+                return False
+            self._last[key] = (now, 0)
+        if shown is not None and shown[1]:
+            record.msg = (
+                f"{record.msg} [{shown[1]} more like this in {self.seconds:g} s not logged; "
+                f"{shown[1]} dòng tương tự trong {self.seconds:g} giây không ghi]"
+            )
+        return True
+
+
+def limit_repeats(names: Iterable[str] = KAFKA_RETRY_LOGGERS, seconds: float = 30.0) -> None:
+    """Put one ``RepeatLimit`` on each logger named (idempotent: replaces an earlier one)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if isinstance(f, RepeatLimit)]:
+            logger.removeFilter(old)
+        logger.addFilter(RepeatLimit(seconds))

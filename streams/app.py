@@ -86,6 +86,7 @@ def create_app(
     command restarts the process; None, as in tests and benchmarks, does not watch).
     """
     app = faust.App(app_id, **faust_settings(settings))
+    logs.limit_repeats()  # a broker outage would log thousands of retries a second
     producer_topics.install()  # or a cold start can hang its producer (see the module)
     recovery_offsets.install(
         app,

@@ -93,3 +93,37 @@ def test_a_rejected_report_is_logged_with_its_unit_and_report_id(
     assert record.__dict__["rules"]  # which rules refused it
     line = json.loads(logs.JsonFormatter().format(record))
     assert line["unit_id"] == "NOPE-1" and line["report_id"] == body["report_id"]
+
+
+def test_a_retry_repeated_during_an_outage_is_logged_once_per_window_with_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = [0.0]
+    name = "aiokafka"
+    logger = logging.getLogger(name)
+    limit = logs.RepeatLimit(30.0, now=lambda: clock[0])
+    logger.addFilter(limit)
+    try:
+        with caplog.at_level(logging.ERROR, logger=name):
+            for _ in range(1000):  # one retry a millisecond, as aiokafka does
+                logger.error("Unable connect to node with id %s: %s", 1, "refused")
+                clock[0] += 0.001
+            logger.error("Unable to update metadata from %s", [1])  # another kind: shown
+            clock[0] = 31.0
+            logger.error("Unable connect to node with id %s: %s", 1, "refused")
+    finally:
+        logger.removeFilter(limit)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "Unable connect to node with id 1: refused",
+        "Unable to update metadata from [1]",
+        "Unable connect to node with id 1: refused [999 more like this in 30 s not logged; "
+        "999 dòng tương tự trong 30 giây không ghi]",
+    ]
+
+
+def test_limit_repeats_puts_one_filter_on_each_logger_however_often_it_is_called() -> None:
+    logs.limit_repeats(["baocao.test.noisy"], 5.0)
+    logs.limit_repeats(["baocao.test.noisy"], 5.0)  # a worker's create_app runs per app
+    noisy = logging.getLogger("baocao.test.noisy")
+    assert [type(f) for f in noisy.filters] == [logs.RepeatLimit]
