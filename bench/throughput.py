@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
@@ -24,7 +25,17 @@ from kafka import KafkaConsumer
 
 from baocao.broker import create_topics
 from bench import passthrough_app
-from bench.common import Row, Scale, collect, drain_rate, progress, reports
+from bench.common import (
+    Row,
+    Runs,
+    Scale,
+    collect,
+    cpu_seconds,
+    drain_rate,
+    machine_ticks,
+    progress,
+    reports,
+)
 from bench.stack import PARTITIONS, BenchStack
 from contract import topics
 from contract.events import ReportSubmitted
@@ -115,18 +126,47 @@ def drain_app(stack: BenchStack, name: str, n: int, count: Callable[[], int]) ->
     return drain_rate(samples, n)
 
 
-def pipeline(stack: BenchStack, n: int, workers: int) -> tuple[float, int, int]:
+@dataclass(frozen=True)
+class CpuLook:
+    """CPU used so far by the machine and by each process of a pipeline, at one moment."""
+
+    decided: int
+    machine: tuple[int, int]  # busy, total ticks (all cores)
+    processes: dict[str, float]  # role -> CPU seconds
+
+    @classmethod
+    def take(cls, decided: int, pids: dict[str, int]) -> CpuLook:
+        return cls(decided, machine_ticks(), {name: cpu_seconds(p) for name, p in pids.items()})
+
+
+def cpu_use(start: CpuLook, end: CpuLook) -> dict[str, float]:
+    """Between two looks: the machine's busy share, and CPU ms per report of each role."""
+    reports = max(1, end.decided - start.decided)
+    busy = (end.machine[0] - start.machine[0]) / max(1, end.machine[1] - start.machine[1])
+    roles: dict[str, float] = {}
+    for name, seconds in end.processes.items():
+        role = "worker" if name.startswith("worker") else name  # workers added up
+        used = seconds - start.processes[name]
+        roles[role] = roles.get(role, 0.0) + 1000 * used / reports
+    return {"busy": busy, **{f"{role}_ms": ms for role, ms in roles.items()}}
+
+
+def pipeline(stack: BenchStack, n: int, workers: int) -> tuple[float, int, int, dict[str, float]]:
     """Reports per second from reports.submitted to their rows in the warehouse.
 
     Also return how many decisions never arrived and how many arrived twice (counted
     once the stack has stopped): once 95% are in (enough for the rate),
-    ``GIVE_UP_SECONDS`` without progress ends the wait.
+    ``GIVE_UP_SECONDS`` without progress ends the wait. And where the CPU went over
+    the same window as the rate (25% to 95% of the decisions): the machine's busy
+    share and each role's CPU per report, so a machine too small to scale shows.
     """
-    stack.start_warehouse()
+    pids = {"warehouse": stack.start_warehouse().pid}
     names = [f"worker-{i}" for i in range(workers)]
     for name in names:
-        stack.start_worker(name)
+        pids[name] = stack.start_worker(name).pid
+    pids["broker"] = stack.broker.pid or 0
     samples, seen = [], 0
+    looks: list[CpuLook] = []  # at 25% and at 95% of the decisions
     deadline = time.monotonic() + 180 + n / FLOOR_RATE
     moved = time.monotonic()
     while seen < n:
@@ -134,6 +174,8 @@ def pipeline(stack: BenchStack, n: int, workers: int) -> tuple[float, int, int]:
         stack.check_alive()
         now, before, seen = time.monotonic(), seen, stack.decided() or 0
         samples.append((time.perf_counter(), seen))
+        if len(looks) < 2 and seen >= (0.25, 0.95)[len(looks)] * n:
+            looks.append(CpuLook.take(seen, pids))
         moved = now if seen > before else moved
         if seen >= 0.95 * n and now - moved > GIVE_UP_SECONDS:
             progress(f"  {n - seen} row(s) missing after {GIVE_UP_SECONDS:.0f} s")
@@ -143,7 +185,8 @@ def pipeline(stack: BenchStack, n: int, workers: int) -> tuple[float, int, int]:
     for name in [*names, "warehouse"]:  # the warehouse last: it flushes what they sent
         stack.stop_process(name)
     distinct, raw = count_decisions(stack)
-    return drain_rate(samples, n), n - distinct, raw - distinct
+    rate = drain_rate(samples, n)  # raises unless 95% arrived, so both looks were taken
+    return rate, n - distinct, raw - distinct, cpu_use(*looks)
 
 
 def count_decisions(stack: BenchStack) -> tuple[int, int]:
@@ -168,16 +211,16 @@ def once(n: int, root: Path) -> dict[str, float]:
         progress(f"  bare Faust pass-through: {faust:,.0f} events/s")
         receive = receive_only(stack, n)
         progress(f"  bare Faust agent, receive only: {receive:,.0f} events/s")
-        one, missing, copies = pipeline(stack, n, workers=1)
+        one, missing, copies, cpu_one = pipeline(stack, n, workers=1)
         restarts = stack.worker_restarts()
-        progress(f"  one worker + sink: {one:,.0f} reports/s")
+        progress(f"  one worker + sink: {one:,.0f} reports/s; CPU {show_cpu(cpu_one)}")
     with BenchStack(root / "two") as stack:
         preload(stack, data)
-        two, missing_two, copies_two = pipeline(stack, n, workers=2)
+        two, missing_two, copies_two, cpu_two = pipeline(stack, n, workers=2)
         restarts += stack.worker_restarts()
         missing += missing_two
         copies += copies_two
-        progress(f"  two workers + sink: {two:,.0f} reports/s")
+        progress(f"  two workers + sink: {two:,.0f} reports/s; CPU {show_cpu(cpu_two)}")
     return {
         "raw": raw,
         "faust": faust,
@@ -190,7 +233,14 @@ def once(n: int, root: Path) -> dict[str, float]:
         "restarts": restarts,
         "missing": missing,
         "copies": copies,
+        **{f"one_{k}": v for k, v in cpu_one.items()},
+        **{f"two_{k}": v for k, v in cpu_two.items()},
     }
+
+
+def show_cpu(cpu: dict[str, float]) -> str:
+    roles = ", ".join(f"{k[:-3]} {v:.2f}" for k, v in cpu.items() if k.endswith("_ms"))
+    return f"machine {cpu['busy']:.0%} busy; ms per report: {roles}"
 
 
 def run(scale: Scale, runs: int) -> list[Row]:
@@ -225,6 +275,8 @@ def run(scale: Scale, runs: int) -> list[Row]:
         ),
         (f"end to end, two workers in one group + sink ({where})", r["two"].show() + " reports/s"),
         ("two workers / one worker, per run (target >= 1.6)", r["scaling"].show(".2f")),
+        *cpu_rows(r, "one worker + sink", "one"),
+        *cpu_rows(r, "two workers + sink", "two"),
         ("worker restarts by its stall watchdog during these runs", r["restarts"].show()),
         (
             f"decisions missing from the warehouse, distinct reports counted after the stack "
@@ -237,3 +289,22 @@ def run(scale: Scale, runs: int) -> list[Row]:
             r["copies"].show(),
         ),
     ]
+
+
+def cpu_rows(r: dict[str, Runs], what: str, prefix: str) -> list[Row]:
+    """Where the CPU went while ``what`` drained (the rate's window)."""
+    rows: list[Row] = [
+        (
+            f"{what}: the machine's CPU busy, all cores (1.00 = every core all the time)",
+            r[f"{prefix}_busy"].show(".2f"),
+        )
+    ]
+    for role in ("worker", "warehouse", "broker"):
+        label = {"worker": "the worker(s), added up", "warehouse": "the sink (warehouse service)"}
+        rows.append(
+            (
+                f"{what}: CPU ms per report, {label.get(role, 'the broker')}",
+                r[f"{prefix}_{role}_ms"].show(".2f"),
+            )
+        )
+    return rows
