@@ -163,7 +163,7 @@ def create_app(
             if out.dead_letter is not None:  # not a report at all: keep it whole too
                 await dead_letter(event, out.dead_letter)
             await outputs[out.topic].send(key=out.key, value=out.value)
-            await after_decision(out.topic, out.value)  # late / rejected alerts
+            await after_decision(out.event)  # late / rejected alerts
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def say_which_partitions(sender: Any, assigned: set[Any], **_: Any) -> None:

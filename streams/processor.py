@@ -40,6 +40,8 @@ class Output:
     topic: str
     key: bytes
     value: bytes
+    #: The same decision as a model, so the deadline watch does not parse ``value`` again.
+    event: ReportAccepted | ReportRejected
     #: Not a report at all (not JSON, wrong shape or schema): the message also goes,
     #: whole, to the dead-letter topic with this reason.
     dead_letter: str | None = None
@@ -124,7 +126,7 @@ class SubmissionProcessor:
             source.offset,
             decision.revision,
         )
-        return Output(topics.ACCEPTED, report.unit_id.encode(), accepted.to_json())
+        return Output(topics.ACCEPTED, report.unit_id.encode(), accepted.to_json(), accepted)
 
     def _reject(
         self,
@@ -193,4 +195,4 @@ class SubmissionProcessor:
         for e in errors:
             self.counters.by_rule[e.rule_id] = self.counters.by_rule.get(e.rule_id, 0) + 1
         out_key = (fields.get("unit_id") or "").encode() or (key or b"")
-        return Output(topics.REJECTED, out_key, rejection.to_json())
+        return Output(topics.REJECTED, out_key, rejection.to_json(), rejection)

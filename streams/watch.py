@@ -38,11 +38,8 @@ log = logging.getLogger(__name__)
 
 TICKS = "deadline.ticks"
 PARTIALS = "deadline.partials"
-#: Marker the accepted event's compact JSON carries when it was late (skips a decode).
-_LATE = b'"timeliness":"late"'
-
 Declare = Callable[[str], faust.TopicT]
-AfterDecision = Callable[[str, bytes], Awaitable[None]]
+AfterDecision = Callable[[ReportAccepted | ReportRejected], Awaitable[None]]
 
 
 class PartitionedUnits:
@@ -186,18 +183,16 @@ def install(
             shares = {int(k): Partial.from_json(v) for k, v in counts.items()}
             await emit(list(watch.summarize(shares, parts, at, sent.__contains__)), at)
 
-    async def after_decision(topic: str, value: bytes) -> None:
+    async def after_decision(decision: ReportAccepted | ReportRejected) -> None:
         """Raise ``late`` and ``rejected`` alerts for what process_submissions decided."""
         # sent.has, not `in`: each report's alert id is checked once, never looked at again.
         alert: Alert | None = None
         now = clock.now()
-        if topic.endswith("reports.accepted"):
-            if _LATE in value:
-                alert = watch.after_accepted(
-                    ReportAccepted.model_validate_json(value), now, sent.has
-                )
-        elif topic.endswith("reports.rejected"):
-            alert = watch.after_rejected(ReportRejected.model_validate_json(value), now, sent.has)
+        if isinstance(decision, ReportAccepted):
+            if decision.timeliness == "late":
+                alert = watch.after_accepted(decision, now, sent.has)
+        else:
+            alert = watch.after_rejected(decision, now, sent.has)
         if alert is not None:
             await emit([alert], now)
 
