@@ -164,7 +164,8 @@ def pipeline(stack: BenchStack, n: int, workers: int) -> tuple[float, int, int, 
     names = [f"worker-{i}" for i in range(workers)]
     for name in names:
         pids[name] = stack.start_worker(name).pid
-    pids["broker"] = stack.broker.pid or 0
+    assert stack.broker.pid is not None, "the broker is not running"
+    pids["broker"] = stack.broker.pid
     samples, seen = [], 0
     looks: list[CpuLook] = []  # at 25% and at 95% of the decisions
     deadline = time.monotonic() + 180 + n / FLOOR_RATE
@@ -299,12 +300,11 @@ def cpu_rows(r: dict[str, Runs], what: str, prefix: str) -> list[Row]:
             r[f"{prefix}_busy"].show(".2f"),
         )
     ]
-    for role in ("worker", "warehouse", "broker"):
-        label = {"worker": "the worker(s), added up", "warehouse": "the sink (warehouse service)"}
-        rows.append(
-            (
-                f"{what}: CPU ms per report, {label.get(role, 'the broker')}",
-                r[f"{prefix}_{role}_ms"].show(".2f"),
-            )
-        )
+    roles = {
+        "worker": "the worker(s), added up",
+        "warehouse": "the sink (warehouse service)",
+        "broker": "the broker",
+    }
+    for role, label in roles.items():
+        rows.append((f"{what}: CPU ms per report, {label}", r[f"{prefix}_{role}_ms"].show(".2f")))
     return rows
