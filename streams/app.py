@@ -23,7 +23,15 @@ from contract.datasets import Catalog
 from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
-from streams import dead_letters, liveness, producer_topics, recovery_offsets, state, watch
+from streams import (
+    consumer_state,
+    dead_letters,
+    liveness,
+    producer_topics,
+    recovery_offsets,
+    state,
+    watch,
+)
 from streams.barrier import DeadlineBarrier
 from streams.offset_order import OffsetOrder
 from streams.processor import Stored, SubmissionProcessor
@@ -204,6 +212,10 @@ def _watch_liveness(
         loops = [asyncio.get_running_loop(), getattr(thread, "thread_loop", None)]
         stacks = liveness.task_stacks(loop for loop in loops if loop is not None)
         log.warning("where the stalled worker waits:\n%s", stacks)
+        try:
+            log.warning("its consumer's partitions:\n%s", consumer_state.describe(app, inputs))
+        except Exception:  # a diagnosis must never stop the restart
+            log.exception("could not describe the consumer's partitions")
         on_stall()
 
     @app.task  # type: ignore[untyped-decorator]
