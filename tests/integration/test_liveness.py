@@ -7,7 +7,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -17,6 +16,7 @@ from kafka.structs import OffsetAndMetadata
 from baocao.broker import EmbeddedBroker, create_topics
 from contract.topics import TopicSpec
 from streams.liveness import OffsetReader, StallDetector, watch
+from tests.integration.own_loop import run_in_own_loop
 
 pytestmark = pytest.mark.integration
 
@@ -38,14 +38,8 @@ def run_watch(reader: OffsetReader, tps: set[TopicPartition], seconds: float) ->
             seconds,
         )
 
-    def in_own_loop() -> None:
-        with contextlib.suppress(TimeoutError):  # the watch runs until told to stop
-            asyncio.run(go())
-
-    # A thread of its own: a session's browser (Playwright) keeps a loop running here.
-    runner = threading.Thread(target=in_own_loop)
-    runner.start()
-    runner.join()
+    with contextlib.suppress(TimeoutError):  # the watch runs until told to stop
+        run_in_own_loop(go())
     return stalls
 
 

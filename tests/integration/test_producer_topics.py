@@ -7,11 +7,6 @@ a batch waiting for it then waits for ever (a worker's cold start hung that way)
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine
-from typing import Any
-
 import pytest
 from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 from aiokafka.client import AIOKafkaClient  # type: ignore[import-untyped]
@@ -19,6 +14,7 @@ from aiokafka.client import AIOKafkaClient  # type: ignore[import-untyped]
 from baocao.broker import EmbeddedBroker, create_topics
 from contract.topics import TopicSpec
 from streams import producer_topics
+from tests.integration.own_loop import run_in_own_loop
 
 pytestmark = pytest.mark.integration
 
@@ -35,16 +31,6 @@ async def still_known_after_another_topic(bootstrap: str, known: str, later: str
         return producer.client.cluster.partitions_for_topic(known) is not None
     finally:
         await producer.stop()
-
-
-def run_in_own_loop(coro: Coroutine[Any, Any, bool]) -> bool:
-    """asyncio.run in a thread of its own: an earlier test may leave a loop running here."""
-    result: list[bool] = []
-    runner = threading.Thread(target=lambda: result.append(asyncio.run(coro)))
-    runner.start()
-    runner.join()
-    assert result, "the coroutine raised (see the thread's traceback above)"
-    return result[0]
 
 
 def test_a_topic_sent_to_stays_in_the_producers_metadata(
