@@ -29,6 +29,7 @@ from streams import (
     liveness,
     producer_topics,
     recovery_offsets,
+    seek_committed,
     state,
     watch,
 )
@@ -96,6 +97,7 @@ def create_app(
     app = faust.App(app_id, **faust_settings(settings))
     logs.limit_repeats()  # a broker outage would log thousands of retries a second
     producer_topics.install()  # or a cold start can hang its producer (see the module)
+    seek_committed.install()  # or records dropped in a rebalance are never read again
     recovery_offsets.install(
         app,
         lambda: KafkaConsumer(

@@ -1,0 +1,88 @@
+"""A partition with no committed offset is rewound too when Faust seeks to committed.
+
+Faust drops records it has fetched when flow stops or the group's generation changes
+(a rebalance, the end of a table recovery: ``Consumer.getmany``), then calls
+``seek_to_committed`` so they are fetched again. aiokafka's ``seek_to_committed``
+only seeks partitions whose committed offset is above 0, so a partition the group
+has never committed keeps its position past the dropped records, and they are never
+read: the worker sits idle with input waiting until the next rebalance. Caught by
+``streams.consumer_state`` in the deadline test (2026-12-06): a fresh partition's
+first report at offset 0, aiokafka at position 1, Faust never shown offset 0, and
+the same after every restart of the stall watchdog (each restart is a rebalance,
+which drops the fetch again), so the test's ``late`` alert never came.
+
+``install`` makes the seek complete: a stream partition with no commit goes back
+to where the group starts one (``consumer_auto_offset_reset``), one committed at 0
+to offset 0. Changelog partitions are left alone: table recovery places them itself.
+Reading a record again is safe: every consumer downstream is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from faust.transport.drivers import aiokafka as faust_aiokafka
+
+log = logging.getLogger(__name__)
+
+_aiokafka_seek = faust_aiokafka.AIOKafkaConsumerThread.seek_to_committed
+
+
+async def rewind_uncommitted(
+    consumer: Any, committed: Mapping[Any, int | None], reset: str, keep: Callable[[Any], bool]
+) -> list[Any]:
+    """Seek each partition of ``committed`` that aiokafka left where it was.
+
+    ``consumer`` is an ``AIOKafkaConsumer``; ``committed`` what its
+    ``seek_to_committed`` answered; ``keep(tp)`` True for partitions to leave alone.
+    Returns the partitions moved.
+    """
+    never = [tp for tp, offset in committed.items() if offset is None and not keep(tp)]
+    at_zero = [tp for tp, offset in committed.items() if offset == 0 and not keep(tp)]
+    ahead = {tp: p for tp in [*never, *at_zero] if (p := _position(consumer, tp))}
+    if ahead:  # records were fetched there and are now to be read again
+        log.info(
+            "reading %s again from the start: no offset committed there yet. "
+            "Đọc lại từ đầu %s: chưa commit offset nào.",
+            _names(ahead),
+            _names(ahead),
+        )
+    for tp in at_zero:
+        consumer.seek(tp, 0)
+    if never:
+        if reset == "latest":
+            await consumer.seek_to_end(*never)
+        else:
+            await consumer.seek_to_beginning(*never)
+    return sorted([*never, *at_zero])
+
+
+def _position(consumer: Any, tp: Any) -> int | None:
+    """The partition's fetch position, or None while it has none (a reset is pending)."""
+    state = consumer._subscription.subscription.assignment.state_value(tp)
+    return state._position if state is not None else None
+
+
+def _names(positions: Mapping[Any, int]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}] (at {p})" for tp, p in sorted(positions.items()))
+
+
+async def _seek_to_committed(self: Any) -> Mapping[Any, int]:
+    committed: Mapping[Any, int] = await _aiokafka_seek(self)
+    consumer = self._ensure_consumer()
+    changelogs: Iterable[str] = self.app.tables.changelog_topics
+    await self.call_thread(
+        rewind_uncommitted,
+        consumer,
+        committed,
+        self.app.conf.consumer_auto_offset_reset,
+        lambda tp: tp.topic in changelogs,
+    )
+    return committed
+
+
+def install() -> None:
+    """Make every Faust consumer's seek to committed offsets rewind uncommitted partitions."""
+    faust_aiokafka.AIOKafkaConsumerThread.seek_to_committed = _seek_to_committed  # type: ignore[method-assign]
