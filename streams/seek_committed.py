@@ -42,10 +42,10 @@ async def rewind_uncommitted(
     never = [tp for tp, offset in committed.items() if offset is None and not keep(tp)]
     at_zero = [tp for tp, offset in committed.items() if offset == 0 and not keep(tp)]
     ahead = {tp: p for tp in [*never, *at_zero] if (p := _position(consumer, tp))}
-    if ahead:  # records were fetched there and are now to be read again
-        log.info(
-            "reading %s again from the start: no offset committed there yet. "
-            "Đọc lại từ đầu %s: chưa commit offset nào.",
+    if ahead:  # records fetched there were dropped: without this, never read (rare)
+        log.warning(
+            "reading %s again from the start: records were fetched there but no offset "
+            "is committed yet. Đọc lại từ đầu %s: đã tải bản ghi nhưng chưa commit offset nào.",
             _names(ahead),
             _names(ahead),
         )

@@ -8,7 +8,6 @@ lost a fresh partition's first report that way (``streams/seek_committed.py``).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import pytest
@@ -59,7 +58,6 @@ async def drop_and_seek(bootstrap: str, tps: list[TopicPartition], keep: str) ->
 def test_partitions_without_a_commit_are_read_again_from_the_start(
     broker: EmbeddedBroker, unique: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="streams.seek_committed")
     topic, changelog = f"in-{unique}", f"ledger-changelog-{unique}"
     create_topics(broker.bootstrap, [TopicSpec(topic, 2), TopicSpec(changelog, 1)])
     fresh, at_zero = TopicPartition(topic, 0), TopicPartition(topic, 1)
@@ -76,6 +74,6 @@ def test_partitions_without_a_commit_are_read_again_from_the_start(
     # The upstream gap: aiokafka moved nothing back, so offset 0 would never be read.
     assert seen.left_at == {fresh: 1, at_zero: 1, log: 1}
     assert seen.moved == [fresh, at_zero]
-    assert f"reading {topic}[0] (at 1), {topic}[1] (at 1) again" in caplog.text
+    assert f"reading {topic}[0] (at 1), {topic}[1] (at 1) again from the start" in caplog.text
     # Both stream partitions are read again from 0; the changelog is left to recovery.
     assert seen.read_again == {fresh: [0], at_zero: [0]}
