@@ -42,7 +42,7 @@ async def rewind_uncommitted(
     never = [tp for tp, offset in committed.items() if offset is None and not keep(tp)]
     at_zero = [tp for tp, offset in committed.items() if offset == 0 and not keep(tp)]
     ahead = {tp: p for tp in [*never, *at_zero] if (p := _position(consumer, tp))}
-    if ahead:  # records fetched there were dropped: without this, never read (rare)
+    if ahead:  # fetched there, never committed: rare enough to say each time
         log.warning(
             "reading %s again from the start: records were fetched there but no offset "
             "is committed yet. Đọc lại từ đầu %s: đã tải bản ghi nhưng chưa commit offset nào.",
@@ -73,13 +73,20 @@ async def _seek_to_committed(self: Any) -> Mapping[Any, int]:
     committed: Mapping[Any, int] = await _aiokafka_seek(self)
     consumer = self._ensure_consumer()
     changelogs: Iterable[str] = self.app.tables.changelog_topics
-    await self.call_thread(
-        rewind_uncommitted,
-        consumer,
-        committed,
-        self.app.conf.consumer_auto_offset_reset,
-        lambda tp: tp.topic in changelogs,
-    )
+    try:
+        await self.call_thread(
+            rewind_uncommitted,
+            consumer,
+            committed,
+            self.app.conf.consumer_auto_offset_reset,
+            lambda tp: tp.topic in changelogs,
+        )
+    except Exception as exc:  # e.g. a rebalance began: it seeks again; never fail Faust's seek
+        log.warning(
+            "could not rewind partitions with no committed offset (%r); if records there "
+            "were dropped, the stall watchdog restarts this worker",
+            exc,
+        )
     return committed
 
 
