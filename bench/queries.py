@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
+from baocao.status import warehouse_summary
 from bench.common import Row, Scale, percentile, progress
 from bench.warehouse_fill import Year, all_provinces, demo_provinces, fill
 from contract.settings import Settings
@@ -101,6 +102,10 @@ def run(scale: Scale, runs: int) -> list[Row]:
                     show(times),
                 )
             )
+            # Not a panel, but `baocao status` and the web UI's status ask it (row counts
+            # and the newest report) over the same year.
+            times = timings(partial(warehouse_summary, wh), repeats, budget)
+            rows.append(("status: row counts and the newest report (/api/status)", show(times)))
             worst: list[float] = []
             for dashboard in DASHBOARDS:
                 values = {v.name: v.default for v in dashboard.variables}
