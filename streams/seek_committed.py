@@ -13,7 +13,8 @@ which drops the fetch again), so the test's ``late`` alert never came.
 
 ``install`` makes the seek complete: a stream partition with no commit goes back
 to where the group starts one (``consumer_auto_offset_reset``), one committed at 0
-to offset 0. Changelog partitions are left alone: table recovery places them itself.
+to offset 0, by an explicit seek. Changelog partitions are left alone: table recovery
+places them itself.
 Reading a record again is safe: every consumer downstream is idempotent.
 """
 
@@ -33,15 +34,27 @@ _aiokafka_seek = faust_aiokafka.AIOKafkaConsumerThread.seek_to_committed
 async def rewind_uncommitted(
     consumer: Any, committed: Mapping[Any, int | None], reset: str, keep: Callable[[Any], bool]
 ) -> list[Any]:
-    """Seek each partition of ``committed`` that aiokafka left where it was.
+    """Seek back each partition of ``committed`` that aiokafka left past fetched records.
 
     ``consumer`` is an ``AIOKafkaConsumer``; ``committed`` what its
     ``seek_to_committed`` answered; ``keep(tp)`` True for partitions to leave alone.
-    Returns the partitions moved.
+    Returns the partitions moved. Only a partition whose position is past where it
+    starts is moved, and to an explicit offset: a ``seek_to_beginning`` would leave
+    it without a position until the broker answered, and Faust's livelock check
+    crashed the worker reading one in that window (seen once in six runs).
+    With ``reset="latest"`` nothing is moved: where such a consumer began is unknown.
     """
+    if reset != "earliest":
+        return []
+    at_zero = {tp: 0 for tp, offset in committed.items() if offset == 0 and not keep(tp)}
     never = [tp for tp, offset in committed.items() if offset is None and not keep(tp)]
-    at_zero = [tp for tp, offset in committed.items() if offset == 0 and not keep(tp)]
-    ahead = {tp: p for tp in [*never, *at_zero] if (p := _position(consumer, tp))}
+    fetched = [tp for tp in never if fetch_position(consumer, tp)]
+    starts = {**at_zero, **(await consumer.beginning_offsets(fetched) if fetched else {})}
+    ahead = {
+        tp: position
+        for tp, start in starts.items()
+        if (position := fetch_position(consumer, tp)) is not None and position > start
+    }
     if ahead:  # fetched there, never committed: rare enough to say each time
         log.warning(
             "reading %s again from the start: records were fetched there but no offset "
@@ -49,17 +62,12 @@ async def rewind_uncommitted(
             _names(ahead),
             _names(ahead),
         )
-    for tp in at_zero:
-        consumer.seek(tp, 0)
-    if never:
-        if reset == "latest":
-            await consumer.seek_to_end(*never)
-        else:
-            await consumer.seek_to_beginning(*never)
-    return sorted([*never, *at_zero])
+    for tp in ahead:
+        consumer.seek(tp, starts[tp])
+    return sorted(ahead)
 
 
-def _position(consumer: Any, tp: Any) -> int | None:
+def fetch_position(consumer: Any, tp: Any) -> int | None:
     """The partition's fetch position, or None while it has none (a reset is pending)."""
     state = consumer._subscription.subscription.assignment.state_value(tp)
     return state._position if state is not None else None
