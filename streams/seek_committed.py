@@ -11,11 +11,12 @@ first report at offset 0, aiokafka at position 1, Faust never shown offset 0, an
 the same after every restart of the stall watchdog (each restart is a rebalance,
 which drops the fetch again), so the test's ``late`` alert never came.
 
-``install`` makes the seek complete: a stream partition with no commit goes back
-to where the group starts one (``consumer_auto_offset_reset``), one committed at 0
-to offset 0, by an explicit seek. Changelog partitions are left alone: table recovery
-places them itself.
-Reading a record again is safe: every consumer downstream is idempotent.
+``install`` makes the seek complete: a stream partition with nothing committed
+that was read past its start goes back to its first offset, and one committed at 0
+to offset 0, each by an explicit seek (never leaving it without a position).
+Changelog partitions are left alone: table recovery places them itself. Reading a
+record again is safe: decisions are made as of each report's offset, and every
+consumer downstream is idempotent.
 """
 
 from __future__ import annotations
