@@ -5,7 +5,10 @@ one after the other on that broker: a raw aiokafka consumer (no processing), a b
 Faust pass-through agent, a bare Faust agent that only receives, then the real
 `baocao worker` with the `baocao warehouse` service until every report has its row.
 Two workers in one group run on a second, fresh broker and warehouse (the first one's
-ledger already knows every report).
+ledger already knows every report). A third measures the ceiling: the same decisions,
+made before the run, forwarded by a bare Faust agent to the real sink (``forward_app``):
+what the machine allows with one Kafka message per report if the worker's own work
+cost nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +27,9 @@ from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 from kafka import KafkaConsumer
 
 from baocao.broker import create_topics
-from bench import passthrough_app
+from bench import forward_app, passthrough_app, stateful_app
 from bench.common import (
+    TZ,
     Row,
     Runs,
     Scale,
@@ -38,8 +42,13 @@ from bench.common import (
 )
 from bench.stack import PARTITIONS, BenchStack
 from contract import topics
-from contract.events import ReportSubmitted
+from contract.clock import SystemClock
+from contract.datasets import Catalog
+from contract.events import ReportSubmitted, SourceRef
+from contract.registry import Registry
+from contract.settings import Settings
 from producers.kafka import ReportProducer
+from streams.processor import Stored, SubmissionProcessor
 
 SIZES: dict[Scale, int] = {"small": 5_000, "full": 50_000}
 #: Slowest rate tolerated before a stage is declared stuck (reports/s).
@@ -52,6 +61,25 @@ def preload(stack: BenchStack, data: list[ReportSubmitted]) -> None:
     """Publish every report before anything consumes them."""
     with ReportProducer(stack.settings) as producer:
         producer.send(data)
+
+
+def decide_beforehand(data: Sequence[ReportSubmitted]) -> dict[str, list[tuple[bytes, bytes]]]:
+    """Every report decided as the worker decides it, without a broker: source topic ->
+    (key, value) of each decision, for ``forward_app`` to forward."""
+    processor = SubmissionProcessor(
+        Registry.load(), Catalog.load(), TZ, SystemClock(), Settings().max_payload_bytes
+    )
+    ledger: dict[str, Stored] = {}
+    out: dict[str, list[tuple[bytes, bytes]]] = {source: [] for source in forward_app.ROUTES}
+    for offset, report in enumerate(data):
+        source = SourceRef(topic=topics.SUBMITTED, partition=0, offset=offset)
+        decision = processor.process(
+            report.unit_id.encode(), report.to_json(), source, ledger.get, ledger.__setitem__
+        )
+        if decision is None:  # each report must give exactly one row to be counted
+            raise RuntimeError(f"report {report.report_id} was decided as a duplicate")
+        out[f"bench.decided.{decision.topic}"].append((decision.key, decision.value))
+    return out
 
 
 def raw_consume(bootstrap: str, n: int) -> float:
@@ -79,11 +107,14 @@ def raw_consume(bootstrap: str, n: int) -> float:
     return drain_rate(asyncio.run(asyncio.wait_for(consume(), 60 + n / 1000)), n)
 
 
-def passthrough(stack: BenchStack, n: int) -> float:
-    """Events per second through the bare Faust agent, counted on its output topic."""
-    create_topics(stack.bootstrap, [topics.TopicSpec(passthrough_app.TARGET, PARTITIONS)])
+def passthrough(
+    stack: BenchStack, n: int, module: str = "bench.passthrough_app", target: str | None = None
+) -> float:
+    """Events per second through a bare Faust agent (``module``), counted on its output."""
+    target = target or passthrough_app.TARGET
+    create_topics(stack.bootstrap, [topics.TopicSpec(target, PARTITIONS)])
     consumer = KafkaConsumer(
-        passthrough_app.TARGET, bootstrap_servers=stack.bootstrap, auto_offset_reset="earliest"
+        target, bootstrap_servers=stack.bootstrap, auto_offset_reset="earliest"
     )
     forwarded = [0]
 
@@ -91,9 +122,10 @@ def passthrough(stack: BenchStack, n: int) -> float:
         forwarded[0] += sum(len(v) for v in consumer.poll(250, max_records=10_000).values())
         return forwarded[0]
 
-    stack.spawn("passthrough", "bench.passthrough_app")
+    name = module.rsplit(".", 1)[-1]
+    stack.spawn(name, module)
     try:
-        return drain_app(stack, "passthrough", n, count)
+        return drain_app(stack, name, n, count)
     finally:
         consumer.close()
 
@@ -151,8 +183,13 @@ def cpu_use(start: CpuLook, end: CpuLook) -> dict[str, float]:
     return {"busy": busy, **{f"{role}_ms": ms for role, ms in roles.items()}}
 
 
-def pipeline(stack: BenchStack, n: int, workers: int) -> tuple[float, int, int, dict[str, float]]:
+def pipeline(
+    stack: BenchStack, n: int, workers: int, forward: bool = False
+) -> tuple[float, int, int, dict[str, float]]:
     """Reports per second from reports.submitted to their rows in the warehouse.
+
+    ``forward``: instead of real workers, one ``forward_app`` moves decisions made
+    beforehand (see ``decide_beforehand``) to the sink: the ceiling yardstick.
 
     Also return how many decisions never arrived and how many arrived twice (counted
     once the stack has stopped): once 95% are in (enough for the rate),
@@ -164,6 +201,9 @@ def pipeline(stack: BenchStack, n: int, workers: int) -> tuple[float, int, int, 
     names = [f"worker-{i}" for i in range(workers)]
     for name in names:
         pids[name] = stack.start_worker(name).pid
+    if forward:  # counted in the "worker" role: it stands in for one
+        names.append("worker-forward")
+        pids["worker-forward"] = stack.spawn("worker-forward", "bench.forward_app").pid
     assert stack.broker.pid is not None, "the broker is not running"
     pids["broker"] = stack.broker.pid
     samples, seen = [], 0
@@ -210,6 +250,8 @@ def once(n: int, root: Path) -> dict[str, float]:
         progress(f"  raw aiokafka consume: {raw:,.0f} msg/s")
         faust = passthrough(stack, n)
         progress(f"  bare Faust pass-through: {faust:,.0f} events/s")
+        stateful = passthrough(stack, n, "bench.stateful_app", stateful_app.TARGET)
+        progress(f"  pass-through + one table write per event: {stateful:,.0f} events/s")
         receive = receive_only(stack, n)
         progress(f"  bare Faust agent, receive only: {receive:,.0f} events/s")
         one, missing, copies, cpu_one = pipeline(stack, n, workers=1)
@@ -222,20 +264,35 @@ def once(n: int, root: Path) -> dict[str, float]:
         missing += missing_two
         copies += copies_two
         progress(f"  two workers + sink: {two:,.0f} reports/s; CPU {show_cpu(cpu_two)}")
+    with BenchStack(root / "free") as stack:
+        sources = [topics.TopicSpec(source, PARTITIONS) for source in forward_app.ROUTES]
+        create_topics(stack.bootstrap, sources)
+        for source, messages in decide_beforehand(data).items():
+            stack.publish(source, messages)
+        free, missing_free, copies_free, cpu_free = pipeline(stack, n, workers=0, forward=True)
+        missing += missing_free
+        copies += copies_free
+        progress(f"  free worker + sink: {free:,.0f} reports/s; CPU {show_cpu(cpu_free)}")
     return {
         "raw": raw,
         "faust": faust,
         "receive": receive,
         "receive_share": faust / receive,
+        "stateful": stateful,
+        "stateful_share": stateful / faust,
         "one": one,
         "two": two,
         "vs_faust": one / faust,
         "scaling": two / one,
+        "free": free,
+        "ceiling": free / faust,
+        "of_ceiling": one / free,
         "restarts": restarts,
         "missing": missing,
         "copies": copies,
         **{f"one_{k}": v for k, v in cpu_one.items()},
         **{f"two_{k}": v for k, v in cpu_two.items()},
+        **{f"free_{k}": v for k, v in cpu_free.items()},
     }
 
 
@@ -267,6 +324,15 @@ def run(scale: Scale, runs: int) -> list[Row]:
             r["receive_share"].show(".2f"),
         ),
         (
+            f"yardstick: the pass-through + one table write per event ({where})",
+            r["stateful"].show() + " events/s",
+        ),
+        (
+            "pass-through + table write / pass-through, per run: the most a worker keeping "
+            "one ledger record per report can reach",
+            r["stateful_share"].show(".2f"),
+        ),
+        (
             f"end to end, one worker + sink: submitted -> rows in chDB ({where})",
             r["one"].show() + " reports/s",
         ),
@@ -276,12 +342,24 @@ def run(scale: Scale, runs: int) -> list[Row]:
         ),
         (f"end to end, two workers in one group + sink ({where})", r["two"].show() + " reports/s"),
         ("two workers / one worker, per run (target >= 1.6)", r["scaling"].show(".2f")),
+        (
+            "ceiling: a worker that costs nothing (decisions made beforehand, forwarded by a "
+            f"bare Faust agent) + sink -> rows in chDB ({where})",
+            r["free"].show() + " reports/s",
+        ),
+        (
+            "ceiling / bare Faust pass-through, per run: the most end to end can reach here "
+            "with one Kafka message per report",
+            r["ceiling"].show(".2f"),
+        ),
+        ("end to end, one worker / the ceiling, per run", r["of_ceiling"].show(".2f")),
         *cpu_rows(r, "one worker + sink", "one"),
         *cpu_rows(r, "two workers + sink", "two"),
+        *cpu_rows(r, "free worker + sink", "free"),
         ("worker restarts by its stall watchdog during these runs", r["restarts"].show()),
         (
             f"decisions missing from the warehouse, distinct reports counted after the stack "
-            f"stopped (of {n:,} per pipeline run, one and two workers added up)",
+            f"stopped (of {n:,} per pipeline run, its three pipelines added up)",
             r["missing"].show(),
         ),
         (
