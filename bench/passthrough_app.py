@@ -11,6 +11,7 @@ import faust
 
 from contract import topics
 from contract.settings import Settings
+from streams import state
 from streams.app import faust_settings
 
 APP_ID = "bench-passthrough"
@@ -18,17 +19,26 @@ SOURCE = topics.SUBMITTED
 TARGET = "bench.forwarded"
 
 
-def create_app(settings: Settings) -> faust.App:
-    """The pass-through app: ``SOURCE`` -> ``TARGET``, bytes unchanged, key kept."""
-    app = faust.App(APP_ID, **faust_settings(settings))
+def create_app(
+    settings: Settings, app_id: str = APP_ID, target_name: str = TARGET, keep: bool = False
+) -> faust.App:
+    """The pass-through app: ``SOURCE`` -> ``target_name``, bytes unchanged, key kept.
+
+    ``keep``: also write each event's text to a table under its key, as the worker
+    writes its ledger (``bench.stateful_app``).
+    """
+    app = faust.App(app_id, **faust_settings(settings))
     parts = settings.partitions
     source = app.topic(SOURCE, partitions=parts, key_serializer="raw", value_serializer="raw")
-    target = app.topic(TARGET, partitions=parts, key_serializer="raw", value_serializer="raw")
+    target = app.topic(target_name, partitions=parts, key_serializer="raw", value_serializer="raw")
+    table = state.table(app, "ledger", settings) if keep else None
 
     @app.agent(source, name="forward")
     async def forward(stream: faust.StreamT[bytes]) -> None:
         """Send each event on, as the worker's agent sends its decision."""
         async for event in stream.events():
+            if table is not None:
+                table[event.key.decode()] = event.value.decode()
             await target.send(key=event.key, value=event.value)
 
     return app
