@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from contract.clock import Clock, SystemClock
 from contract.errors import BaocaoError
 from dashboards.catalog import DASHBOARDS, by_uid
 from dashboards.common import TZ
@@ -60,12 +61,17 @@ def _error(status: int, vi: str, en: str) -> Response:
     return _json(status, {"error": f"{vi} / {en}", "message_vi": vi, "message_en": en})
 
 
-def _params(query: str, dashboard: Dashboard) -> tuple[dict[str, str], TimeRange, str, int]:
-    """Read variables, period, language and refresh interval from the query string."""
+def _params(
+    query: str, dashboard: Dashboard, clock: Clock
+) -> tuple[dict[str, str], TimeRange, str, int]:
+    """Read variables, period, language and refresh interval from the query string.
+
+    Without dates, the period is the last ``DEFAULT_DAYS`` up to ``clock``'s today.
+    """
     q = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
     values = {v.name: q.get(v.name, v.default) for v in dashboard.variables}
     check_variables(values)
-    today = datetime.now(ZoneInfo(TZ)).date()
+    today = clock.now().astimezone(ZoneInfo(TZ)).date()
     end = q.get("to") or today.isoformat()
     start = q.get("from") or (datetime.fromisoformat(end) - timedelta(days=DEFAULT_DAYS - 1))
     period = TimeRange.parse(str(start)[:10], end)
@@ -77,8 +83,11 @@ def _params(query: str, dashboard: Dashboard) -> tuple[dict[str, str], TimeRange
     return values, period, lang, refresh
 
 
-def handle(target: str, wh: Warehouse) -> Response | None:
-    """Answer a GET for ``target`` (path and query), or None if it is not the viewer's."""
+def handle(target: str, wh: Warehouse, clock: Clock | None = None) -> Response | None:
+    """Answer a GET for ``target`` (path and query), or None if it is not the viewer's.
+
+    ``clock``: whose today ends the default period (the service's; the system clock).
+    """
     parts = urlsplit(target)
     path = parts.path.rstrip("/")
     if path.startswith("/static/"):
@@ -93,7 +102,7 @@ def handle(target: str, wh: Warehouse) -> Response | None:
     if dashboard is None or rest not in ("", "data"):
         return _error(404, "không có bảng điều khiển này", "no such dashboard")
     try:
-        values, period, lang, refresh = _params(parts.query, dashboard)
+        values, period, lang, refresh = _params(parts.query, dashboard, clock or SystemClock())
         if rest == "data":
             return _json(200, run_dashboard(wh, dashboard, values, period))
         options = variable_options(wh, dashboard, values)

@@ -150,7 +150,7 @@ def build_app(
 
     def delegate(request: Request) -> Response:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        answer = viewer.handle(path, wh)
+        answer = viewer.handle(path, wh, ctx.clock)
         if answer is None:
             return JSONResponse(
                 {

@@ -118,7 +118,8 @@ def create_app(
     # or recovery from the changelog fails on every entry).
     ledger = state.table(app, "ledger", settings, keep=watch.reported_of)
     clock = clock or SystemClock()
-    if settings.clock_file is not None:  # a test or replay drives the worker's time
+    follows_file = isinstance(clock, FileClock) and clock.path == settings.clock_file
+    if settings.clock_file is not None and not follows_file:  # a test or replay drives it
         clock = FileClock(settings.clock_file, clock)
     processor = SubmissionProcessor(
         registry, catalog, settings.tz, clock, settings.max_payload_bytes

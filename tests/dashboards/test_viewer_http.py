@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -76,3 +78,23 @@ def test_page_is_vietnamese_by_default_and_escapes_choices(viewer_url: str) -> N
     assert "Dữ liệu tính đến" in page and 'data-en="Data as of"' in page
     assert "<option value='D1'>" in page  # district choices from units_current
     assert "cdn" not in page.lower()
+
+
+def test_without_dates_the_period_ends_on_the_services_today(warehouse: Any) -> None:
+    """`baocao up`'s demo lives in 2021: its dashboards open on the demo's day, not today's."""
+    from baocao import viewer
+    from contract.clock import ManualClock
+
+    demo_day = ManualClock(datetime(2021, 8, 3, 16, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
+    answer = viewer.handle("/dashboards/baocao-situation/data?province=19", warehouse, demo_day)
+    assert answer is not None and answer[0] == 200
+    got = json.loads(answer[2])
+    assert got["panels"]["cases_total"]["rows"] == [[EXPECTED["cases_total"]]]
+    page = viewer.handle("/dashboards/baocao-situation?province=19", warehouse, demo_day)
+    assert page is not None
+    assert "name='from' value='2021-07-21'" in page[2].decode()
+    assert "name='to' value='2021-08-03'" in page[2].decode()
+    # The system clock's today holds none of the scenario's reports.
+    answer = viewer.handle("/dashboards/baocao-situation/data?province=19", warehouse)
+    assert answer is not None
+    assert json.loads(answer[2])["panels"]["cases_total"]["rows"] != [[EXPECTED["cases_total"]]]

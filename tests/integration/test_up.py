@@ -70,6 +70,11 @@ class Up:
             rows: list[dict[str, Any]] = json.loads(resp.read())
             return rows
 
+    def page(self, path: str) -> str:
+        url = f"http://127.0.0.1:{self.http_port}{path}"
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            return str(resp.read().decode())
+
     def output(self) -> str:
         return self.out.read_text(errors="replace")
 
@@ -137,6 +142,10 @@ def test_up_runs_everything_and_ctrl_c_leaves_nothing_behind(
         lambda s: (s["last_report"] or {}).get("report_date", "") >= "2021-07-28", timeout=240
     )
     assert "live demo: simulate --start 2021-07-28" in first.output()
+    # The web app follows the demo's clock too: dashboards open on the demo's days
+    # (on the system clock's they would show nothing).
+    shown = re.search(r"name='to' value='([0-9-]+)'", first.page("/dashboards/baocao-situation"))
+    assert shown is not None and "2021-07-28" <= shown.group(1) < "2022", shown
     days = {r["report_date"] for r in first.history()}
     assert {"2021-07-26", "2021-07-27", "2021-07-28"} <= days, sorted(days)
     summaries: list[dict[str, Any]] = []
