@@ -58,13 +58,23 @@ def _live_demo(
     """The shared clock file's variable, and the command that plays the days after DEMO_END.
 
     The worker follows the clock in the file, so the simulator can run days faster than
-    real time and the deadline watch sees 15:00 pass while someone watches.
+    real time and the deadline watch sees 15:00 pass while someone watches. A restart
+    carries on from the day the clock had reached (that day is played again: the
+    ledger, restored from the warehouse, drops what was already sent); once the clock
+    has reached the last live day, the demo begins again from the first.
     """
     first = DEMO_END + timedelta(days=1)
-    clock = FileClock(data_dir.resolve() / "clock")
-    clock.set(datetime.combine(first, day_time(0), settings.tz))  # before the worker starts
     last = first + timedelta(days=LIVE_DAYS - 1)
-    args = ["simulate", "--start", first.isoformat(), "--end", last.isoformat()]
+    clock = FileClock(data_dir.resolve() / "clock")
+    start = first
+    try:
+        reached = clock.now().astimezone(settings.tz).date()  # no file: the system clock's
+    except ValueError:  # not an instant: begin again
+        reached = first
+    if first <= reached < last:
+        start = reached
+    clock.set(datetime.combine(start, day_time(0), settings.tz))  # before the worker starts
+    args = ["simulate", "--start", start.isoformat(), "--end", last.isoformat()]
     return {"BAOCAO_CLOCK_FILE": str(clock.path)}, [*args, "--speed", str(speed)]
 
 
