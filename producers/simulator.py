@@ -63,7 +63,6 @@ def simulate(
 
     A unit-day a scenario pins (``model.pinned``) is always sent, and sent valid.
     """
-    rng = random.Random(seed)
     model = model or EpidemicModel(registry, catalog, seed)
     planned: list[ReportSubmitted] = []
     exp = Expected()
@@ -93,6 +92,9 @@ def simulate(
     for day in days:
         if on_day is not None:  # progress of long plans (a national registry, many days)
             on_day(day)
+        # Drawn per day, not across the range: a day is planned the same whatever range
+        # it is part of, so a demo that resumes mid-range re-sends exact duplicates.
+        rng = random.Random(f"{seed}/{day.isoformat()}")
         for ds in catalog.datasets:
             deadline = ds.deadline_at(day, tz)
             for unit in registry.expected(ds.code, day):

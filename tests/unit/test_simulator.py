@@ -53,6 +53,19 @@ def test_a_unit_day_has_the_same_values_in_any_date_range(
     assert fresh.values(ds, unit, date(2021, 7, 27)) == alone
 
 
+def test_a_day_is_planned_the_same_in_any_date_range(registry: Registry, catalog: Catalog) -> None:
+    """`baocao up` resumes its live demo mid-range: the day it replays must be re-sent
+    byte for byte (duplicates), not as new reports or conflicting re-sends."""
+    day = date(2021, 7, 26)
+    long = simulate(registry, catalog, span(date(2021, 7, 20), 8), TZ, seed=11)
+    short = simulate(registry, catalog, span(day, 2), TZ, seed=11)
+
+    def of_day(plan: Scenario) -> list[bytes]:
+        return [r.to_json() for r in plan.reports if r.report_date == day]
+
+    assert of_day(long) and of_day(short) == of_day(long)
+
+
 def test_every_report_passes_validation_except_the_planned_invalid_ones(
     registry: Registry, catalog: Catalog, plan: Scenario
 ) -> None:
