@@ -20,14 +20,17 @@ SUBMIT_EXAMPLE = """
 Examples / Ví dụ:
   baocao submit --dataset district-daily --unit 173 --date 2021-07-27 \\
       --value cases_new=3 --value cases_community=1 --value tests_pcr=420 \\
-      --value tests_pcr_positive=3 --value vaccine_dose1.age_18_49=1200
+      --value tests_pcr_positive=3 --value vaccine_dose1.age_18_49=1200 \\
+      --reason "Cập nhật sau rà soát" --wait
   baocao submit --file report.json
   baocao submit --csv reports.csv
 \b
 A CSV has columns dataset,unit_id,report_date[,report_id,note,reason] and one column
 per value key; an empty cell means "not reported". Every row is checked before any
 is sent. A correction is a new submission for the same unit, dataset and date; after
-the deadline it needs --reason.
+the deadline it needs --reason. The receipt says the broker has a report; --wait
+also prints what the stream decided: accepted (revision, on time or late) or
+rejected, with every reason.
 """
 
 
@@ -54,6 +57,16 @@ def _fail_submission(exc: SubmissionError) -> None:
 @click.option("--csv", "csv_file", type=click.File("rb"), help="many reports (UTF-8 CSV)")
 @click.option("--by", "submitted_by", default=getpass.getuser, help="who submits")
 @click.option("--dry-run", is_flag=True, help="check only; send nothing")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=1),
+    is_flag=False,
+    flag_value=30.0,
+    default=None,
+    metavar="[SECONDS]",
+    help="then wait for the stream's decisions (default 30 s) and print them; "
+    "exit 1 if one was rejected, 3 if one had none in time",
+)
 def submit(
     dataset: str | None,
     unit_id: str | None,
@@ -66,6 +79,7 @@ def submit(
     csv_file: IO[bytes] | None,
     submitted_by: str,
     dry_run: bool,
+    wait: float | None,
 ) -> None:
     """Send one report (flags or --file) or many (--csv) and print receipts."""
     from baocao.submit import SubmitRequest, reports_from_cli, send_reports
@@ -85,11 +99,12 @@ def submit(
     )
     try:
         reports = reports_from_cli(ctx, request)
-        send_reports(ctx, reports, dry_run)
+        code = send_reports(ctx, reports, dry_run, wait)
     except SubmissionError as exc:
         _fail_submission(exc)
     except BaocaoError as exc:
         raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
 
 
 @click.command()

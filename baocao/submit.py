@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +12,10 @@ from contract.errors import Problem, SubmissionError
 from contract.events import ReportSubmitted
 from producers.csvfile import decode_csv, parse_rows
 from producers.ingest import build_report, parse_date, parse_json_report, preflight
+
+if TYPE_CHECKING:
+    from baocao.decisions import Decision, DecisionReader
+    from producers.kafka import Receipt
 
 
 def _parse_values(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -121,8 +125,15 @@ def _line_of(problem: Problem) -> int:
     return int(head.removeprefix("line ")) if head.startswith("line ") else 0
 
 
-def send_reports(ctx: Context, reports: list[ReportSubmitted], dry_run: bool) -> None:
-    """Check every report, then send them all and print a receipt per report."""
+def send_reports(
+    ctx: Context, reports: list[ReportSubmitted], dry_run: bool, wait: float | None = None
+) -> int:
+    """Check every report, then send them all and print a receipt per report.
+
+    ``wait``: then wait up to that many seconds for the stream's decisions and print
+    them. Returns the exit status: 0, or with ``wait`` 1 if a report was rejected and
+    3 if one had no decision in time.
+    """
     problems: list[Problem] = []
     warnings: dict[str, list[str]] = {}
     for n, report in enumerate(reports, start=1):
@@ -141,11 +152,36 @@ def send_reports(ctx: Context, reports: list[ReportSubmitted], dry_run: bool) ->
         raise SubmissionError(problems)  # nothing was sent: fix and send again
     if dry_run:
         click.echo(f"{len(reports)} report(s) valid / hợp lệ; nothing sent (--dry-run).")
-        return
+        return 0
     from producers.kafka import ReportProducer
 
-    with ReportProducer(ctx.settings) as producer:
-        receipts = producer.send(reports)
+    reader = _decision_reader(ctx) if wait is not None else None
+    try:
+        with ReportProducer(ctx.settings) as producer:
+            receipts = producer.send(reports)
+        _print_receipts(receipts, warnings)
+        if reader is None or wait is None:
+            return 0
+        ids = [r.report_id for r in receipts]
+        return _print_decisions(ids, reader.wait(ids, wait), wait)
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+def _decision_reader(ctx: Context) -> DecisionReader:
+    from baocao.decisions import DecisionReader
+    from contract.errors import BaocaoError
+
+    try:
+        return DecisionReader(ctx.settings)
+    except Exception as exc:  # kafka-python's errors, or topics not created yet
+        raise BaocaoError(
+            f"không đọc được các chủ đề quyết định / cannot read the decision topics: {exc}"
+        ) from exc
+
+
+def _print_receipts(receipts: list[Receipt], warnings: dict[str, list[str]]) -> None:
     for r in receipts:
         click.echo(
             f"received / đã nhận  report_id={r.report_id}  unit={r.unit_id}  "
@@ -154,3 +190,32 @@ def send_reports(ctx: Context, reports: list[ReportSubmitted], dry_run: bool) ->
         )
         for w in warnings.get(r.report_id, []):
             click.secho(f"  warning / cảnh báo: {w}", fg="yellow")
+
+
+def _print_decisions(report_ids: list[str], found: dict[str, Decision], waited: float) -> int:
+    """One line per report (and one per reason); the exit status ``send_reports`` names."""
+    status = 0
+    for report_id in report_ids:
+        d = found.get(report_id)
+        if d is None:
+            click.secho(
+                f"no decision / chưa có quyết định  report_id={report_id}  after {waited:g} s: "
+                "a re-send of a report already decided gets none (a duplicate); otherwise "
+                "check that a worker runs (baocao status) / báo cáo gửi lại trùng report_id "
+                "không có quyết định mới; nếu không, kiểm tra worker (baocao status)",
+                fg="yellow",
+            )
+            status = max(status, 3)
+        elif d.accepted:
+            timeliness = {"late": "late / trễ hạn", "on_time": "on time / đúng hạn"}
+            click.secho(
+                f"accepted / đã chấp nhận  report_id={report_id}  revision={d.revision}  "
+                f"{timeliness.get(d.timeliness or '', d.timeliness)}",
+                fg="green",
+            )
+        else:
+            click.secho(f"rejected / bị từ chối  report_id={report_id}", fg="red")
+            status = max(status, 1)
+        for rule_id, vi, en in d.reasons if d is not None else []:
+            click.echo(f"  {rule_id}: {vi} / {en}")
+    return status
