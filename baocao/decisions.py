@@ -68,18 +68,21 @@ class DecisionReader:
             fetch_max_wait_ms=settings.fetch_wait_ms,
             **client_kwargs(settings),
         )
-        parts = [
-            TopicPartition(topic, p)
-            for topic in DECISION_TOPICS
-            for p in sorted(self._consumer.partitions_for_topic(topic) or ())
-        ]
-        if not parts:
+        try:
+            parts = [
+                TopicPartition(topic, p)
+                for topic in DECISION_TOPICS
+                for p in sorted(self._consumer.partitions_for_topic(topic) or ())
+            ]
+            if not parts:
+                raise RuntimeError(f"no partitions for {', '.join(DECISION_TOPICS)}")
+            self._consumer.assign(parts)
+            # Positions now, before the reports are sent: their decisions can only come later.
+            for tp, offset in self._consumer.end_offsets(parts).items():
+                self._consumer.seek(tp, offset)
+        except BaseException:
             self._consumer.close()
-            raise RuntimeError(f"no partitions for {', '.join(DECISION_TOPICS)}")
-        self._consumer.assign(parts)
-        # Positions now, before the reports are sent: their decisions can only come later.
-        for tp, offset in self._consumer.end_offsets(parts).items():
-            self._consumer.seek(tp, offset)
+            raise
 
     def wait(
         self,

@@ -8,7 +8,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from baocao.context import Context
-from contract.errors import Problem, SubmissionError
+from contract.errors import BaocaoError, Problem, SubmissionError
 from contract.events import ReportSubmitted
 from producers.csvfile import decode_csv, parse_rows
 from producers.ingest import build_report, parse_date, parse_json_report, preflight
@@ -171,7 +171,6 @@ def send_reports(
 
 def _decision_reader(ctx: Context) -> DecisionReader:
     from baocao.decisions import DecisionReader
-    from contract.errors import BaocaoError
 
     try:
         return DecisionReader(ctx.settings)
