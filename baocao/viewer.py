@@ -66,7 +66,8 @@ def _params(
 ) -> tuple[dict[str, str], TimeRange, str, int]:
     """Read variables, period, language and refresh interval from the query string.
 
-    Without dates, the period is the last ``DEFAULT_DAYS`` up to ``clock``'s today.
+    Without dates, the period is the last ``DEFAULT_DAYS`` up to ``clock``'s today;
+    either way it is seen as of ``clock``'s now (``TimeRange.as_of``).
     """
     q = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
     values = {v.name: q.get(v.name, v.default) for v in dashboard.variables}
@@ -74,7 +75,7 @@ def _params(
     today = clock.now().astimezone(ZoneInfo(TZ)).date()
     end = q.get("to") or today.isoformat()
     start = q.get("from") or (datetime.fromisoformat(end) - timedelta(days=DEFAULT_DAYS - 1))
-    period = TimeRange.parse(str(start)[:10], end)
+    period = TimeRange.parse(str(start)[:10], end, as_of=clock.now())
     lang = "en" if q.get("lang") == "en" else "vi"
     try:
         refresh = max(2, int(q.get("refresh", REFRESH_SECONDS)))

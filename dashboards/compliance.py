@@ -25,13 +25,15 @@ _EXPECTED = (
     " AND ('${district}' = '' OR u.district_id = '${district}')"
     " AND u.active_from <= d.day AND (u.active_to IS NULL OR d.day <= u.active_to)"
 )
-# One row per expected (unit, day) with its status; "pending" until the deadline passes.
+# One row per expected (unit, day) with its status; "pending" until the deadline passes,
+# as of the period's end when that is earlier than now (the viewer on a demo's clock).
 # Reports are narrowed to the same units before reports_latest groups them: the filter
 # reaches the reports table's sort key (unfiltered it grouped the nation's reports).
 STATUS = (
     "SELECT e.unit_id AS unit_id, e.name AS name, e.day AS day,"
     " multiIf(r.found = 1, toString(r.timeliness),"
-    f" now() < toDateTime(e.day, '{TZ}') + INTERVAL {DEADLINE_HOUR} HOUR, 'pending',"
+    f" least(now(), $__toTime) < toDateTime(e.day, '{TZ}') + INTERVAL {DEADLINE_HOUR} HOUR,"
+    " 'pending',"
     " 'missing') AS status"
     f" FROM ({_EXPECTED}) AS e LEFT JOIN (SELECT unit_id, report_date, timeliness, 1 AS found"
     " FROM reports_latest WHERE dataset = '${dataset}' AND $__dateFilter(report_date)"

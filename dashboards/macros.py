@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dashboards.common import TZ
 from dashboards.errors import MacroError, VariableError
@@ -46,16 +47,23 @@ MAX_DAYS = 366
 
 @dataclass(frozen=True)
 class TimeRange:
-    """A period of whole local days, both ends included."""
+    """A period of whole local days, both ends included.
+
+    ``as_of``: the instant the dashboard is looked at. When it falls inside the period,
+    the period ends there (``$__toTime``), as Grafana's "now" does: what has not
+    happened yet is pending, not missing. The viewer passes its service's clock, so a
+    demo or replay on a simulated day is judged on that day.
+    """
 
     start: date
     end: date
+    as_of: datetime | None = None
 
     @classmethod
-    def parse(cls, start: str, end: str) -> TimeRange:
+    def parse(cls, start: str, end: str, as_of: datetime | None = None) -> TimeRange:
         """Return the range from two ISO dates, or raise VariableError."""
         try:
-            rng = cls(date.fromisoformat(start), date.fromisoformat(end))
+            rng = cls(date.fromisoformat(start), date.fromisoformat(end), as_of)
         except ValueError as exc:
             raise VariableError(
                 f"ngày không hợp lệ / invalid date: from={start!r} to={end!r}"
@@ -74,8 +82,22 @@ class TimeRange:
             "from_date": self.start,
             "to_date": self.end,
             "from_time": f"{self.start.isoformat()} 00:00:00.000",
-            "to_time": f"{self.end.isoformat()} 23:59:59.999",
+            "to_time": self._to_time(),
         }
+
+    def _to_time(self) -> str:
+        tz = ZoneInfo(TZ)
+        end_of_day = f"{self.end.isoformat()} 23:59:59.999"
+        if self.as_of is None:
+            return end_of_day
+        now = self.as_of.astimezone(tz)
+        if (
+            not datetime.combine(self.start, time(0), tz)
+            <= now
+            <= datetime.combine(self.end, time(23, 59, 59, 999000), tz)
+        ):
+            return end_of_day
+        return now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond // 1000:03d}"
 
 
 def check_variables(values: Mapping[str, str]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from dashboards.catalog import DASHBOARDS, by_uid
+from dashboards.common import TZ
 from dashboards.macros import TimeRange
 from dashboards.model import Panel
 from dashboards.query import run_dashboard, run_panel, variable_options
@@ -86,6 +88,29 @@ def test_days_since_community_looks_past_the_last_two_weeks_only_when_needed(
         assert scalar(run_panel(warehouse, situation.panel(key), VARS, period)) == want
     assert scalar(panel(warehouse, uid, key, province="20")) == 2
     assert scalar(panel(warehouse, uid, key, district="D2")) is None  # never a community case
+
+
+def test_compliance_is_judged_as_of_the_instant_the_dashboard_is_seen(
+    warehouse: Warehouse,
+) -> None:
+    """Before 15:00 on the period's last day its unreported units are pending, after it
+    missing: on the viewer's clock (a demo's simulated day), not the server's."""
+    compliance = by_uid("baocao-compliance")
+    assert compliance is not None
+    statuses = {}
+    for hour in (10, 16):
+        as_of = datetime(DAY3.year, DAY3.month, DAY3.day, hour, tzinfo=ZoneInfo(TZ))
+        period = TimeRange(DAY1, DAY3, as_of=as_of)
+        rows = as_dicts(run_panel(warehouse, compliance.panel("missing_now"), VARS, period))
+        statuses[hour] = [(r["unit_id"], r["status"]) for r in rows]
+    assert statuses == {10: [("D1", "pending")], 16: [("D1", "missing")]}
+
+
+def test_an_instant_outside_the_period_leaves_its_whole_last_day() -> None:
+    later = datetime(2021, 9, 1, 10, tzinfo=ZoneInfo(TZ))
+    assert TimeRange(DAY1, DAY3, as_of=later).parameters()["to_time"].endswith("23:59:59.999")
+    inside = datetime(DAY3.year, DAY3.month, DAY3.day, 9, 30, 5, 250000, tzinfo=ZoneInfo(TZ))
+    assert TimeRange(DAY1, DAY3, as_of=inside).parameters()["to_time"] == "2021-08-03 09:30:05.250"
 
 
 def test_compliance_counts_and_missing(warehouse: Warehouse) -> None:
