@@ -29,7 +29,9 @@
 
   function table(cols, rows) {
     const head = cols.map((c) => `<th>${esc(label(c))}</th>`).join("");
-    const body = rows.map((r) => `<tr>${r.map((v) => `<td>${esc(v)}</td>`).join("")}</tr>`).join("");
+    // A status is a code (missing, pending, ...): show its name in the page's language.
+    const cellText = (v, i) => (cols[i] === "status" ? label(v) : v);
+    const body = rows.map((r) => `<tr>${r.map((v, i) => `<td>${esc(cellText(v, i))}</td>`).join("")}</tr>`).join("");
     return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
   }
 

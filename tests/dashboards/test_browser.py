@@ -45,6 +45,9 @@ def test_dashboard_renders_and_switches_language(
             assert box.locator("tbody tr").count() > 0, f"{panel.key}: empty table"
         else:
             assert box.locator(".value").inner_text() not in ("", "–"), panel.key
+    status = page.locator("[data-panel='missing_now'] tbody td").last
+    if dashboard.uid == "baocao-compliance":  # a status code is shown by its name
+        expect(status).to_have_text("Thiếu")
     name = f"{dashboard.uid}-{viewport[0]}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}-vi.png"), full_page=True)
@@ -56,6 +59,8 @@ def test_dashboard_renders_and_switches_language(
     # the periodic refresh redraws without a reload: the counter survives
     before = page.evaluate("window.baocaoRefreshes")
     page.wait_for_function(f"window.baocaoRefreshes > {before}", timeout=15_000)
+    if dashboard.uid == "baocao-compliance":
+        expect(status).to_have_text("Missing")
     page.screenshot(path=str(ARTIFACTS / f"{name}-en.png"), full_page=True)
     assert not errors, errors
     page.close()
