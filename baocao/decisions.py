@@ -40,8 +40,10 @@ class Decision:
 def parse(topic: str, value: bytes) -> Decision | None:
     """The decision one message carries, or None when it names no report."""
     try:
-        obj: dict[str, Any] = json.loads(value)
+        obj: Any = json.loads(value)
     except ValueError:
+        return None
+    if not isinstance(obj, dict):
         return None
     report_id = obj.get("report_id")
     if not isinstance(report_id, str):

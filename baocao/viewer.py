@@ -72,10 +72,11 @@ def _params(
     q = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
     values = {v.name: q.get(v.name, v.default) for v in dashboard.variables}
     check_variables(values)
-    today = clock.now().astimezone(ZoneInfo(TZ)).date()
+    now = clock.now()  # once: today and the instant judged must agree
+    today = now.astimezone(ZoneInfo(TZ)).date()
     end = q.get("to") or today.isoformat()
     start = q.get("from") or (datetime.fromisoformat(end) - timedelta(days=DEFAULT_DAYS - 1))
-    period = TimeRange.parse(str(start)[:10], end, as_of=clock.now())
+    period = TimeRange.parse(str(start)[:10], end, as_of=now)
     lang = "en" if q.get("lang") == "en" else "vi"
     try:
         refresh = max(2, int(q.get("refresh", REFRESH_SECONDS)))

@@ -29,4 +29,5 @@ def test_a_rejection_gives_every_error() -> None:
 
 def test_messages_that_name_no_report_are_skipped() -> None:
     assert parse(topics.REJECTED, b"not json") is None
+    assert parse(topics.ACCEPTED, b"[1, 2]") is None  # JSON, but not an object
     assert parse(topics.REJECTED, json.dumps({"errors": [ERROR]}).encode()) is None  # raw junk
