@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from contract import logs
-from contract.clock import Clock, FileClock, SystemClock
+from contract.clock import Clock, configured
 from contract.datasets import Catalog
 from contract.registry import Registry
 from contract.settings import Settings
@@ -27,15 +27,11 @@ def load(settings: Settings | None = None, clock: Clock | None = None) -> Contex
     process of one stack (worker, web app, CLI) lives on the same day and hour.
     """
     settings = settings or Settings()
-    if clock is None:
-        clock = SystemClock()
-        if settings.clock_file is not None:  # `baocao up`'s live demo, a replay, a test
-            clock = FileClock(settings.clock_file, clock)
     return Context(
         settings=settings,
         registry=Registry.load(settings.registry_path),
         catalog=Catalog.load(settings.datasets_path),
-        clock=clock,
+        clock=clock or configured(settings.clock_file),
     )
 
 

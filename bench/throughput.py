@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 from kafka import KafkaConsumer
@@ -107,11 +108,10 @@ def raw_consume(bootstrap: str, n: int) -> float:
     return drain_rate(asyncio.run(asyncio.wait_for(consume(), 60 + n / 1000)), n)
 
 
-def passthrough(
-    stack: BenchStack, n: int, module: str = "bench.passthrough_app", target: str | None = None
-) -> float:
-    """Events per second through a bare Faust agent (``module``), counted on its output."""
-    target = target or passthrough_app.TARGET
+def passthrough(stack: BenchStack, n: int, app: ModuleType = passthrough_app) -> float:
+    """Events per second through a bare Faust agent (the module ``app``), counted on its
+    output topic, ``app.TARGET``."""
+    target: str = app.TARGET
     create_topics(stack.bootstrap, [topics.TopicSpec(target, PARTITIONS)])
     consumer = KafkaConsumer(
         target, bootstrap_servers=stack.bootstrap, auto_offset_reset="earliest"
@@ -122,8 +122,8 @@ def passthrough(
         forwarded[0] += sum(len(v) for v in consumer.poll(250, max_records=10_000).values())
         return forwarded[0]
 
-    name = module.rsplit(".", 1)[-1]
-    stack.spawn(name, module)
+    name = app.__name__.rsplit(".", 1)[-1]
+    stack.spawn(name, app.__name__)
     try:
         return drain_app(stack, name, n, count)
     finally:
@@ -250,7 +250,7 @@ def once(n: int, root: Path) -> dict[str, float]:
         progress(f"  raw aiokafka consume: {raw:,.0f} msg/s")
         faust = passthrough(stack, n)
         progress(f"  bare Faust pass-through: {faust:,.0f} events/s")
-        stateful = passthrough(stack, n, "bench.stateful_app", stateful_app.TARGET)
+        stateful = passthrough(stack, n, stateful_app)
         progress(f"  pass-through + one table write per event: {stateful:,.0f} events/s")
         receive = receive_only(stack, n)
         progress(f"  bare Faust agent, receive only: {receive:,.0f} events/s")

@@ -73,3 +73,9 @@ class FileClock:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(instant.isoformat(), encoding="utf-8")
         tmp.replace(self.path)  # atomic: a reader never sees half an instant
+
+
+def configured(clock_file: Path | None) -> Clock:
+    """The clock a process of the stack runs on: the one in ``clock_file`` when it is set
+    (``BAOCAO_CLOCK_FILE``: a demo, replay or test moves it), else the system clock."""
+    return FileClock(clock_file) if clock_file is not None else SystemClock()

@@ -18,7 +18,7 @@ from faust.types import TP
 from kafka import KafkaConsumer
 
 from contract import kafka_security, logs, topics
-from contract.clock import Clock, FileClock, SystemClock
+from contract.clock import Clock, configured
 from contract.datasets import Catalog
 from contract.events import SourceRef
 from contract.registry import Registry
@@ -91,6 +91,7 @@ def create_app(
 ) -> faust.App:
     """Build the stream worker's app with every topic declared and the agent attached.
 
+    ``clock``: by default the configured one (``BAOCAO_CLOCK_FILE``, else the system's).
     ``on_stall``: what to do when the worker stops making progress (the ``worker``
     command restarts the process; None, as in tests and benchmarks, does not watch).
     """
@@ -117,10 +118,7 @@ def create_app(
     # No value_type: entries are plain JSON objects (a type here must be a faust Record,
     # or recovery from the changelog fails on every entry).
     ledger = state.table(app, "ledger", settings, keep=watch.reported_of)
-    clock = clock or SystemClock()
-    follows_file = isinstance(clock, FileClock) and clock.path == settings.clock_file
-    if settings.clock_file is not None and not follows_file:  # a test or replay drives it
-        clock = FileClock(settings.clock_file, clock)
+    clock = clock or configured(settings.clock_file)
     processor = SubmissionProcessor(
         registry, catalog, settings.tz, clock, settings.max_payload_bytes
     )
