@@ -34,6 +34,7 @@ ACCEPTED_SCHEMA: Final = "baocao.accepted/v1"
 REJECTED_SCHEMA: Final = "baocao.rejected/v1"
 ALERT_SCHEMA: Final = "baocao.alert/v1"
 DEAD_LETTER_SCHEMA: Final = "baocao.deadletter/v1"
+LEVEL_SCHEMA: Final = "baocao.level/v1"
 
 
 class _Event(BaseModel):
@@ -120,7 +121,12 @@ class ReportRejected(_Event):
     errors: list[Violation] = Field(min_length=1)
 
 
-AlertKind = Literal["reminder", "missing", "late", "rejected", "anomaly", "summary", "pipeline"]
+AlertKind = Literal[
+    "reminder", "missing", "late", "rejected", "anomaly", "level", "summary", "pipeline"
+]
+#: An ``anomaly`` alert raises a signal; a later one with the same ``details.signal_id``
+#: and ``details.state == "withdrawn"`` takes it back (a correction removed its cause).
+SignalState = Literal["active", "withdrawn"]
 
 
 class Alert(_Event):
@@ -137,6 +143,38 @@ class Alert(_Event):
     message_vi: str
     message_en: str
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class LevelAssessed(_Event):
+    """An epidemic level (cấp độ dịch) for one unit or area, as one rule profile sets it.
+
+    ``period == "day"`` is the provisional level over the 7 days ending ``level_date``;
+    ``"week"`` is the official one, assessed on the last day (Sunday) of an ISO week.
+    """
+
+    schema_: Literal["baocao.level/v1"] = Field(LEVEL_SCHEMA, alias="schema")
+    unit_id: UnitId
+    unit_kind: Literal["commune", "district", "province", "checkpoint"]
+    level_date: ReportDate
+    period: Literal["day", "week"]
+    profile: str = Field(min_length=1, max_length=64, description="rule profile id")
+    level: int | None = Field(ge=1, le=4, description="1 xanh … 4 đỏ; None: cannot assess")
+    criteria: dict[str, float | None] = Field(
+        default_factory=dict, description="each criterion's value, e.g. cases per 100,000"
+    )
+    unconfirmed: list[str] = Field(
+        default_factory=list,
+        description="thresholds of the profile not confirmed from the decision's text",
+    )
+    why_vi: str
+    why_en: str
+    next_vi: str = Field("", description="what would change the level")
+    next_en: str = ""
+    assessed_at: Instant
+
+    @property
+    def key(self) -> str:
+        return f"{self.unit_id}|{self.profile}|{self.period}|{self.level_date.isoformat()}"
 
 
 class DeadLetter(_Event):
@@ -179,6 +217,7 @@ EVENT_MODELS: dict[str, type[_Event]] = {
     "reports.accepted": ReportAccepted,
     "reports.rejected": ReportRejected,
     "alerts": Alert,
+    "levels": LevelAssessed,
     "deadletters": DeadLetter,
 }
 

@@ -12,10 +12,12 @@ SUBMITTED = "reports.submitted"
 ACCEPTED = "reports.accepted"
 REJECTED = "reports.rejected"
 ALERTS = "alerts"
+#: Epidemic levels per unit and area and day (contract.events.LevelAssessed).
+LEVELS = "levels"
 #: Messages a stage could not use, whole, with the reason (contract.events.DeadLetter).
 DEAD_LETTERS = "deadletters"
 
-ALL = (SUBMITTED, ACCEPTED, REJECTED, ALERTS, DEAD_LETTERS)
+ALL = (SUBMITTED, ACCEPTED, REJECTED, ALERTS, LEVELS, DEAD_LETTERS)
 
 #: The Faust application id; also the consumer group of the stream workers.
 STREAMS_APP_ID = "baocao-streams"
