@@ -283,3 +283,72 @@ def test_column_blocks_store_instants_to_the_millisecond(warehouse: Warehouse) -
     )
     stored = submitted.replace(microsecond=987_000)
     assert [(a.astimezone(UTC), b.astimezone(UTC), v) for a, b, v in got] == [(stored, stored, 6)]
+
+
+SIGNAL = "anomaly:quiet_days:173:cases_community:2021-07-27"
+
+
+def signal_row(alert_id: str, state: str, minute: int, message: str = "m") -> str:
+    return (
+        f"('{SIGNAL}', '{alert_id}', 'quiet_days', 'cases_community', 'district-daily', '173',"
+        f" 'district', '2021-07-27', '{state}', 'warning', '{message}', '{message}', '{{}}',"
+        f" '2021-07-27 08:{minute:02d}:00')"
+    )
+
+
+def test_a_signal_shows_its_newest_state_once(warehouse: Warehouse) -> None:
+    """Raised, withdrawn by a correction, raised again: the list shows the last, once."""
+    warehouse.command("TRUNCATE TABLE single.signals")
+    raised = signal_row(SIGNAL, "active", 0, "raised")
+    warehouse.command(f"INSERT INTO single.signals VALUES {raised}, {raised}")  # redelivered
+    warehouse.command(
+        "INSERT INTO single.signals VALUES "
+        + signal_row(f"{SIGNAL}:withdrawn:1", "withdrawn", 5, "withdrawn")
+    )
+    current = "SELECT state, alert_id, message_en, first_raised_at FROM single.signals_current"
+    (only,) = warehouse.query_rows(current)
+    assert only[:3] == ("withdrawn", f"{SIGNAL}:withdrawn:1", "withdrawn")
+    warehouse.command(
+        "INSERT INTO single.signals VALUES "
+        + signal_row(f"{SIGNAL}:raised:2", "active", 9, "again")
+    )
+    (only,) = warehouse.query_rows(current + " WHERE unit_id = '173'")
+    assert only[:3] == ("active", f"{SIGNAL}:raised:2", "again")
+    assert only[3].minute == 0, "first_raised_at is the first raise"
+
+
+def level_row(level: str, why: str, minute: int, day: str = "2021-09-20") -> str:
+    return (
+        f"('173', 'district', '{day}', 'day', 'qd4800', {level}, '{{}}', ['c2'],"
+        f" '{why}', '{why}', '', '', '{day} 08:{minute:02d}:00')"
+    )
+
+
+def test_levels_latest_is_the_newest_assessment_of_each_unit_day(warehouse: Warehouse) -> None:
+    warehouse.command("TRUNCATE TABLE single.levels")
+    rows = [
+        level_row("2", "first", 0),
+        level_row("2", "first", 0),  # redelivered
+        level_row("3", "late report", 7),  # re-assessed after a late report
+        level_row("NULL", "no data", 0, day="2021-09-21"),
+    ]
+    warehouse.command("INSERT INTO single.levels VALUES " + ", ".join(rows))
+    got = warehouse.query_rows(
+        "SELECT level_date, level, why_en, unconfirmed FROM single.levels_latest"
+        " WHERE unit_id = '173' AND profile = 'qd4800' ORDER BY level_date"
+    )
+    assert [(str(d), level, why, unconfirmed) for d, level, why, unconfirmed in got] == [
+        ("2021-09-20", 3, "late report", ["c2"]),
+        ("2021-09-21", None, "no data", ["c2"]),
+    ]
+    # Two assessments stamped with the same instant: the same one wins before and after a merge.
+    warehouse.command("INSERT INTO single.levels VALUES " + level_row("4", "tie", 7))
+    before = warehouse.query_rows(
+        "SELECT level FROM single.levels_latest WHERE level_date = '2021-09-20'"
+    )
+    warehouse.command("OPTIMIZE TABLE single.levels FINAL")
+    assert warehouse.query_rows("SELECT count() FROM single.levels")[0][0] == 4
+    after = warehouse.query_rows(
+        "SELECT level FROM single.levels_latest WHERE level_date = '2021-09-20'"
+    )
+    assert before == after
