@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -185,7 +186,11 @@ def _page(
         "dataPath": f"/dashboards/{d.uid}/data",
         "refreshSeconds": refresh,
         "labels": LABELS,
-        "panels": [{"key": p.key, "kind": p.kind} for p in d.panels if p.key != "as_of"],
+        "panels": [
+            {"key": p.key, "kind": p.kind, "bands": asdict(p.bands) if p.bands else None}
+            for p in d.panels
+            if p.key != "as_of"
+        ],
     }
     boot_json = json.dumps(boot, ensure_ascii=False).replace("</", "<\\/")
     query = urlencode({**values, "from": period.start, "to": period.end, "lang": lang})

@@ -6,9 +6,10 @@ from dashboards.checkpoints import CHECKPOINTS
 from dashboards.compliance import COMPLIANCE
 from dashboards.model import Dashboard
 from dashboards.quality import QUALITY
+from dashboards.signals import SIGNALS
 from dashboards.situation import SITUATION
 
-DASHBOARDS: tuple[Dashboard, ...] = (SITUATION, COMPLIANCE, CHECKPOINTS, QUALITY)
+DASHBOARDS: tuple[Dashboard, ...] = (SITUATION, SIGNALS, COMPLIANCE, CHECKPOINTS, QUALITY)
 
 
 def by_uid(uid: str) -> Dashboard | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from dashboards.catalog import DASHBOARDS
 from dashboards.common import TZ
-from dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID, Dashboard, Panel, Variable
+from dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID, Bands, Dashboard, Panel, Variable
 
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": DATASOURCE_TYPE, "uid": DATASOURCE_UID}
@@ -38,7 +38,10 @@ def target(sql: str, time_series: bool = False) -> dict[str, Any]:
 
 def _options(panel: Panel) -> dict[str, Any]:
     if panel.kind == "stat":
-        return {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}
+        reduce = {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}
+        return {**reduce, "colorMode": "background"} if panel.bands else reduce
+    if panel.kind == "map" and panel.bands:
+        return _band_map(panel.bands)
     if panel.kind == "map":
         return {
             "view": {"id": "fit", "lat": 21.5, "lon": 105.8, "zoom": 8},
@@ -54,6 +57,55 @@ def _options(panel: Panel) -> dict[str, Any]:
     return {}
 
 
+def _band_map(bands: Bands) -> dict[str, Any]:
+    """Points coloured by their band, each labelled with its name and band (``label``)."""
+    style = {
+        "color": {"field": bands.column, "fixed": bands.missing.colour},
+        "size": {"fixed": 10},
+        "symbol": {"mode": "fixed", "fixed": "img/icons/marker/circle.svg"},
+        "text": {"mode": "field", "field": "label", "fixed": ""},
+        "textConfig": {"fontSize": 11, "offsetY": -14, "textAlign": "center"},
+    }
+    return {
+        "view": {"id": "fit", "lat": 21.5, "lon": 105.8, "zoom": 8},
+        "layers": [
+            {
+                "type": "markers",
+                "name": bands.column,
+                "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
+                "config": {"showLegend": True, "style": style},
+            }
+        ],
+    }
+
+
+def _band_override(panel: Panel, bands: Bands) -> dict[str, Any]:
+    """Name and colour each band of the banded column (a legend readable without colour)."""
+    named = {
+        b.value: {"color": b.colour, "text": f"{b.name_vi} / {b.name_en}", "index": i}
+        for i, b in enumerate(bands.values)
+    }
+    missing = bands.missing
+    mappings = [
+        {"type": "value", "options": named},
+        {
+            "type": "special",
+            "options": {
+                "match": "null",
+                "result": {
+                    "color": missing.colour,
+                    "text": f"{missing.name_vi} / {missing.name_en}",
+                    "index": len(named),
+                },
+            },
+        },
+    ]
+    properties: list[dict[str, Any]] = [{"id": "mappings", "value": mappings}]
+    if panel.kind in ("table", "grid"):
+        properties.append({"id": "custom.cellOptions", "value": {"type": "color-background"}})
+    return {"matcher": {"id": "byName", "options": bands.column}, "properties": properties}
+
+
 def _field_config(panel: Panel) -> dict[str, Any]:
     defaults: dict[str, Any] = {"unit": panel.unit}
     if panel.kind == "grid":
@@ -62,7 +114,8 @@ def _field_config(panel: Panel) -> dict[str, Any]:
         defaults["mappings"] = [
             {"type": "value", "options": {k: {"color": c} for k, c in _STATUS_COLOURS.items()}}
         ]
-    return {"defaults": defaults, "overrides": []}
+    overrides = [_band_override(panel, panel.bands)] if panel.bands else []
+    return {"defaults": defaults, "overrides": overrides}
 
 
 def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:

@@ -16,6 +16,28 @@ _VARIABLE = re.compile(r"\$\{(\w+)\}")
 
 
 @dataclass(frozen=True)
+class Band:
+    """One value of a coloured column: its colour and its name (a legend needs no colour)."""
+
+    value: str
+    colour: str
+    name_vi: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Colour ``column`` by its value: a map's points, a table's or a grid's cells.
+
+    ``missing`` is how a NULL is shown (e.g. a level that could not be assessed).
+    """
+
+    column: str
+    values: tuple[Band, ...]
+    missing: Band
+
+
+@dataclass(frozen=True)
 class Panel:
     """One chart or table: its SQL and how to draw what the SQL returns.
 
@@ -23,7 +45,8 @@ class Panel:
     ``bar`` the first column is the x axis (a day or a name) and every other numeric
     column is a series; ``stat`` shows the first value of the first row; ``map`` needs
     ``lat``, ``lon``, ``name`` and ``value``; ``grid`` needs ``unit``, ``day`` and
-    ``status`` (a heat-map style table).
+    ``status`` (a heat-map style table). With ``bands``, a map colours its points by
+    the banded column (e.g. ``level``) instead of sizing them by ``value``.
     """
 
     key: str
@@ -36,6 +59,7 @@ class Panel:
     unit: str = "short"
     description_vi: str = ""
     description_en: str = ""
+    bands: Bands | None = None
 
     @property
     def variables(self) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dashboards.common import DISTRICT, PROVINCE, TO_DAY, UNITS_IN, as_of, metric_sums, metrics_in
 from dashboards.model import Dashboard, Panel
+from dashboards.signals import LEVEL_BANDS, active_signals, current_levels, units
 
 _LATEST = (
     "FROM report_values_latest WHERE dataset = 'district-daily'"
@@ -143,6 +144,33 @@ SITUATION = Dashboard(
                 " WHERE u.kind = 'district' AND u.province_id = '${province}'"
                 " AND u.lat IS NOT NULL ORDER BY name"
             ),
+        ),
+        Panel(
+            key="level_now",
+            title_vi="Cấp độ dịch hiện tại: tỉnh và các huyện",
+            title_en="Current epidemic level: province and districts",
+            kind="table",
+            height=9,
+            bands=LEVEL_BANDS,
+            description_vi="Bản đồ, diễn biến và ngưỡng: bảng «Cảnh báo & cấp độ dịch».",
+            description_en="Map, history and thresholds: the «Signals & levels» dashboard.",
+            sql=current_levels(
+                units(
+                    "province_id = '${province}' AND (kind = 'province' OR kind = 'district'"
+                    " AND ('${district}' = '' OR unit_id = '${district}'))"
+                ),
+                brief=True,
+            ),
+        ),
+        Panel(
+            key="signals_now",
+            title_vi="Tín hiệu đang hoạt động",
+            title_en="Active signals",
+            kind="table",
+            height=9,
+            description_vi="Chi tiết: bảng «Cảnh báo & cấp độ dịch».",
+            description_en="Details: the «Signals & levels» dashboard.",
+            sql=active_signals(UNITS_IN, brief=True),
         ),
     ),
 )

@@ -27,22 +27,38 @@
     return url.toString();
   }
 
-  function table(cols, rows) {
+  // A banded value (a level 1-4): its band, the "missing" band for null. Every band has a
+  // name, so nothing is told by colour alone.
+  function band(bands, v) {
+    if (v === null || v === undefined || v === "") return bands.missing;
+    return bands.values.find((b) => b.value === String(v)) || bands.missing;
+  }
+  const bandName = (b) => (lang === "en" ? b.name_en : b.name_vi);
+  const bandCell = (b, text) => `<td class="band" style="background:${esc(b.colour)}" title="${esc(bandName(b))}">${esc(text)}</td>`;
+
+  function table(cols, rows, bands) {
     const head = cols.map((c) => `<th>${esc(label(c))}</th>`).join("");
     // A status is a code (missing, pending, ...): show its name in the page's language.
     const cellText = (v, i) => (cols[i] === "status" ? label(v) : v);
-    const body = rows.map((r) => `<tr>${r.map((v, i) => `<td>${esc(cellText(v, i))}</td>`).join("")}</tr>`).join("");
+    const cell = (v, i) => (bands && cols[i] === bands.column
+      ? bandCell(band(bands, v), bandName(band(bands, v))) : `<td>${esc(cellText(v, i))}</td>`);
+    const body = rows.map((r) => `<tr>${r.map(cell).join("")}</tr>`).join("");
     return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
   }
 
-  function grid(cols, rows) {
+  function grid(cols, rows, bands) {
     const [ui, di, si] = ["unit", "day", "status"].map((c) => cols.indexOf(c));
     const days = [...new Set(rows.map((r) => r[di]))].sort();
     const units = [...new Set(rows.map((r) => r[ui]))];
     const cell = new Map(rows.map((r) => [r[ui] + "|" + r[di], r[si]]));
     const head = days.map((d) => `<th>${esc(d.slice(5))}</th>`).join("");
     const body = units.map((u) => "<tr><th>" + esc(u) + "</th>" + days.map((d) => {
-      const s = cell.get(u + "|" + d) || "";
+      const key = u + "|" + d;
+      if (bands && cell.has(key)) {
+        const b = band(bands, cell.get(key));
+        return bandCell(b, b === bands.missing ? "–" : b.value);
+      }
+      const s = cell.get(key) || "";
       return `<td class="st-${esc(s)}" title="${esc(label(s))}">${esc(label(s).slice(0, 1))}</td>`;
     }).join("") + "</tr>").join("");
     return `<table class="grid"><thead><tr><th></th>${head}</tr></thead><tbody>${body}</tbody></table>`;
@@ -52,10 +68,31 @@
     return String(v === null || v === undefined ? "–" : v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   }
 
-  function plot(el, kind, cols, rows) {
+  // One trace per band, each with its own symbol and name: the legend reads without colour.
+  function bandTraces(cols, rows, bands) {
+    const [la, lo, na, bi] = ["lat", "lon", "name", bands.column].map((c) => cols.indexOf(c));
+    const symbols = ["circle", "square", "diamond", "triangle-up", "x"];
+    return [...bands.values, bands.missing].map((b, i) => {
+      const mine = rows.filter((r) => band(bands, r[bi]) === b);
+      const shown = mine.length ? mine : [[]]; // an empty band keeps its legend entry
+      return {
+        type: "scatter", mode: "markers+text", name: bandName(b),
+        x: shown.map((r) => (r.length ? r[lo] : null)), y: shown.map((r) => (r.length ? r[la] : null)),
+        text: mine.map((r) => `${r[na]} · ${b === bands.missing ? "–" : b.value}`),
+        hovertext: mine.map((r) => `${r[na]}: ${bandName(b)}`), hoverinfo: "text", textposition: "top center",
+        marker: { size: 14, color: b.colour, symbol: symbols[i], line: { width: 1, color: "#1d2733" } },
+      };
+    });
+  }
+
+  function plot(el, kind, cols, rows, bands) {
     const layout = { margin: { l: 40, r: 10, t: 10, b: 40 }, legend: { orientation: "h" }, autosize: true };
     let traces;
-    if (kind === "map") {
+    if (kind === "map" && bands) {
+      traces = bandTraces(cols, rows, bands);
+      layout.xaxis = { title: "lon" };
+      layout.yaxis = { title: "lat", scaleanchor: "x" };
+    } else if (kind === "map") {
       const [la, lo, na, va] = ["lat", "lon", "name", "value"].map((c) => cols.indexOf(c));
       const max = Math.max(1, ...rows.map((r) => r[va] || 0));
       traces = [{
@@ -88,15 +125,18 @@
       const box = document.querySelector(`[data-panel="${p.key}"] .chart`);
       const res = data.panels[p.key];
       box.parentElement.dataset.points = String(res.rows.length);
-      if (p.kind === "stat") {
+      if (p.kind === "stat" && p.bands) {
+        const b = band(p.bands, res.rows.length ? res.rows[0][0] : null);
+        box.innerHTML = `<div class="value band" style="background:${esc(b.colour)}">${esc(bandName(b))}</div>`;
+      } else if (p.kind === "stat") {
         const v = res.rows.length ? res.rows[0][0] : null;
         box.innerHTML = `<div class="value">${esc(v === "" ? null : v)}</div>`;
       } else if (p.kind === "table") {
-        box.innerHTML = table(res.columns, res.rows);
+        box.innerHTML = table(res.columns, res.rows, p.bands);
       } else if (p.kind === "grid") {
-        box.innerHTML = grid(res.columns, res.rows);
+        box.innerHTML = grid(res.columns, res.rows, p.bands);
       } else {
-        plot(box, p.kind, res.columns, res.rows);
+        plot(box, p.kind, res.columns, res.rows, p.bands);
       }
     }
   }

@@ -10,6 +10,7 @@ from contract.events import ReportAccepted, ReportRejected, SourceRef, Violation
 from contract.registry import Registry, Unit, UnitKind
 from sinks import rows
 from sinks.warehouse import Warehouse
+from tests.dashboards import surveillance_rows
 
 ICT = timezone(timedelta(hours=7))
 DAY1, DAY2, DAY3 = date(2021, 8, 1), date(2021, 8, 2), date(2021, 8, 3)
@@ -141,6 +142,7 @@ def fill(wh: Warehouse, filled: Filled) -> None:
     wh.insert("reports", [rows.report_row(e, REF) for e in filled.accepted], rows.REPORTS_COLUMNS)
     rejections = [rows.rejection_row(e) for e in filled.rejected]
     wh.insert("rejections", [*rejections, rejections[0]], rows.REJECTIONS_COLUMNS)
+    surveillance_rows.write(wh, *surveillance_rows.scenario())
 
 
 VARS = {"province": "19", "district": "", "dataset": "district-daily"}

@@ -19,13 +19,13 @@ from tests.dashboards.scenario import VARS
 from tests.dashboards.test_panels import PERIOD
 
 _READ = re.compile(r"ReadFromMergeTree \(\w+\.(\w+)\)")
-_FACTS = ("report_values", "reports")
+_FACTS = ("report_values", "reports", "signals", "levels")
 #: Panels whose reads are all scalar subqueries: run while planning, absent from the plan.
 _SCALAR_ONLY = {"coverage"}
 
 
 def fact_reads(wh: Warehouse, panel: Panel) -> list[tuple[str, str]]:
-    """Return (table, primary key condition) for each read of report_values or reports."""
+    """Return (table, primary key condition) for each read of a table keyed by unit."""
     sql, params = expand(panel.sql, VARS, PERIOD)
     plan = "\n".join(row[0] for row in wh.query_rows(f"EXPLAIN indexes = 1 {sql}", params))
     pieces = _READ.split(plan)  # text, table, its read's details, table, details, ...
@@ -48,7 +48,7 @@ def panels(*uids: str) -> list[object]:
     ]
 
 
-@pytest.mark.parametrize("panel", panels("baocao-situation", "baocao-compliance"))
+@pytest.mark.parametrize("panel", panels("baocao-situation", "baocao-compliance", "baocao-signals"))
 def test_panels_read_only_the_province_units(warehouse: Warehouse, panel: Panel) -> None:
     reads = fact_reads(warehouse, panel)
     assert reads or panel.key in _SCALAR_ONLY, "the plan shows no read of reports or values"
@@ -86,6 +86,8 @@ def test_one_day_of_the_nation_reads_only_its_month(warehouse: Warehouse, table:
 
 #: Panels that sum every metric of their dataset, or read report_values for its instants.
 _ALL_METRICS = {"as_of", "by_checkpoint"}
+#: Panels that read signals or levels, never report_values.
+_NO_VALUES = {"level_now", "signals_now"}
 
 
 def value_read_filters(wh: Warehouse, panel: Panel) -> list[str]:
@@ -105,7 +107,7 @@ def value_read_filters(wh: Warehouse, panel: Panel) -> list[str]:
     [
         param
         for param in panels("baocao-situation", "baocao-checkpoints")
-        if param.values[0].key not in _ALL_METRICS  # type: ignore[attr-defined]
+        if param.values[0].key not in _ALL_METRICS | _NO_VALUES  # type: ignore[attr-defined]
     ],
 )
 def test_panels_read_only_the_metrics_they_show(warehouse: Warehouse, panel: Panel) -> None:
