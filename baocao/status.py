@@ -17,7 +17,13 @@ from contract.settings import Settings
 #: Which consumer group reads which topics.
 GROUPS = {
     topics.STREAMS_APP_ID: [topics.SUBMITTED],
-    topics.SINK_GROUP: [topics.ACCEPTED, topics.REJECTED, topics.ALERTS, topics.DEAD_LETTERS],
+    topics.SINK_GROUP: [
+        topics.ACCEPTED,
+        topics.REJECTED,
+        topics.ALERTS,
+        topics.LEVELS,
+        topics.DEAD_LETTERS,
+    ],
     topics.NOTIFY_GROUP: [topics.ALERTS],
 }
 

@@ -24,8 +24,16 @@ from typing import NamedTuple
 from pydantic import ValidationError
 
 from contract import topics as contract_topics
-from contract.events import Alert, DeadLetter, ReportAccepted, ReportRejected, SourceRef
+from contract.events import (
+    Alert,
+    DeadLetter,
+    LevelAssessed,
+    ReportAccepted,
+    ReportRejected,
+    SourceRef,
+)
 from sinks import rows as r
+from sinks import signal_rows
 from sinks.errors import RowError, WarehouseUnavailable
 from sinks.warehouse import Warehouse
 
@@ -41,6 +49,9 @@ TABLE_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reports", r.REPORTS_COLUMNS),
     ("rejections", r.REJECTIONS_COLUMNS),
     ("alerts", r.ALERTS_COLUMNS),
+    # after `alerts`: a reader that sees a signal's state also finds the alert that set it
+    ("signals", signal_rows.SIGNALS_COLUMNS),
+    ("levels", signal_rows.LEVELS_COLUMNS),
     ("dead_letters", r.DEAD_LETTERS_COLUMNS),
 )
 
@@ -56,6 +67,7 @@ class SinkTopics(NamedTuple):
     rejected: str = contract_topics.REJECTED
     alerts: str = contract_topics.ALERTS
     dead_letters: str = contract_topics.DEAD_LETTERS
+    levels: str = contract_topics.LEVELS
 
 
 @dataclass
@@ -185,7 +197,12 @@ class ClickHouseSink:
         if ref.topic == self.topics.rejected:
             return {"rejections": [r.rejection_row(ReportRejected.model_validate_json(value))]}
         if ref.topic == self.topics.alerts:
-            return {"alerts": [r.alert_row(Alert.model_validate_json(value))]}
+            alert = Alert.model_validate_json(value)
+            if alert.kind == "anomaly":  # a signal's state, next to the alert that sets it
+                return {"alerts": [r.alert_row(alert)], "signals": [signal_rows.signal_row(alert)]}
+            return {"alerts": [r.alert_row(alert)]}
+        if ref.topic == self.topics.levels:
+            return {"levels": [signal_rows.level_row(LevelAssessed.model_validate_json(value))]}
         if ref.topic == self.topics.dead_letters:
             letter = DeadLetter.model_validate_json(value)
             error = f"{letter.stage}: {letter.reason}"

@@ -31,6 +31,7 @@ from baocao.broker import EmbeddedBroker, create_topics
 from contract.events import (
     Alert,
     DeadLetter,
+    LevelAssessed,
     ReportAccepted,
     ReportRejected,
     ReportSubmitted,
@@ -94,7 +95,11 @@ def warehouse(settings: Settings) -> Iterator[Warehouse]:
 @pytest.fixture
 def topics(broker: EmbeddedBroker, unique: str) -> SinkTopics:
     names = SinkTopics(
-        f"accepted-{unique}", f"rejected-{unique}", f"alerts-{unique}", f"dead-{unique}"
+        f"accepted-{unique}",
+        f"rejected-{unique}",
+        f"alerts-{unique}",
+        f"dead-{unique}",
+        f"levels-{unique}",
     )
     create_topics(broker.bootstrap, [TopicSpec(name, 4) for name in names])
     return names
@@ -740,3 +745,91 @@ def test_district_and_province_rollups_equal_hand_sums(
 
     warehouse.ensure_schema()  # idempotent: a restart re-runs it over existing data
     assert districts() == moved
+
+
+# ---------------------------------------------------------------- (f) signals and levels
+
+
+def anomaly(alert_id: str, state: str, minute: int, **details: Any) -> Alert:
+    sid = "anomaly:quiet_days:173:cases_community:2021-07-27"
+    return Alert(
+        alert_id=alert_id.format(sid=sid),
+        kind="anomaly",
+        severity="warning",
+        dataset="district-daily",
+        unit_id="173",
+        report_date=date(2021, 7, 27),
+        raised_at=datetime(2021, 7, 27, 9, minute, tzinfo=ICT),
+        message_vi=f"{state} vi",
+        message_en=f"{state} en",
+        details={
+            "signal_id": sid,
+            "rule": "quiet_days",
+            "metric": "cases_community",
+            "state": state,
+            "unit_kind": "district",
+        }
+        | details,
+    )
+
+
+def assessed(level: int | None, minute: int) -> LevelAssessed:
+    return LevelAssessed(
+        unit_id="173",
+        unit_kind="district",
+        level_date=date(2021, 9, 20),
+        period="day",
+        profile="qd4800",
+        level=level,
+        criteria={"cases_per_100k_week": 28.4},
+        why_vi="28,4 ca/100.000/tuần",
+        why_en="28.4 cases/100,000/week",
+        assessed_at=datetime(2021, 9, 20, 16, minute, tzinfo=ICT),
+    )
+
+
+def test_signals_and_levels_arrive_once_with_their_newest_state(
+    broker: EmbeddedBroker,
+    settings: Settings,
+    warehouse: Warehouse,
+    topics: SinkTopics,
+    unique: str,
+) -> None:
+    """Raised, redelivered, withdrawn; a level re-assessed: the views show the last, once."""
+    raised, withdrawn = anomaly("{sid}", "active", 0), anomaly("{sid}:withdrawn:1", "withdrawn", 5)
+    no_rule = anomaly("{sid}:raised:2", "active", 9, rule="")
+    alerts = [raised, raised, withdrawn, no_rule]  # the raise redelivered; one malformed
+    levels = [assessed(2, 0), assessed(3, 30), assessed(3, 30)]  # re-assessed, redelivered
+    produce(
+        broker.bootstrap,
+        [(topics.alerts, "173", a.to_json(), 0) for a in alerts]
+        + [(topics.levels, "173", v.to_json(), 0) for v in levels],
+    )
+    for table in ("signals", "levels"):  # a double write must not merge away unnoticed
+        warehouse.command(f"SYSTEM STOP MERGES {table}")
+
+    def seen() -> tuple[Any, ...]:
+        return tuple(
+            warehouse.query_rows(
+                "SELECT (SELECT uniqExact(alert_id) FROM alerts),"
+                " (SELECT count() FROM signals_current), (SELECT count() FROM levels_latest),"
+                " (SELECT uniqExact(source_topic, source_offset) FROM dead_letters)"
+            )[0]
+        )
+
+    # A second group reads every message again, as after offsets lost before a commit.
+    done = len(alerts) + len(levels)  # (and the dead letter, when it comes back)
+    for group in ("first", "again"):
+        runner = SinkRunner(settings, warehouse, topics, group=f"sink-{unique}-{group}")
+        with running(runner) as died:
+            eventually(lambda r=runner: r.sink.stats.messages_written >= done, True)
+            got = eventually(seen, (2, 1, 1, 1))
+        assert not died
+        assert got == (2, 1, 1, 1)
+    (signal,) = warehouse.query_rows(
+        "SELECT state, alert_id, message_en, signal_id FROM signals_current WHERE unit_id = '173'"
+    )
+    assert signal == ("withdrawn", withdrawn.alert_id, "withdrawn en", raised.alert_id)
+    (level,) = warehouse.query_rows("SELECT level, criteria, assessed_at FROM levels_latest")
+    assert level[:2] == (3, '{"cases_per_100k_week":28.4}')
+    assert utc(level[2]) == levels[1].assessed_at

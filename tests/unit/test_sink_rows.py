@@ -10,13 +10,15 @@ import pytest
 
 from contract.events import (
     Alert,
+    LevelAssessed,
     ReportAccepted,
     ReportRejected,
     SourceRef,
     Violation,
 )
 from contract.registry import Unit, UnitKind
-from sinks import rows
+from sinks import rows, signal_rows
+from sinks.clickhouse import ClickHouseSink, SinkTopics
 from sinks.errors import RowError
 
 ICT = timezone(timedelta(hours=7))
@@ -205,3 +207,140 @@ def test_district_unit_is_its_own_district() -> None:
     )
     assert by_column(rows.unit_row(district, 1), rows.UNITS_COLUMNS)["district_id"] == "173"
     assert by_column(rows.unit_row(commune, 1), rows.UNITS_COLUMNS)["district_id"] == "173"
+
+
+SIGNAL = "anomaly:quiet_days:173:cases_community:2021-07-27"
+
+
+def anomaly(alert_id: str = SIGNAL, **details: object) -> Alert:
+    base: dict[str, object] = {
+        "signal_id": SIGNAL,
+        "rule": "quiet_days",
+        "metric": "cases_community",
+        "state": "active",
+        "unit_kind": "district",
+        "quiet_days": 38,
+    }
+    return Alert(
+        alert_id=alert_id,
+        kind="anomaly",
+        severity="warning",
+        dataset="district-daily",
+        unit_id="173",
+        report_date=date(2021, 7, 27),
+        raised_at=SUBMITTED,
+        message_vi="6 ca cộng đồng đầu tiên sau 38 ngày",
+        message_en="first 6 community cases after 38 days",
+        details={k: v for k, v in (base | details).items() if v is not None},
+    )
+
+
+def test_signal_row_names_the_signal_and_the_state_its_alert_sets() -> None:
+    withdrawal = anomaly(f"{SIGNAL}:withdrawn:1", state="withdrawn")
+    out = by_column(signal_rows.signal_row(withdrawal), signal_rows.SIGNALS_COLUMNS)
+    assert (out["signal_id"], out["alert_id"], out["state"]) == (
+        SIGNAL,
+        f"{SIGNAL}:withdrawn:1",
+        "withdrawn",
+    )
+    assert (out["rule"], out["metric"], out["unit_kind"]) == (
+        "quiet_days",
+        "cases_community",
+        "district",
+    )
+    assert (out["unit_id"], out["report_date"]) == ("173", date(2021, 7, 27))
+    assert out["changed_at"] == datetime(2021, 8, 1, 7, 30, tzinfo=UTC)
+    assert json.loads(str(out["details"]))["quiet_days"] == 38
+
+
+@pytest.mark.parametrize(
+    ("alert_id", "details", "why"),
+    [
+        (SIGNAL, {"rule": None}, "lack rule"),
+        (SIGNAL, {"signal_id": None, "unit_kind": ""}, "lack signal_id, unit_kind"),
+        (SIGNAL, {"state": "cleared"}, "state 'cleared'"),
+        (SIGNAL, {"unit_kind": "ward"}, "unit_kind 'ward'"),
+        ("anomaly:other:173:x:2021-07-27", {}, "is not of signal"),
+        (SIGNAL + "x", {}, "is not of signal"),
+        (SIGNAL, {"signal_id": SIGNAL.replace("173", "164")}, "does not name unit 173"),
+    ],
+)
+def test_an_anomaly_alert_without_a_usable_signal_is_refused(
+    alert_id: str, details: dict[str, object], why: str
+) -> None:
+    event = anomaly(alert_id, **details)
+    if details.get("signal_id"):
+        event = event.model_copy(update={"alert_id": details["signal_id"]})
+    with pytest.raises(RowError, match=why):
+        signal_rows.signal_row(event)
+
+
+def level(**over: object) -> LevelAssessed:
+    fields: dict[str, object] = {
+        "unit_id": "173",
+        "unit_kind": "district",
+        "level_date": date(2021, 9, 20),
+        "period": "week",
+        "profile": "qd4800",
+        "level": 3,
+        "criteria": {"cases_per_100k_week": 61.2, "dose1_adults_pct": None},
+        "unconfirmed": ["treatment_capacity"],
+        "why_vi": "61,2 ca/100.000/tuần",
+        "why_en": "61.2 cases/100,000/week",
+        "next_vi": "dưới 50 ca/100.000/tuần → cấp 2",
+        "next_en": "below 50 cases/100,000/week → level 2",
+        "assessed_at": SUBMITTED,
+    }
+    return LevelAssessed.model_validate(fields | over)
+
+
+def test_level_row_keeps_criteria_why_and_unknown_levels() -> None:
+    out = by_column(signal_rows.level_row(level()), signal_rows.LEVELS_COLUMNS)
+    assert (out["unit_id"], out["period"], out["profile"], out["level"]) == (
+        "173",
+        "week",
+        "qd4800",
+        3,
+    )
+    assert json.loads(str(out["criteria"])) == {
+        "cases_per_100k_week": 61.2,
+        "dose1_adults_pct": None,
+    }
+    assert out["unconfirmed"] == ["treatment_capacity"]
+    assert out["next_vi"] == "dưới 50 ca/100.000/tuần → cấp 2"
+    assert out["assessed_at"] == datetime(2021, 8, 1, 7, 30, tzinfo=UTC)
+    assert (
+        by_column(signal_rows.level_row(level(level=None)), signal_rows.LEVELS_COLUMNS)["level"]
+        is None
+    )
+
+
+class RecordingWarehouse:
+    """Stands in for the warehouse: records each insert's table, row count and token."""
+
+    def __init__(self) -> None:
+        self.inserts: list[tuple[str, int, str | None]] = []
+
+    def insert(
+        self, table: str, rows: list[list[object]], columns: object, token: str | None, **kw: object
+    ) -> int:
+        self.inserts.append((table, len(rows[0]), token))
+        return len(rows[0])
+
+
+def test_the_sink_writes_a_signal_beside_each_anomaly_and_levels_from_their_topic() -> None:
+    names = SinkTopics("acc", "rej", "al", "dead", "lev")
+    wh = RecordingWarehouse()
+    sink = ClickHouseSink(wh, batch_rows=1_000, topics=names)  # type: ignore[arg-type]
+    missing = anomaly().model_copy(update={"kind": "missing", "alert_id": "missing|173"})
+    sink.add("al", 0, 0, anomaly().to_json())
+    sink.add("al", 0, 1, missing.to_json())  # not a signal: an alerts row only
+    sink.add("al", 0, 2, anomaly(f"{SIGNAL}:withdrawn:1", state=None).to_json())  # no state
+    sink.add("lev", 1, 7, level().to_json())
+    assert sink.flush() == {("al", 0): 3, ("lev", 1): 8}
+    assert [(t, n) for t, n, _ in wh.inserts] == [("alerts", 2), ("signals", 1), ("levels", 1)]
+    assert all(token and token.startswith(f"{t}/") for t, _, token in wh.inserts)
+    # The anomaly without a state went whole to the dead letters, not half into the tables.
+    (letter,) = sink.outbound
+    assert (letter.source.offset, letter.stage) == (2, "sink")
+    assert "lack state" in letter.reason
