@@ -32,7 +32,7 @@ from producers.http import create_api
 from producers.http.models import Decision, Publisher, Revision
 from producers.http.outbox import Outbox
 from producers.http.publish import KafkaPublisher
-from sinks import compliance
+from sinks import compliance, surveillance
 from sinks.history import alert_history, report_history
 from sinks.warehouse import Warehouse
 
@@ -145,6 +145,14 @@ def build_app(
     def compliance_report(request: Request) -> Response:
         answer = compliance.handle(f"/api/compliance?{request.url.query}", wh)
         assert answer is not None  # the path is always /api/compliance here
+        code, ctype, body = answer
+        return Response(body, code, media_type=ctype)
+
+    @app.get("/api/levels", include_in_schema=False)
+    @app.get("/api/signals", include_in_schema=False)
+    def surveillance_report(request: Request) -> Response:  # `baocao levels`, `baocao signals`
+        answer = surveillance.handle(f"{request.url.path}?{request.url.query}", wh)
+        assert answer is not None  # the path is one of the two above
         code, ctype, body = answer
         return Response(body, code, media_type=ctype)
 
