@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from contract.levels import LEVEL_NAMES
 from dashboards.common import DISTRICT, PROVINCE, TO_DAY, UNITS_IN, as_of
 from dashboards.model import Band, Bands, Dashboard, Panel
 
-#: Levels 1–4 as QĐ 4800/QĐ-BYT colours them; every band is named, so no reader
-#: depends on colour alone.
+_COLOURS = {1: "#73BF69", 2: "#FADE2A", 3: "#FF9830", 4: "#F2495C"}  # xanh, vàng, cam, đỏ
+#: Levels 1–4 in their colours, named as the level alerts name them: every band has a
+#: name, so no reader depends on colour alone.
 LEVEL_BANDS = Bands(
     column="level",
-    values=(
-        Band("1", "#73BF69", "Cấp 1 (xanh)", "Level 1 (green)"),
-        Band("2", "#FADE2A", "Cấp 2 (vàng)", "Level 2 (yellow)"),
-        Band("3", "#FF9830", "Cấp 3 (cam)", "Level 3 (orange)"),
-        Band("4", "#F2495C", "Cấp 4 (đỏ)", "Level 4 (red)"),
-    ),
+    values=tuple(Band(str(n), _COLOURS[n], *LEVEL_NAMES[n]) for n in sorted(_COLOURS)),
     missing=Band("", "#C7D0D9", "Chưa đánh giá", "Not assessed"),
 )
 UNCONFIRMED_VI = "ngưỡng chưa xác nhận từ văn bản"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from contract.events import Alert, LevelAssessed
-from sinks import schema
+from sinks import signal_rows
 from sinks.warehouse import Warehouse
 
 
@@ -67,34 +65,10 @@ def level(
     })  # fmt: skip
 
 
-def _signal_row(a: Alert) -> dict[str, Any]:
-    d = a.details
-    return {
-        "signal_id": d["signal_id"], "alert_id": a.alert_id, "rule": d["rule"],
-        "metric": d["metric"], "dataset": a.dataset, "unit_id": a.unit_id,
-        "unit_kind": d["unit_kind"], "report_date": a.report_date, "state": d["state"],
-        "severity": a.severity, "message_vi": a.message_vi, "message_en": a.message_en,
-        "details": json.dumps(d, ensure_ascii=False), "changed_at": a.raised_at,
-    }  # fmt: skip
-
-
-def _level_row(e: LevelAssessed) -> dict[str, Any]:
-    return {
-        **e.model_dump(include={"unit_id", "unit_kind", "level_date", "period", "profile",
-                                "level", "unconfirmed", "why_vi", "why_en", "next_vi",
-                                "next_en", "assessed_at"}),
-        "criteria": json.dumps(e.criteria),
-    }  # fmt: skip
-
-
 def write(wh: Warehouse, alerts: list[Alert], levels: list[LevelAssessed]) -> None:
-    """Insert the alerts into ``signals`` and the assessments into ``levels``."""
-    for table, found in (
-        (schema.SIGNALS, [_signal_row(a) for a in alerts]),
-        (schema.LEVELS, [_level_row(e) for e in levels]),
-    ):
-        names = table.column_names
-        wh.insert(table.name, [tuple(r[c] for c in names) for r in found], names)
+    """Insert the alerts into ``signals`` and the assessments into ``levels``, as the sink does."""
+    wh.insert("signals", [signal_rows.signal_row(a) for a in alerts], signal_rows.SIGNALS_COLUMNS)
+    wh.insert("levels", [signal_rows.level_row(e) for e in levels], signal_rows.LEVELS_COLUMNS)
 
 
 def scenario() -> tuple[list[Alert], list[LevelAssessed]]:

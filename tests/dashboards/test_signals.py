@@ -67,10 +67,10 @@ def test_the_grafana_map_and_tables_name_and_colour_the_four_levels() -> None:
     by_value, missing = override["properties"][0]["value"]
     shown = {v: (m["text"], m["color"]) for v, m in by_value["options"].items()}
     assert shown == {
-        "1": ("Cấp 1 (xanh) / Level 1 (green)", "#73BF69"),
-        "2": ("Cấp 2 (vàng) / Level 2 (yellow)", "#FADE2A"),
-        "3": ("Cấp 3 (cam) / Level 3 (orange)", "#FF9830"),
-        "4": ("Cấp 4 (đỏ) / Level 4 (red)", "#F2495C"),
+        "1": ("Cấp 1 – Nguy cơ thấp (xanh) / Level 1 – low risk (green)", "#73BF69"),
+        "2": ("Cấp 2 – Nguy cơ trung bình (vàng) / Level 2 – medium risk (yellow)", "#FADE2A"),
+        "3": ("Cấp 3 – Nguy cơ cao (cam) / Level 3 – high risk (orange)", "#FF9830"),
+        "4": ("Cấp 4 – Nguy cơ rất cao (đỏ) / Level 4 – very high risk (red)", "#F2495C"),
     }
     assert missing["options"]["match"] == "null"
     assert missing["options"]["result"]["text"] == "Chưa đánh giá / Not assessed"
@@ -160,7 +160,7 @@ def test_the_viewer_lists_and_draws_the_dashboard(warehouse: Warehouse) -> None:
                          warehouse)  # fmt: skip
     assert page is not None and page[0] == 200
     text = page[2].decode()
-    assert "Cảnh báo &amp; cấp độ dịch" in text and "Cấp 4 (đỏ)" in text
+    assert "Cảnh báo &amp; cấp độ dịch" in text and "Cấp 4 – Nguy cơ rất cao (đỏ)" in text
     assert '"next": ["Điều làm thay đổi cấp độ", "What would change it"]' in text  # headers
     answer = viewer.handle(
         f"/dashboards/{SIGNALS}/data?province=19&from=2021-08-01&to=2021-08-03", warehouse

@@ -29,6 +29,8 @@ from tests.dashboards import surveillance_rows as sr
 D0725, D0727 = date(2021, 7, 25), date(2021, 7, 27)
 D0919, D0920, D0921 = date(2021, 9, 19), date(2021, 9, 20), date(2021, 9, 21)
 UNKNOWN = {"rule": "unknown_source", "metric": "cases_unknown_source"}
+LEVEL2 = "Cấp 2 – Nguy cơ trung bình (vàng) / Level 2 – medium risk (yellow)"
+LEVEL3 = "Cấp 3 – Nguy cơ cao (cam) / Level 3 – high risk (orange)"
 
 
 def fill(wh: Warehouse) -> None:
@@ -71,8 +73,8 @@ def test_levels_show_each_units_newest_level_by_name(env: dict[str, str]) -> Non
     assert result.exit_code == 0, result.output
     out = result.output
     assert out.startswith("Cấp độ dịch / epidemic levels — Tỉnh Thái Nguyên (19)")
-    assert "Cấp 3 (cam) / Level 3 (orange) — Huyện Phú Bình (huyện / district)" in out
-    assert "Cấp 2 (vàng) / Level 2 (yellow) — Thành phố Thái Nguyên (huyện / district)" in out
+    assert f"{LEVEL3} — Huyện Phú Bình (huyện / district)" in out
+    assert f"{LEVEL2} — Thành phố Thái Nguyên (huyện / district)" in out
     assert "Chưa đánh giá / Not assessed — Xã Tân Khánh (xã / commune)" in out
     assert "Cấp 4" not in out.split("\n", 2)[2]  # Phú Bình's level of 09-21 is not shown
     assert (
@@ -80,7 +82,7 @@ def test_levels_show_each_units_newest_level_by_name(env: dict[str, str]) -> Non
         " vaccination_65_plus" in out
     )
     assert "Lý do / why: cấp 3: 28.4 ca/100.000/tuần / level 3: 28.4 per 100k" in out
-    assert "Cấp 2 (vàng) / Level 2 (yellow): 2 · Cấp 3 (cam) / Level 3 (orange): 1" in out
+    assert f"{LEVEL2}: 2 · {LEVEL3}: 1" in out
 
 
 def test_levels_json_and_kind_filter(env: dict[str, str]) -> None:
