@@ -26,7 +26,7 @@ KIND_TEXT = {
     "checkpoint": ("chốt", "checkpoint"),
 }
 PERIOD_TEXT = {
-    "day": ("tạm tính, 7 ngày", "provisional, 7 days"),
+    "day": ("tạm tính, hằng ngày", "provisional, daily"),
     "week": ("chính thức, theo tuần", "official, weekly"),
 }
 RULE_TEXT = {

@@ -73,7 +73,7 @@ def current_levels(unit_filter: str, brief: bool = False) -> str:
         ""
         if brief
         else " if(l.x.2 = 'week', 'tuần (chính thức) / week (official)',"
-        " '7 ngày (tạm tính) / 7 days (provisional)') AS period, l.x.3 AS profile,"
+        " 'hằng ngày (tạm tính) / daily (provisional)') AS period, l.x.3 AS profile,"
     )
     return (
         f"SELECT u.name AS unit, l.x.1 AS level, l.x.4 AS level_date,{more}"
