@@ -39,6 +39,21 @@ class Settings(BaseSettings):
 
     registry_path: Path | None = Field(None, description="unit registry JSON; default: demo")
     datasets_path: Path | None = Field(None, description="datasets TOML; default: built-in")
+    signals_enabled: bool = Field(
+        True, description="compute surveillance signals and epidemic levels in the worker"
+    )
+    signals_path: Path | None = Field(
+        None, description="signal rules TOML (docs/signals.md); default: built-in"
+    )
+    level_profiles_path: Path | None = Field(
+        None, description="a province's own epidemic-level profiles TOML (docs/levels.md)"
+    )
+    level_profile: str | None = Field(
+        None, description="assess levels by this profile id; default: the one in force that day"
+    )
+    population_path: Path | None = Field(
+        None, description="population CSV (unit_id,population[,age bands]); default: demo estimates"
+    )
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=1, le=65535, description="warehouse service / web UI port")

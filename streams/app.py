@@ -20,7 +20,7 @@ from kafka import KafkaConsumer
 from contract import kafka_security, logs, topics
 from contract.clock import Clock, configured
 from contract.datasets import Catalog
-from contract.events import SourceRef
+from contract.events import ReportAccepted, SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
 from streams import (
@@ -30,6 +30,7 @@ from streams import (
     producer_topics,
     recovery_offsets,
     seek_committed,
+    signal_watch,
     state,
     watch,
 )
@@ -128,6 +129,13 @@ def create_app(
     after_decision = watch.install(
         app, settings, registry, catalog, clock, ledger, declare, alerts, dead_letter, barrier
     )
+    after_accepted = (
+        signal_watch.install(
+            app, settings, registry, catalog, clock, declare, alerts, dead_letter
+        )
+        if settings.signals_enabled
+        else None
+    )
     app.processor = processor  # type: ignore[attr-defined]  # exposed for status and tests
     app.ledger = ledger  # type: ignore[attr-defined]  # exposed for tests
 
@@ -173,6 +181,8 @@ def create_app(
                 await dead_letter(event, out.dead_letter)
             await outputs[out.topic].send(key=out.key, value=out.value)
             await after_decision(out.event)  # late / rejected alerts
+            if after_accepted is not None and isinstance(out.event, ReportAccepted):
+                await after_accepted(out.event)  # signals and levels
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def say_which_partitions(sender: Any, assigned: set[Any], **_: Any) -> None:

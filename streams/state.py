@@ -145,6 +145,12 @@ class HotKeys:
         if key in self._looks:
             self._looks[key] = self.keep(value)
 
+    def delete(self, key: str) -> None:
+        """Remove ``key`` from the table (a tombstone in its changelog), if it is there."""
+        if self.table.get(key) is not None:
+            del self.table[key]
+        self._looks.pop(key, None)
+
     def clear(self) -> None:
         self._looks.clear()
 
