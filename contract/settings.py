@@ -8,10 +8,19 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contract import kafka_security, secret_settings
+
+
+class BriefRecipients(BaseModel):
+    """Who receives a province's daily brief: e-mail addresses and a webhook."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: list[str] = Field(default_factory=list)
+    webhook: str = ""
 
 
 class Settings(BaseSettings):
@@ -163,6 +172,17 @@ class Settings(BaseSettings):
     notify_backoff_seconds: float = Field(0.5, gt=0, description="first retry delay; doubles")
     notify_dead_letter_path: Path = Field(
         Path("var/notify-dead-letters.jsonl"), description="alerts that could not be delivered"
+    )
+    brief_delay_minutes: int = Field(
+        5, ge=0, le=24 * 60, description="the daily brief is made this long after the deadline"
+    )
+    brief_dir: Path = Field(Path("var/briefs"), description="archive of daily briefs")
+    brief_recipients: dict[str, BriefRecipients] = Field(
+        default_factory=dict,
+        description='JSON {province_id or "national": {"email": [...], "webhook": url}}',
+    )
+    brief_base_url: str = Field(
+        "", description="links to briefs start with this (default: the web UI's address)"
     )
     clickhouse_cluster: str = Field(
         "",
