@@ -47,11 +47,15 @@ class WebhookChannel:
         self.retries, self.backoff, self.timeout = retries, backoff, timeout
 
     def deliver(self, alert: Alert) -> None:
-        body = alert.to_json()
+        # receivers drop repeats by the alert's id
+        self.post(alert.to_json(), {"X-Baocao-Alert-Id": alert.alert_id}, alert.alert_id)
+
+    def post(self, body: bytes, headers: dict[str, str], what: str) -> None:
+        """POST signed JSON ``body`` (an alert, or a brief's notice) with the retries."""
         headers = {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: signature(self.secret, body),
-            "X-Baocao-Alert-Id": alert.alert_id,  # receivers drop repeats by this id
+            **headers,
         }
         delay, last = self.backoff, ""
         for attempt in range(self.retries + 1):
@@ -61,7 +65,7 @@ class WebhookChannel:
                     return
             except (urllib.error.URLError, OSError) as exc:
                 last = str(exc)
-                log.info("webhook attempt %d for %s failed: %s", attempt + 1, alert.alert_id, exc)
+                log.info("webhook attempt %d for %s failed: %s", attempt + 1, what, exc)
             if attempt < self.retries:
                 time.sleep(delay)
                 delay = min(delay * 2, 60.0)
@@ -82,6 +86,10 @@ class EmailChannel:
         msg["From"], msg["To"] = self.sender, ", ".join(self.to)
         msg["X-Baocao-Alert-Id"] = alert.alert_id
         msg.set_content(f"{alert.message_vi}\n\n{alert.message_en}\n\n{alert.alert_id}\n")
+        self.send(msg)
+
+    def send(self, msg: EmailMessage) -> None:
+        """Send a message (an alert, or a brief with attachments) to the server."""
         try:
             with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
                 smtp.send_message(msg)
