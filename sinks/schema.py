@@ -256,9 +256,41 @@ LEVELS = Table(
     partition_by="toYYYYMM(level_date)",
 )
 
+# One row per archived version of a daily brief (sinks.brief.archive): the files are on
+# disk under Settings.brief_dir at `path`; a version is never rewritten, a new one is added.
+# source_mark says which warehouse data the version was made from (sinks.brief.maker).
+BRIEFS = Table(
+    "briefs",
+    (
+        ("province_id", "String"),  # 'national' for the roll-up of the whole registry
+        ("report_date", "Date"),
+        ("version", "UInt16"),
+        ("generated_at", UTC_MS),
+        ("formats", "Array(String)"),
+        ("content_hash", "String"),
+        ("path", "String"),
+        ("cutoff", UTC_MS),
+        ("units_reported", "UInt32"),
+        ("units_expected", "UInt32"),
+        ("source_mark", "String"),
+    ),
+    "province_id, report_date, version",
+    shard_by="cityHash64(province_id)",
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (REPORT_VALUES, REPORTS, REJECTIONS, ALERTS, UNITS, DEAD_LETTERS, SIGNALS, LEVELS)
+    for t in (
+        REPORT_VALUES,
+        REPORTS,
+        REJECTIONS,
+        ALERTS,
+        UNITS,
+        DEAD_LETTERS,
+        SIGNALS,
+        LEVELS,
+        BRIEFS,
+    )
 }
 
 # The latest revision of a (dataset, unit, date) is chosen by (revision, submitted_at,
@@ -382,6 +414,21 @@ GROUP BY v.dataset, v.report_date, u.district_id, v.metric, v.option""",
 FROM {db}.report_values_latest AS v
 INNER JOIN {db}.units_current AS u ON u.unit_id = v.unit_id
 GROUP BY v.dataset, v.report_date, u.province_id, v.metric, v.option""",
+    ),
+    (
+        # The newest version of each province's brief for a day, and how many there are;
+        # a row written twice counts once.
+        "briefs_latest",
+        """SELECT province_id, report_date, version, versions, latest.1 AS generated_at,
+    latest.2 AS formats, latest.3 AS content_hash, latest.4 AS path, latest.5 AS cutoff,
+    latest.6 AS units_reported, latest.7 AS units_expected, latest.8 AS source_mark
+FROM (
+    SELECT b.province_id AS province_id, b.report_date AS report_date,
+        max(b.version) AS version, uniqExact(b.version) AS versions,
+        argMax((b.generated_at, b.formats, b.content_hash, b.path, b.cutoff,
+            b.units_reported, b.units_expected, b.source_mark), b.version) AS latest
+    FROM {db}.briefs AS b
+    GROUP BY b.province_id, b.report_date)""",
     ),
 )
 

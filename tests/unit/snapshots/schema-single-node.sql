@@ -154,6 +154,23 @@ PARTITION BY toYYYYMM(level_date)
 ORDER BY (unit_id, profile, period, level_date, assessed_at, cityHash64(criteria, why_en, next_en))
 SETTINGS non_replicated_deduplication_window = 10000;
 
+CREATE TABLE IF NOT EXISTS `baocao`.`briefs` (
+    `province_id` String,
+    `report_date` Date,
+    `version` UInt16,
+    `generated_at` DateTime64(3, 'UTC'),
+    `formats` Array(String),
+    `content_hash` String,
+    `path` String,
+    `cutoff` DateTime64(3, 'UTC'),
+    `units_reported` UInt32,
+    `units_expected` UInt32,
+    `source_mark` String
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (province_id, report_date, version)
+SETTINGS non_replicated_deduplication_window = 10000;
+
 CREATE OR REPLACE VIEW `baocao`.`reports_latest` AS
 SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
     max(r.revision) AS revision,
@@ -240,6 +257,18 @@ SELECT v.dataset AS dataset, v.report_date AS report_date,
 FROM `baocao`.report_values_latest AS v
 INNER JOIN `baocao`.units_current AS u ON u.unit_id = v.unit_id
 GROUP BY v.dataset, v.report_date, u.province_id, v.metric, v.option;
+
+CREATE OR REPLACE VIEW `baocao`.`briefs_latest` AS
+SELECT province_id, report_date, version, versions, latest.1 AS generated_at,
+    latest.2 AS formats, latest.3 AS content_hash, latest.4 AS path, latest.5 AS cutoff,
+    latest.6 AS units_reported, latest.7 AS units_expected, latest.8 AS source_mark
+FROM (
+    SELECT b.province_id AS province_id, b.report_date AS report_date,
+        max(b.version) AS version, uniqExact(b.version) AS versions,
+        argMax((b.generated_at, b.formats, b.content_hash, b.path, b.cutoff,
+            b.units_reported, b.units_expected, b.source_mark), b.version) AS latest
+    FROM `baocao`.briefs AS b
+    GROUP BY b.province_id, b.report_date);
 
 CREATE OR REPLACE VIEW `baocao`.`compliance_days` AS
 SELECT arrayJoin(arrayMap(i -> toDate(b.lo + i),
