@@ -7,6 +7,7 @@ against `.env.example`, settings against `Settings`, commands against the CLI.
 
 from __future__ import annotations
 
+import base64
 import re
 import tomllib
 from collections.abc import Iterator
@@ -269,6 +270,21 @@ def test_third_party_images_are_pinned_to_exact_versions() -> None:
         assert re.match(r"^[\w./-]+(:\d+\.\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})$", image), (
             f"{name}: pin {image!r} to an exact version"
         )
+
+
+def test_kafka_keeps_its_log_on_its_volume_under_a_fixed_cluster_id() -> None:
+    kafka = services()["kafka"]
+    env = {k: str(v) for k, v in kafka["environment"].items()}
+    volumes = dict(reversed(str(v).split(":")[:2]) for v in kafka["volumes"])  # target: source
+    for log_dir in env["KAFKA_LOG_DIRS"].split(","):
+        on = [src for target, src in volumes.items() if (log_dir + "/").startswith(target + "/")]
+        assert on, f"{log_dir} is inside the container: lost on `down` or an image bump"
+        assert on[0] in compose()["volumes"], f"{log_dir}: not a named volume"
+    # The volume is formatted with this id; another id on a later start refuses the data.
+    cluster = env["CLUSTER_ID"]
+    assert len(base64.urlsafe_b64decode(cluster + "==")) == 16, "a `kafka-storage random-uuid`"
+    # Not the image's fallback nor Kafka's documentation example.
+    assert cluster not in {"5L6g3nShT-eMCtK--X86sw", "4L6g3nShT-eMCtK--X86sw"}
 
 
 def test_topics_are_declared_never_auto_created_and_workers_fit_the_partitions() -> None:
