@@ -265,11 +265,23 @@ def test_third_party_images_are_pinned_to_exact_versions() -> None:
     for name, service in services().items():
         image = service.get("image", "")
         if image == BAOCAO_IMAGE:
-            assert "build" in service, f"{name}: {BAOCAO_IMAGE} is built here, never pulled"
+            built_here = "build" in service or service.get("pull_policy") == "never"
+            assert built_here, f"{name}: {BAOCAO_IMAGE} is built here, never pulled"
             continue
         assert re.match(r"^[\w./-]+(:\d+\.\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})$", image), (
             f"{name}: pin {image!r} to an exact version"
         )
+
+
+def test_the_baocao_image_is_built_by_one_service_and_only_run_by_the_others() -> None:
+    # Several services building one tag race in Compose's parallel (bake) build.
+    builders = [name for name, service in services().items() if "build" in service]
+    assert builders == ["init"]
+    found = baocao_services()
+    assert found["init"]["pull_policy"] == "build"  # `up` builds before creating containers
+    for name, service in found.items():
+        if name != "init":
+            assert service.get("pull_policy") == "never", f"{name}: would pull {BAOCAO_IMAGE}"
 
 
 def test_kafka_keeps_its_log_on_its_volume_under_a_fixed_cluster_id() -> None:
