@@ -62,6 +62,12 @@ def default_secrets(settings: Settings) -> list[str]:
         check("BAOCAO_NOTIFY_WEBHOOK_SECRET", settings.notify_webhook_secret)
     if settings.kafka_security_protocol.startswith("SASL_"):
         check("BAOCAO_KAFKA_SASL_PASSWORD", settings.kafka_sasl_password)
+    for var, secret in (
+        ("BAOCAO_GRAFANA_ADMIN_PASSWORD", settings.grafana_admin_password),
+        ("BAOCAO_GRAFANA_CLICKHOUSE_PASSWORD", settings.grafana_clickhouse_password),
+    ):
+        if secret.get_secret_value():  # given only where they are checked (compose: init)
+            check(var, secret)
     return weak
 
 

@@ -154,6 +154,15 @@ class Settings(BaseSettings):
     notify_heartbeat_file: Path | None = Field(
         None, description="the notifier touches this file every few seconds while it runs"
     )
+    # baocao never uses these two: docker-compose.yml hands them to `init` so that the
+    # production profile refuses the stack's placeholders before Grafana (which waits
+    # for init) starts with them. Empty: not given to this service, nothing to check.
+    grafana_admin_password: SecretStr = Field(
+        SecretStr(""), description="checked only: Grafana's admin password"
+    )
+    grafana_clickhouse_password: SecretStr = Field(
+        SecretStr(""), description="checked only: Grafana's read-only ClickHouse password"
+    )
 
     notify_webhook_url: str = Field("", description="POST every routed alert here (JSON)")
     notify_webhook_secret: SecretStr = Field(

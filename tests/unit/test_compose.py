@@ -164,6 +164,27 @@ def test_baocao_services_run_real_commands_with_valid_settings(
         assert settings.clickhouse_password.get_secret_value(), f"{name}: no ClickHouse password"
 
 
+def test_init_refuses_grafanas_placeholder_passwords_before_grafana_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = services()
+    assert found["grafana"]["depends_on"]["init"]["condition"] == "service_completed_successfully"
+    init, grafana = environment(found["init"]), environment(found["grafana"])
+    # The very values Grafana is given, checked by init's production profile.
+    assert init["BAOCAO_GRAFANA_ADMIN_PASSWORD"] == grafana["GF_SECURITY_ADMIN_PASSWORD"]
+    assert (
+        init["BAOCAO_GRAFANA_CLICKHOUSE_PASSWORD"] == grafana["BAOCAO_GRAFANA_CLICKHOUSE_PASSWORD"]
+    )
+    for key in Settings.model_fields:
+        monkeypatch.delenv(f"BAOCAO_{key.upper()}", raising=False)
+    for key, value in init.items():  # .env.example copied unchanged
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ValueError) as refused:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    for var in ("BAOCAO_GRAFANA_ADMIN_PASSWORD", "BAOCAO_GRAFANA_CLICKHOUSE_PASSWORD"):
+        assert var in str(refused.value)
+
+
 def test_files_third_party_services_read_get_their_variables() -> None:
     # ClickHouse reads <password from_env="X"/>; Grafana expands $X in provisioning files
     # ($__name is Grafana's own macro, never an environment variable).

@@ -172,6 +172,22 @@ def test_production_refuses_default_webhook_and_kafka_secrets() -> None:
     assert make(profile="production")  # embedded chDB, no webhook, no SASL: nothing to refuse
 
 
+def test_production_refuses_placeholder_grafana_passwords() -> None:
+    # docker-compose.yml gives both to `init`; these are .env.example's placeholders.
+    fields = {
+        "grafana_admin_password": "BAOCAO_GRAFANA_ADMIN_PASSWORD",
+        "grafana_clickhouse_password": "BAOCAO_GRAFANA_CLICKHOUSE_PASSWORD",
+    }
+    for field, var in fields.items():
+        for value in ("change-me-grafana-admin", "change-me-grafana-ro", "admin", " "):
+            message = refused(profile="production", **{field: value})
+            assert var in message and "mật khẩu" in message and "production" in message
+            assert make(profile="dev", **{field: value})  # dev allows it
+    real = {"grafana_admin_password": "Xk9-long-admin", "grafana_clickhouse_password": "Ro-7Qx2-pw"}
+    assert make(profile="production", **real)
+    assert make(profile="production")  # not given to this service: nothing to check
+
+
 def test_a_refusal_never_prints_the_secrets() -> None:
     message = refused(
         profile="production",
