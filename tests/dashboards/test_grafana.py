@@ -74,7 +74,7 @@ def test_provisioning_points_at_the_same_datasource() -> None:
     assert "<readonly>2</readonly>" in readonly and "<grafana_ro>" in readonly
     provider = yaml.safe_load((PROVISIONING / "dashboards" / "baocao.yaml").read_text("utf-8"))
     assert provider["providers"][0]["type"] == "file"
-    rules = json.loads(alerts.RULES_PATH.read_text("utf-8"))["groups"][0]["rules"]
+    rules = yaml.safe_load(alerts.RULES_PATH.read_text("utf-8"))["groups"][0]["rules"]
     assert {r["uid"] for r in rules} == {"baocao-missing-reports", "baocao-low-reporting-rate"}
     for rule in rules:
         assert rule["data"][0]["datasourceUid"] == DATASOURCE_UID

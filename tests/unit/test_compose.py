@@ -8,6 +8,8 @@ against `.env.example`, settings against `Settings`, commands against the CLI.
 from __future__ import annotations
 
 import base64
+import json
+import os
 import re
 import tomllib
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ from click.testing import CliRunner
 
 from baocao.cli import main
 from contract.settings import Settings
+from dashboards.catalog import DASHBOARDS
 
 ROOT = Path(__file__).resolve().parents[2]
 BAOCAO_IMAGE = "baocao:latest"
@@ -353,12 +356,33 @@ def test_the_image_contains_every_package() -> None:
 
 def test_grafana_mounts_the_generated_dashboards_and_provisioning() -> None:
     grafana = services()["grafana"]
-    assert grafana["environment"]["GF_PLUGINS_PREINSTALL_SYNC"] == "grafana-clickhouse-datasource"
+    # id@version: without a version Grafana installs (and auto-updates to) the newest.
+    plugin = grafana["environment"]["GF_PLUGINS_PREINSTALL_SYNC"]
+    assert re.fullmatch(r"grafana-clickhouse-datasource@\d+\.\d+\.\d+", plugin), plugin
+    assert plugin.split("@")[1] in (ROOT / "docs/operations.md").read_text(), "say which one"
     assert "GF_INSTALL_PLUGINS" not in grafana["environment"], "deprecated since Grafana 12.1"
     mounts = dict(bind_mounts(grafana))
     for local in mounts:
         assert (ROOT / local).exists(), f"{local} is mounted but does not exist"
     provider = yaml.safe_load((ROOT / "dashboards/provisioning/dashboards/baocao.yaml").read_text())
     assert provider["providers"][0]["options"]["path"] in mounts.values()
+
+
+def test_the_dashboards_provider_finds_nothing_but_dashboards() -> None:
+    # Grafana's file provider walks its path recursively, skips folders named .*, and
+    # loads every *.json as a dashboard (pkg/services/provisioning/dashboards/
+    # file_reader.go); any other JSON there is an error at every rescan.
+    grafana = services()["grafana"]
+    provider = yaml.safe_load((ROOT / "dashboards/provisioning/dashboards/baocao.yaml").read_text())
+    path = provider["providers"][0]["options"]["path"]
+    (local,) = [src for src, target in bind_mounts(grafana) if target == path]
+    found = []
+    for folder, subfolders, files in os.walk(ROOT / local):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        found += [Path(folder, f) for f in files if f.endswith(".json")]
+    assert sorted(f.name for f in found) == sorted(f"{d.uid}.json" for d in DASHBOARDS)
+    for file in found:
+        board = json.loads(file.read_text("utf-8"))
+        assert board["uid"] == file.stem and board["panels"], file
     users = services()["clickhouse"]["volumes"]
     assert any("grafana-readonly.xml" in v for v in users), "read-only user not mounted"
