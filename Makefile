@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Browser tests drive Debian's Chromium (a browser download is not possible here).
 CHROMIUM := /usr/bin/chromium
+# Apache Kafka, the production broker, runs in the suite next to Tansu (tools/kafka/).
+JAVA     := /usr/bin/java
+MAVEN    := /usr/bin/mvn
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: up test lint typecheck unit bench bench-smoke clean
@@ -30,7 +33,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck $(CHROMIUM)
+$(JAVA) $(MAVEN):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven
+
+test: lint typecheck $(CHROMIUM) $(JAVA) $(MAVEN)
 	$(BIN)/baocao schemas --check
 	$(BIN)/baocao dashboards generate --check
 	$(BIN)/python -m pytest -ra

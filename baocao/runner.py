@@ -104,7 +104,11 @@ def up(ctx: Context, demo_days: int, data_dir: Path, live_speed: float = 0.0) ->
             f"port {settings.http_port} is in use (is `baocao up` already running?). "
             f"Cổng {settings.http_port} đang được dùng; đặt BAOCAO_HTTP_PORT để đổi."
         )
-    broker = EmbeddedBroker(port=_broker_port(settings.broker), log_path=logs / "broker.log")
+    broker = EmbeddedBroker(
+        port=_broker_port(settings.broker),
+        log_path=logs / "broker.log",
+        kind=settings.embedded_broker,
+    )
     try:
         broker.start()
     except BrokerError as exc:
@@ -196,7 +200,7 @@ def _print_banner(ctx: Context, broker: EmbeddedBroker, children: list[Child]) -
     s = ctx.settings
     wh = s.chdb_path.resolve() if s.warehouse == "chdb" else s.clickhouse_url
     lines = [
-        ("broker (Tansu, in memory)", f"{broker.bootstrap}  pid {broker.pid}"),
+        (f"broker ({broker.name}, nothing kept)", f"{broker.bootstrap}  pid {broker.pid}"),
         *((f"{c.name}", f"pid {c.proc.pid}  log {c.log}") for c in children),
         ("warehouse data", f"{s.warehouse}: {wh}"),
         ("web UI / status", f"http://{s.http_host}:{s.http_port}/"),

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
 
     broker: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,...]")
     partitions: int = Field(4, ge=1, le=256, description="partitions per pipeline topic")
+    embedded_broker: Literal["tansu", "kafka"] = Field(
+        "tansu",
+        description="the broker `baocao up` starts: tansu (Python only) or kafka (Java 17, Maven)",
+    )
     timezone: str = Field("Asia/Ho_Chi_Minh", description="IANA zone of deadlines and dates")
 
     warehouse: Literal["chdb", "http"] = Field(

@@ -19,6 +19,16 @@ DEAD_LETTERS = "deadletters"
 
 ALL = (SUBMITTED, ACCEPTED, REJECTED, ALERTS, LEVELS, DEAD_LETTERS)
 
+#: Topics only the stream workers read and write (streams/watch.py, streams/signal_watch.py).
+#: Created up front with the others: a worker's first send to an undeclared topic makes a
+#: broker with auto-creation on create it with its own partition count, and then a send to
+#: partition 1 or more fails ("Unrecognized partition", seen on Apache Kafka); with
+#: auto-creation off, as in production, the send waits for a topic nobody creates.
+TICKS = "deadline.ticks"
+PARTIALS = "deadline.partials"
+SIGNAL_AREAS = "signals.areas"
+INTERNAL = (TICKS, PARTIALS, SIGNAL_AREAS)
+
 #: The Faust application id; also the consumer group of the stream workers.
 STREAMS_APP_ID = "baocao-streams"
 #: Consumer group of the warehouse sink.
@@ -37,4 +47,4 @@ class TopicSpec:
 
 def specs(partitions: int) -> list[TopicSpec]:
     """Return every pipeline topic with the same partition count (co-partitioned by unit)."""
-    return [TopicSpec(name, partitions) for name in ALL]
+    return [TopicSpec(name, partitions) for name in (*ALL, *INTERNAL)]

@@ -36,7 +36,7 @@ from streams.signals import Outcome, SignalEngine
 
 log = logging.getLogger(__name__)
 
-AREAS = "signals.areas"
+AREAS = topics.SIGNAL_AREAS
 AfterAccepted = Callable[[ReportAccepted], Awaitable[None]]
 _AREA_KINDS = (UnitKind.DISTRICT, UnitKind.PROVINCE)
 

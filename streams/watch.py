@@ -21,6 +21,7 @@ from typing import Any
 
 import faust
 
+from contract import topics
 from contract.clock import Clock
 from contract.datasets import Catalog
 from contract.events import Alert, ReportAccepted, ReportRejected
@@ -36,8 +37,8 @@ from streams.seed import partition_for
 
 log = logging.getLogger(__name__)
 
-TICKS = "deadline.ticks"
-PARTIALS = "deadline.partials"
+TICKS = topics.TICKS
+PARTIALS = topics.PARTIALS
 Declare = Callable[[str], faust.TopicT]
 AfterDecision = Callable[[ReportAccepted | ReportRejected], Awaitable[None]]
 

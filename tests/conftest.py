@@ -1,4 +1,10 @@
-"""Shared fixtures: a real Tansu broker once per session, unique topic names per test."""
+"""Shared fixtures: a real broker once per session, unique topic names per test.
+
+Every test marked ``integration`` runs on both brokers, Tansu and Apache Kafka (ids end
+in ``[tansu]`` / ``[kafka]``): ``broker_kind`` sets ``BAOCAO_EMBEDDED_BROKER`` for its
+tests, and every ``EmbeddedBroker`` they start (directly or through a stack) follows it.
+Without Java or Maven the Kafka half is skipped with the reason, and under CI=true it fails.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,45 @@ from pathlib import Path
 
 import pytest
 
-from baocao.broker import EmbeddedBroker
+from baocao import kafka_broker
+from baocao.broker import KIND_VARIABLE, BrokerKind, EmbeddedBroker
+
+BROKERS: tuple[BrokerKind, ...] = ("tansu", "kafka")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each broker-backed (integration) test once per broker."""
+    if metafunc.definition.get_closest_marker("integration") is None:
+        return
+    if "broker_kind" not in metafunc.fixturenames:
+        metafunc.fixturenames.append("broker_kind")
+    metafunc.parametrize("broker_kind", BROKERS, indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session")
-def broker() -> Iterator[EmbeddedBroker]:
-    """A real embedded broker on a free port; never skipped (CI must exercise it)."""
-    with EmbeddedBroker() as running:
+def broker_kind(request: pytest.FixtureRequest) -> Iterator[BrokerKind]:
+    """The broker this test's processes talk to, set for everything it starts."""
+    kind: BrokerKind = getattr(request, "param", "tansu")
+    if kind == "kafka":
+        try:
+            kafka_broker.require()
+        except kafka_broker.KafkaUnavailable as exc:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"CI=true: Apache Kafka cannot run here: {exc}")
+            pytest.skip(f"Apache Kafka cannot run here: {exc}")
+    before = os.environ.get(KIND_VARIABLE)
+    os.environ[KIND_VARIABLE] = kind
+    yield kind
+    if before is None:
+        os.environ.pop(KIND_VARIABLE, None)
+    else:
+        os.environ[KIND_VARIABLE] = before
+
+
+@pytest.fixture(scope="session")
+def broker(broker_kind: BrokerKind) -> Iterator[EmbeddedBroker]:
+    """A real broker of the test's kind on a free port; never skipped (CI must exercise it)."""
+    with EmbeddedBroker(kind=broker_kind) as running:
         yield running
 
 
