@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Browser tests drive Debian's Chromium (a browser download is not possible here).
 CHROMIUM := /usr/bin/chromium
+# The brief's tests read its PDF with poppler's pdftotext and pdftoppm.
+PDFTOTEXT := /usr/bin/pdftotext
 # Apache Kafka, the production broker, runs in the suite next to Tansu (tools/kafka/).
 JAVA     := /usr/bin/java
 MAVEN    := /usr/bin/mvn
@@ -24,6 +26,10 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+$(PDFTOTEXT):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils
+
 up: $(STAMP)
 	$(BIN)/baocao up
 
@@ -37,7 +43,7 @@ $(JAVA) $(MAVEN):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven
 
-test: lint typecheck $(CHROMIUM) $(JAVA) $(MAVEN)
+test: lint typecheck $(CHROMIUM) $(PDFTOTEXT) $(JAVA) $(MAVEN)
 	$(BIN)/baocao schemas --check
 	$(BIN)/baocao dashboards generate --check
 	$(BIN)/python -m pytest -ra

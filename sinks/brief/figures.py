@@ -13,19 +13,42 @@ CASES, CHECKPOINTS = "district-daily", "checkpoint-daily"
 #: The day bucket of ``queries.DAILY`` holding all days before the charts' window.
 BEFORE = date(1970, 1, 1)
 HEADLINE = (
-    "cases_new", "cases_community", "cases_quarantined", "cases_unknown_source", "deaths",
-    "f1_new", "home_isolation", "centralized_quarantine", "f0_home_treatment",
-)  # fmt: skip
+    "cases_new",
+    "cases_community",
+    "cases_quarantined",
+    "cases_unknown_source",
+    "deaths",
+    "f1_new",
+    "home_isolation",
+    "centralized_quarantine",
+    "f0_home_treatment",
+)
 DOSES = ("vaccine_dose1", "vaccine_dose2", "vaccine_booster")
 #: Derived figures: (code, positives, tests, Vietnamese name, English name).
 POSITIVITY = (
-    ("pcr_positivity", "tests_pcr_positive", "tests_pcr",
-     "Tỷ lệ dương tính RT-PCR (%)", "RT-PCR positivity (%)"),
-    ("antigen_positivity", "tests_antigen_positive", "tests_antigen",
-     "Tỷ lệ dương tính test nhanh (%)", "Rapid antigen positivity (%)"),
-)  # fmt: skip
-TESTING = ("tests_pcr", "tests_pcr_positive", "pcr_positivity",
-           "tests_antigen", "tests_antigen_positive", "antigen_positivity")  # fmt: skip
+    (
+        "pcr_positivity",
+        "tests_pcr_positive",
+        "tests_pcr",
+        "Tỷ lệ dương tính RT-PCR (%)",
+        "RT-PCR positivity (%)",
+    ),
+    (
+        "antigen_positivity",
+        "tests_antigen_positive",
+        "tests_antigen",
+        "Tỷ lệ dương tính test nhanh (%)",
+        "Rapid antigen positivity (%)",
+    ),
+)
+TESTING = (
+    "tests_pcr",
+    "tests_pcr_positive",
+    "pcr_positivity",
+    "tests_antigen",
+    "tests_antigen_positive",
+    "antigen_positivity",
+)
 #: The bands of "adults" (18 and over), the directives' 95 % target group.
 ADULT_BANDS = ("age_18_49", "age_50_64", "age_65_plus")
 WEEK = 7
@@ -66,9 +89,10 @@ class Daily:
     def cumulative(self, dataset: str, key: str, end: date) -> int:
         """Everything reported for ``key`` up to ``end`` (the bucket before the window too)."""
         return sum(
-            v for (ds, d), keys in self.totals.items()
+            v
+            for (ds, d), keys in self.totals.items()
             if ds == dataset and d <= end and (v := keys.get(key)) is not None
-        )  # fmt: skip
+        )
 
 
 def _week(end: date) -> list[date]:
@@ -92,21 +116,26 @@ def _figure(
         if code == derived:
             yesterday = day - timedelta(days=1)
             return Figure(
-                code, *vi_en, dataset,
+                code,
+                *vi_en,
+                dataset,
                 today=daily.ratio(dataset, [day], top, bottom),
                 yesterday=daily.ratio(dataset, [yesterday], top, bottom),
                 avg_7d=daily.ratio(dataset, _week(day), top, bottom),
                 reported=daily.reporters(dataset, day, bottom),
-                expected=expected.get(dataset, 0), percent=True,
-            )  # fmt: skip
+                expected=expected.get(dataset, 0),
+                percent=True,
+            )
     return Figure(
-        code, *vi_en, dataset,
+        code,
+        *vi_en,
+        dataset,
         today=daily.value(dataset, day, code),
         yesterday=daily.value(dataset, day - timedelta(days=1), code),
         avg_7d=daily.average(dataset, day, code),
         reported=daily.reporters(dataset, day, code),
         expected=expected.get(dataset, 0),
-    )  # fmt: skip
+    )
 
 
 def headline(catalog: Catalog, daily: Daily, expected: Mapping[str, int]) -> tuple[Figure, ...]:
@@ -142,8 +171,10 @@ def coverage(
     options = [(o.code, o.name_vi, o.name_en) for o in category.options] if category else []
 
     def row(band: str, vi: str, en: str, keys: Sequence[str], people: int | None) -> Coverage:
-        n = [sum(daily.cumulative(CASES, f"{m}.{k}" if k else m, daily.day) for k in keys)
-             for m in DOSES]  # fmt: skip
+        n = [
+            sum(daily.cumulative(CASES, f"{m}.{k}" if k else m, daily.day) for k in keys)
+            for m in DOSES
+        ]
         return Coverage(band, vi, en, people, n[0], n[1], n[2])
 
     out = [row(code, vi, en, [code], bands.get(code)) for code, vi, en in options]

@@ -85,8 +85,9 @@ def _units(wh: Warehouse, province_id: str | None) -> dict[str, Unit]:
     for uid, name, kind, _, prov, district, pop, by_age, datasets, start, end in wh.query_rows(
         text, params
     ):
-        out[uid] = Unit(uid, name, kind, prov, district, pop, dict(by_age), tuple(datasets),
-                        start, end)  # fmt: skip
+        out[uid] = Unit(
+            uid, name, kind, prov, district, pop, dict(by_age), tuple(datasets), start, end
+        )
     return out
 
 

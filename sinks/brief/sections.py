@@ -63,10 +63,20 @@ def day_units(ctx: Context) -> list[DayUnit]:
     """Every unit's reports of the day, up to the brief's instant."""
     out = []
     for dataset, uid, cut, latest, first in ctx.rows(queries.DAY_UNITS):
-        out.append(DayUnit(
-            dataset, uid, int(cut[0]), _values(cut[1]), cut[2], int(latest[0]),
-            _values(latest[1]), _utc(latest[3]), latest[4], _utc(first),
-        ))  # fmt: skip
+        out.append(
+            DayUnit(
+                dataset,
+                uid,
+                int(cut[0]),
+                _values(cut[1]),
+                cut[2],
+                int(latest[0]),
+                _values(latest[1]),
+                _utc(latest[3]),
+                latest[4],
+                _utc(first),
+            )
+        )
     return out
 
 
@@ -111,10 +121,17 @@ def compliance(ctx: Context, ds: Dataset, units: list[DayUnit]) -> Compliance:
         area = unit.province_id if ctx.province_id is None else unit.district_id or uid
         areas.setdefault(area, []).append(status)
     rollup = [
-        AreaCompliance(area, ctx.name(area), ds.code, len(s), s.count("on_time"),
-                       s.count("late"), s.count("missing"))
+        AreaCompliance(
+            area,
+            ctx.name(area),
+            ds.code,
+            len(s),
+            s.count("on_time"),
+            s.count("late"),
+            s.count("missing"),
+        )
         for area, s in areas.items()
-    ]  # fmt: skip
+    ]
     rollup.sort(key=lambda a: (a.name, a.area_id))
     return Compliance(
         ds.code,
@@ -143,11 +160,19 @@ def places(ctx: Context, units: list[DayUnit]) -> tuple[Place, ...]:
         if not community and not unknown:
             continue
         unit = ctx.units.get(u.unit_id)
-        out.append(Place(
-            u.unit_id, ctx.name(u.unit_id), ctx.parent(u.unit_id) if ctx.province_id else "",
-            ctx.name(unit.province_id) if unit else "", u.values.get("cases_new", 0),
-            community, unknown, community > 0 and u.unit_id not in earlier, u.note,
-        ))  # fmt: skip
+        out.append(
+            Place(
+                u.unit_id,
+                ctx.name(u.unit_id),
+                ctx.parent(u.unit_id) if ctx.province_id else "",
+                ctx.name(unit.province_id) if unit else "",
+                u.values.get("cases_new", 0),
+                community,
+                unknown,
+                community > 0 and u.unit_id not in earlier,
+                u.note,
+            )
+        )
     out.sort(key=lambda p: (-p.community, -p.unknown_source, p.name))
     return tuple(out)
 
@@ -179,11 +204,22 @@ def levels(ctx: Context, days: int) -> tuple[LevelLine, ...]:
         today = next((r[2] for r in found if r[0] == ctx.day and r[3]), None)
         before = [r[2] for r in found if r[0] < ctx.day and r[3]]
         level, why_vi, why_en, next_vi, next_en, unconfirmed = best
-        out.append(LevelLine(
-            uid, ctx.name(uid), ctx.units[uid].kind if uid in ctx.units else "", d,
-            level, before[-1] if before else None, today, str(why_vi), str(why_en),
-            str(next_vi), str(next_en), tuple(str(u) for u in unconfirmed),
-        ))  # fmt: skip
+        out.append(
+            LevelLine(
+                uid,
+                ctx.name(uid),
+                ctx.units[uid].kind if uid in ctx.units else "",
+                d,
+                level,
+                before[-1] if before else None,
+                today,
+                str(why_vi),
+                str(why_en),
+                str(next_vi),
+                str(next_en),
+                tuple(str(u) for u in unconfirmed),
+            )
+        )
     out.sort(key=lambda x: (_KIND_ORDER.get(x.kind, 9), -(x.level or 0), x.unit_name))
     return tuple(out)
 
@@ -204,11 +240,19 @@ def late_additions(ctx: Context, units: list[DayUnit]) -> tuple[LateAddition, ..
                 metric = ds.metric(code) if ds else None
                 vi, en = (metric.name_vi, metric.name_en) if metric else (code, code)
                 changes.append(Change(code, vi, en, before.get(code), after.get(code)))
-        out.append(LateAddition(
-            u.unit_id, ctx.name(u.unit_id), ctx.parent(u.unit_id), u.dataset,
-            u.latest_at.astimezone(ctx.tz), u.latest_revision, u.revision > 0, u.reason,
-            tuple(changes),
-        ))  # fmt: skip
+        out.append(
+            LateAddition(
+                u.unit_id,
+                ctx.name(u.unit_id),
+                ctx.parent(u.unit_id),
+                u.dataset,
+                u.latest_at.astimezone(ctx.tz),
+                u.latest_revision,
+                u.revision > 0,
+                u.reason,
+                tuple(changes),
+            )
+        )
     out.sort(key=lambda a: (a.submitted_at, a.name))
     return tuple(out)
 

@@ -1,0 +1,168 @@
+"""The brief's lists of units in words and tables: who reported, and what came in late."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sinks.brief.blocks import Block, Para, table
+from sinks.brief.figures import HEADLINE
+from sinks.brief.model import Brief, Compliance
+from sinks.brief.text import Lang, label, number, pick, time_text
+
+Rows = list[tuple[str, ...]]
+#: At most this many names in a sentence or rows in a list (a national brief has thousands).
+MAX_NAMES, MAX_ROWS = 60, 80
+#: The figures a late addition's "changes" cell names; others are counted.
+CHANGE_CODES = (
+    *HEADLINE,
+    "tests_pcr",
+    "tests_pcr_positive",
+    "people_screened",
+    "vehicles_screened",
+    "sent_to_quarantine",
+    "violations",
+)
+
+
+def _names(names: Sequence[str], lang: Lang) -> str:
+    if not names:
+        return label("none", lang)
+    shown = ", ".join(names[:MAX_NAMES])
+    more = len(names) - MAX_NAMES
+    return shown + (" " + label("and_more", lang, n=more) if more > 0 else "")
+
+
+def _compliance(c: Compliance, brief: Brief, lang: Lang) -> list[Block]:
+    done = c.completeness
+    out: list[Block] = [
+        Para(
+            label(
+                "completeness",
+                lang,
+                name=pick(c.name_vi, c.name_en, lang),
+                received=done.received,
+                expected=done.expected,
+                late=done.late,
+                missing=done.missing,
+            ),
+            "strong",
+        )
+    ]
+    on_time = [u.name for u in c.named("on_time")]
+    out.append(Para(label("on_time_names", lang, n=len(on_time), names=_names(on_time, lang))))
+    late, missing = c.named("late"), c.named("missing")
+    out.append(
+        Para(label("late_names", lang, n=len(late)) + ("" if late else " " + label("none", lang)))
+    )
+    if late:
+        rows: Rows = [
+            (
+                u.name,
+                u.parent,
+                time_text(u.first_submitted_at.astimezone(brief.cutoff.tzinfo))
+                if u.first_submitted_at
+                else "–",
+            )
+            for u in late[:MAX_ROWS]
+        ]
+        out.append(
+            table(
+                [label(k, lang) for k in ("col_unit", "col_area", "col_time")],
+                _capped(rows, len(late), lang),
+                (0.5, 0.35, 0.15),
+            )
+        )
+    out.append(
+        Para(
+            label("missing_names", lang, n=len(missing))
+            + ("" if missing else " " + label("none", lang))
+        )
+    )
+    if missing:
+        rows2: Rows = [(u.name, u.parent) for u in missing[:MAX_ROWS]]
+        out.append(
+            table(
+                [label(k, lang) for k in ("col_unit", "col_area")],
+                _capped(rows2, len(missing), lang),
+                (0.6, 0.4),
+            )
+        )
+    if any(a.expected > 1 for a in c.areas):  # one unit per area repeats the lists above
+        rows3: Rows = [
+            (
+                a.name,
+                number(a.expected, lang),
+                number(a.on_time, lang),
+                number(a.late, lang),
+                number(a.missing, lang),
+            )
+            for a in c.areas
+        ]
+        head = ("col_area", "col_expected", "col_on_time", "col_late", "col_missing")
+        out.append(Para(label("by_area", lang), "strong"))
+        out.append(
+            table(
+                [label(k, lang) for k in head],
+                rows3,
+                (0.36, 0.16, 0.16, 0.16, 0.16),
+                ["l", "r", "r", "r", "r"],
+            )
+        )
+    return out
+
+
+def _capped(rows: Rows, total: int, lang: Lang) -> Rows:
+    if total <= len(rows):
+        return rows
+    width = len(rows[0])
+    return [*rows, (label("and_more", lang, n=total - len(rows)), *([""] * (width - 1)))]
+
+
+def compliance(brief: Brief, lang: Lang) -> list[Block]:
+    """Who reported on time, late and not at all, by name, per dataset."""
+    return [block for c in brief.compliance for block in _compliance(c, brief, lang)]
+
+
+def _changed(
+    vi: str, en: str, before: int | None, after: int | None, correction: bool, lang: Lang
+) -> str:
+    name = pick(vi, en, lang)
+    if correction:
+        return f"{name}: {number(before, lang)} → {number(after, lang)}"
+    return f"{name}: {number(after, lang)}"
+
+
+def late_additions(brief: Brief, lang: Lang) -> list[Block]:
+    """Reports that came in after the cut-off, and the headline figures with them."""
+    if not brief.late_additions:
+        return [Para(label("no_late", lang))]
+    rows = []
+    for a in brief.late_additions:
+        shown = [c for c in a.changes if c.code in CHANGE_CODES]
+        if not a.correction:  # a first report: its figures, zeros left out
+            shown = [c for c in shown if c.after]
+        text = "; ".join(
+            _changed(c.name_vi, c.name_en, c.before, c.after, a.correction, lang) for c in shown
+        )
+        hidden = len([c for c in a.changes if c.code not in CHANGE_CODES])
+        if hidden:
+            text += f" (+{hidden} {'chỉ số khác' if lang == 'vi' else 'more figures'})"
+        kind = label("correction" if a.correction else "late_report", lang)
+        if a.reason:
+            kind += f": {a.reason}"
+        name = a.name + (f" ({a.parent})" if a.parent else "")
+        rows.append((name, time_text(a.submitted_at), kind, text))
+    head = ("col_unit", "col_time", "col_kind", "col_changes")
+    after = brief.after_review
+    return [
+        table([label(k, lang) for k in head], rows, (0.22, 0.1, 0.18, 0.5)),
+        Para(
+            label(
+                "after_review",
+                lang,
+                new=number(after.get("cases_new"), lang),
+                community=number(after.get("cases_community"), lang),
+            ),
+            "strong",
+        ),
+    ]
