@@ -29,9 +29,9 @@ published (Grafana still loads them from dashboards/provisioning).
 def apply_schema(settings: Settings) -> str:
     """Create the warehouse database, tables and views; return what was done, vi/en."""
     from sinks import schema
-    from sinks.warehouse import Warehouse
+    from sinks.warehouse_wait import open_when_ready
 
-    with Warehouse.connect(settings) as wh:
+    with open_when_ready(settings, lambda line: click.echo(line, err=True)) as wh:
         wh.ensure_schema()
     where = f" ON CLUSTER {settings.clickhouse_cluster}" if settings.clickhouse_cluster else ""
     return (

@@ -14,7 +14,7 @@ import threading
 from baocao.context import Context
 from baocao.web import WebServer, build_app, runner_stats
 from sinks.consumer import SinkRunner
-from sinks.warehouse import Warehouse
+from sinks.warehouse_wait import open_when_ready
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def serve(ctx: Context) -> None:
     """Run the sink and the web app until SIGTERM or SIGINT."""
     settings = ctx.settings
-    wh = Warehouse.connect(settings)
+    wh = open_when_ready(settings)  # a ClickHouse server may still be starting
     wh.ensure_schema()
     wh.load_units(ctx.registry)
     stop = threading.Event()

@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     )
     clickhouse_user: str = "default"
     clickhouse_password: SecretStr = SecretStr("")
+    # A fresh ClickHouse container answers only after its first-boot set-up
+    # (sinks/warehouse_wait.py); chDB runs in-process and is never waited for.
+    warehouse_wait_seconds: float = Field(
+        120.0,
+        ge=0,
+        le=3600,
+        description="how long init and the warehouse service retry a ClickHouse server "
+        "that does not answer yet (0: one attempt)",
+    )
     database: str = Field("baocao", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
     registry_path: Path | None = Field(None, description="unit registry JSON; default: demo")

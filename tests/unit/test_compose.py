@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 import pytest
@@ -263,6 +264,24 @@ def test_every_dependency_exists_with_a_condition_it_can_meet() -> None:
         assert needs["init"]["condition"] == "service_completed_successfully"
     assert found["init"]["depends_on"]["clickhouse"]["condition"] == "service_healthy"
     assert found["init"]["command"] == ["init"] and found["init"]["restart"] == "no"
+
+
+def test_clickhouse_is_healthy_only_once_the_others_can_reach_it() -> None:
+    # On a first boot the image serves 127.0.0.1 only (a temporary server creating the
+    # user and database): a loopback probe would pass before any other container could
+    # connect. So the probe uses the address baocao and Grafana use.
+    found = services()
+    probe = " ".join(found["clickhouse"]["healthcheck"]["test"])
+    url = re.search(r"https?://([\w.-]+):(\d+)/ping", probe)
+    assert url, probe
+    host, port = url.group(1), int(url.group(2))
+    assert host in found, f"{host} is not a service name"
+    for name in baocao_services():
+        used = urlsplit(environment(found[name])["BAOCAO_CLICKHOUSE_URL"])
+        assert (used.hostname, used.port) == (host, port), name
+    datasources = ROOT / "dashboards/provisioning/datasources/clickhouse.yaml"
+    grafana = yaml.safe_load(datasources.read_text())["datasources"][0]["jsonData"]
+    assert (grafana["host"], grafana["port"]) == (host, port)
 
 
 def test_long_running_services_with_a_port_have_a_healthcheck_on_a_real_route() -> None:

@@ -133,11 +133,15 @@ def test_an_unreachable_grafana_is_a_clear_error_after_the_schema(chdb_dir: Path
 
 def test_an_unreachable_warehouse_is_a_clear_error(chdb_dir: Path) -> None:
     result = run_init(
-        chdb_dir, "x", BAOCAO_WAREHOUSE="http", BAOCAO_CLICKHOUSE_URL="http://127.0.0.1:1"
+        chdb_dir,
+        "x",
+        BAOCAO_WAREHOUSE="http",
+        BAOCAO_CLICKHOUSE_URL="http://127.0.0.1:1",
+        BAOCAO_WAREHOUSE_WAIT_SECONDS="1",  # waiting is tests/unit/test_warehouse_wait.py's
     )
     assert result.exit_code == 1
     assert "không tạo được lược đồ kho dữ liệu / could not apply" in result.output
-    assert "127.0.0.1:1" in result.output
+    assert "127.0.0.1:1" in result.output and "did not answer within 1 s" in result.output
 
 
 def test_cluster_mode_needs_a_clickhouse_server(chdb_dir: Path) -> None:
