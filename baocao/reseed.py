@@ -1,4 +1,5 @@
-"""Give a freshly started, empty embedded broker the stream state the warehouse remembers."""
+"""Give a freshly started, empty embedded broker the stream state the warehouse remembers:
+the ledger, the alerts already sent, and the signals' series (streams/signal_seed.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from kafka import KafkaProducer
 
 from baocao.broker import create_topics
 from baocao.warehouse_client import service_url
+from contract.datasets import Catalog
 from contract.errors import BaocaoError
+from contract.registry import Registry
 from contract.settings import Settings
 from contract.topics import TopicSpec
 from streams.seed import (
@@ -24,12 +27,15 @@ from streams.seed import (
     changelog_records,
     ledger_from_history,
 )
+from streams.signal_seed import CONTRIBUTIONS_CHANGELOG, SERIES_CHANGELOG, signal_records
+from streams.signal_watch import engine_of
 
 
 @dataclass
 class Reseeded:
     ledger_entries: int
     alert_marks: int
+    signal_series: int = 0
 
 
 def fetch_history(settings: Settings, path: str, timeout: float = 120.0) -> list[dict[str, Any]]:
@@ -49,13 +55,20 @@ def fetch_history(settings: Settings, path: str, timeout: float = 120.0) -> list
 
 def reseed(settings: Settings, bootstrap: str) -> Reseeded:
     """Write the ledger's and the sent alerts' changelogs from the warehouse's history."""
-    ledger = changelog_records(
-        ledger_from_history(fetch_history(settings, "/api/ledger-history")), settings.partitions
-    )
-    marks = alerts_sent_records(fetch_history(settings, "/api/alert-history"), settings.partitions)
+    history = fetch_history(settings, "/api/ledger-history")
+    alerts = fetch_history(settings, "/api/alert-history")
+    ledger = changelog_records(ledger_from_history(history), settings.partitions)
+    marks = alerts_sent_records(alerts, settings.partitions)
     write_changelog(bootstrap, LEDGER_CHANGELOG, ledger, settings.partitions)
     write_changelog(bootstrap, ALERTS_SENT_CHANGELOG, marks, settings.partitions)
-    return Reseeded(len(ledger), len(marks))
+    series: list[Record] = []
+    if settings.signals_enabled:
+        registry = Registry.load(settings.registry_path)
+        engine = engine_of(settings, registry, Catalog.load(settings.datasets_path))
+        series, children = signal_records(engine, history, alerts, settings.partitions)
+        write_changelog(bootstrap, SERIES_CHANGELOG, series, settings.partitions)
+        write_changelog(bootstrap, CONTRIBUTIONS_CHANGELOG, children, settings.partitions)
+    return Reseeded(len(ledger), len(marks), len(series))
 
 
 def write_changelog(bootstrap: str, topic: str, records: list[Record], partitions: int) -> None:

@@ -143,7 +143,7 @@ def up(ctx: Context, demo_days: int, data_dir: Path, live_speed: float = 0.0) ->
             ) from exc
         click.echo(
             f"restored from the warehouse: ledger of {seeded.ledger_entries} unit-days, "
-            f"{seeded.alert_marks} alerts already sent"
+            f"{seeded.alert_marks} alerts already sent, {seeded.signal_series} signal series"
         )
         children.append(_spawn("worker", ["worker"], env, logs))
         children.append(_spawn("notify", ["notify"], env, logs))

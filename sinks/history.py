@@ -33,9 +33,12 @@ def _as_json(rows: list[dict[str, Any]], instants: tuple[str, ...]) -> list[dict
     return rows
 
 
-# Alerts already raised, one row per alert_id (the table may hold a redelivered copy).
+# Alerts already raised, one row per alert_id (the table may hold a redelivered copy). A
+# signal's text comes along: a withdrawal after a restart repeats what it takes back.
 ALERTS_SQL = """
-SELECT alert_id, kind, dataset, unit_id, report_date, raised_at, details
+SELECT alert_id, kind, dataset, unit_id, report_date, raised_at, details,
+       if(kind = 'anomaly', message_vi, '') AS message_vi,
+       if(kind = 'anomaly', message_en, '') AS message_en
 FROM alerts
 ORDER BY alert_id
 LIMIT 1 BY alert_id

@@ -45,14 +45,15 @@ class Series:
         self.days[day] = (rev, dict(values))
         if self.first_day is None or day < self.first_day:
             self.first_day = day
-        self._trim(keep_days)
+        self.trim(keep_days)
         return True
 
     @property
     def newest(self) -> date | None:
         return max(self.days) if self.days else None
 
-    def _trim(self, keep_days: int) -> None:
+    def trim(self, keep_days: int) -> None:
+        """Fold days older than the window into the totals; forget marks older than it."""
         newest = self.newest
         assert newest is not None
         horizon = newest - timedelta(days=keep_days)

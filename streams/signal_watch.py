@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import faust
@@ -32,6 +32,7 @@ from contract.signal_config import SignalConfig
 from streams import state
 from streams.dead_letters import DeadLetterHook
 from streams.publish import publish_acked
+from streams.series import Rev
 from streams.signals import Outcome, SignalEngine
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,11 @@ log = logging.getLogger(__name__)
 AREAS = topics.SIGNAL_AREAS
 AfterAccepted = Callable[[ReportAccepted], Awaitable[None]]
 _AREA_KINDS = (UnitKind.DISTRICT, UnitKind.PROVINCE)
+
+
+def revision_of(revision: int, submitted_at: datetime, report_id: str) -> Rev:
+    """A unit-day's version as the series orders them (UTC text, as the warehouse gives it)."""
+    return [revision, submitted_at.astimezone(UTC).isoformat(), report_id]
 
 
 def engine_of(settings: Settings, registry: Registry, catalog: Catalog) -> SignalEngine:
@@ -94,7 +100,7 @@ def install(
         if not engine.keys(report.dataset):
             return  # no rule reads this dataset
         values = engine.extract(report.dataset, report.values)
-        rev = [report.revision, report.submitted_at.isoformat(), str(report.report_id)]
+        rev = revision_of(report.revision, report.submitted_at, str(report.report_id))
         key = f"{report.unit_id}|{report.dataset}"
         day = report.report_date
         outcome = engine.observe(

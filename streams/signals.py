@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from contract.datasets import Catalog
@@ -26,6 +26,7 @@ from contract.signal_config import SignalConfig
 from streams.detectors import Finding, History, Subject, evaluate
 from streams.series import Rev, Series
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Days of the level window: the longest ``<metric>_<N>d`` a profile reads is added to it.
 WEEK = 7
 
@@ -194,6 +195,14 @@ class SignalEngine:
         provisional = out.levels[-len(periods)]
         series.levels[day.isoformat()] = provisional.level
         self._level_change(out, subject, dataset, profile, provisional, now)
+
+    def provisional_level(self, series: Series, subject_id: str, day: date) -> int | None:
+        """The provisional level of ``day`` (no alert, nothing recorded): for re-seeding."""
+        profile = self.profiles.for_day(day, self.profile_id)
+        if profile is None:
+            return None
+        level = self._assess(series, self._subject(subject_id), profile, day, "day", _EPOCH)
+        return level.level
 
     def _assess(
         self,
