@@ -10,6 +10,7 @@ the layout, regenerate it and look at it before committing:
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -161,3 +162,13 @@ def test_english_and_the_national_roll_up_render(
     assert "Toàn quốc — Ngày 27/7/2021" in nation and "Tỉnh Bắc Giang" in nation
     assert open_docx(io.BytesIO(render(national, "docx"))).tables
     assert "Toàn quốc" in render(national, "html").decode()
+
+
+def test_decomposed_names_are_drawn_composed(poppler: None, brief: Brief, tmp_path: Path) -> None:
+    """A name stored decomposed (NFD: "ê" + U+0302 + U+0301) comes out as "ế" and friends."""
+    nfd = dataclasses.replace(brief, area_name=unicodedata.normalize("NFD", "Tỉnh Thái Nguyên"))
+    assert "Tỉnh Thái Nguyên" not in nfd.area_name
+    text = " ".join(pdf_text(render(nfd, "pdf"), tmp_path).split())
+    assert "Tỉnh Thái Nguyên — Ngày 27/7/2021" in text
+    assert unicodedata.is_normalized("NFC", text)
+    assert "Tỉnh Thái Nguyên" in render(nfd, "html").decode()
