@@ -102,16 +102,33 @@ FROM (
 ARRAY JOIN if(intDiv(h, 10000) % 100 < 2, [1, 2], [1]) AS rev"""
 
 
+def _metrics(dataset: str) -> str:
+    return ", ".join(f"('{m}', '{o}', {top}, {share})" for m, o, top, share in METRICS[dataset])
+
+
+#: A metric's value in one revision (``m`` is a tuple of METRICS): the same in both tables.
+_VALUE = (
+    "toUInt32(if(cityHash64(rid, m.1, 'any') % 100 < m.4, cityHash64(rid, m.1) % (m.3 + 1), 0))"
+)
+
+
 def _values_sql(dataset: str, year: Year) -> str:
-    metrics = ", ".join(f"('{m}', '{o}', {top}, {share})" for m, o, top, share in METRICS[dataset])
     return f"""
 INSERT INTO report_values (report_id, dataset, unit_id, report_date, metric, option, value,
     revision, timeliness, submitted_at, accepted_at)
-SELECT rid, '{dataset}', unit_id, day, m.1, m.2,
-    toUInt32(if(cityHash64(rid, m.1, 'any') % 100 < m.4, cityHash64(rid, m.1) % (m.3 + 1), 0)),
+SELECT rid, '{dataset}', unit_id, day, m.1, m.2, {_VALUE},
     rev, if(late, 'late', 'on_time'), at, at + toIntervalSecond(1)
 FROM ({_submissions(dataset, year)})
-ARRAY JOIN [{metrics}] AS m"""
+ARRAY JOIN [{_metrics(dataset)}] AS m"""
+
+
+def _values_json(dataset: str) -> str:
+    """The revision's values as the sink writes them: {"metric" or "metric.option": n}."""
+    key = "if(m.2 = '', m.1, concat(m.1, '.', m.2))"
+    return (
+        f"toJSONString(mapFromArrays(arrayMap(m -> {key}, [{_metrics(dataset)}]),"
+        f" arrayMap(m -> {_VALUE}, [{_metrics(dataset)}])))"
+    )
 
 
 def _reports_sql(dataset: str, year: Year) -> str:
@@ -121,7 +138,7 @@ INSERT INTO reports (report_id, dataset, unit_id, report_date, revision, timelin
     reason, warnings, warning_rules, source_topic, source_partition, source_offset)
 SELECT rid, '{dataset}', unit_id, day, rev, if(late, 'late', 'on_time'),
     at, at - toIntervalMinute((rev - 1) * 60), deadline, at + toIntervalSecond(1),
-    concat('sim:', unit_id), '{{}}', '',
+    concat('sim:', unit_id), {_values_json(dataset)}, '',
     if(rev > 1 AND at >= deadline, 'Sửa số liệu sau rà soát', ''),
     if(cityHash64(rid) % 100 < 3, '[{{"rule_id":"cases_spike"}}]', '[]'),
     if(cityHash64(rid) % 100 < 3, ['cases_spike'], []),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dashboards.common import DISTRICT, PROVINCE, TO_DAY, UNITS_IN, as_of, metric_sums, metrics_in
+from dashboards.common import DISTRICT, PROVINCE, TO_DAY, UNITS_IN, as_of
 from dashboards.model import Dashboard, Panel
 from dashboards.signals import LEVEL_BANDS, active_signals, current_levels, units
 
-_LATEST = (
-    "FROM report_values_latest WHERE dataset = 'district-daily'"
+# The year-long panels read the daily rollup (one row per unit-day of its latest
+# revision, `totals` by metric; sinks.daily_values), not report_values_latest, which
+# chooses each unit-day's latest report on every read. FINAL makes it exact before
+# merges. A series keeps only unit-days that reported one of its metrics, so its days
+# (and a 7-day average over them) are those the values table would give.
+_DAILY = (
+    "FROM daily_values FINAL WHERE dataset = 'district-daily'"
     f" AND $__dateFilter(report_date) AND {UNITS_IN}"
 )
 
@@ -16,9 +21,20 @@ _TESTS = ["tests_pcr", "tests_pcr_positive"]
 _DOSES = ["vaccine_dose1", "vaccine_dose2", "vaccine_booster"]
 
 _COMMUNITY = (
-    "FROM report_values_latest WHERE dataset = 'district-daily'"
-    f" AND metric = 'cases_community' AND value > 0 AND {UNITS_IN}"
+    "FROM daily_values FINAL WHERE dataset = 'district-daily'"
+    f" AND totals['cases_community'] > 0 AND {UNITS_IN}"
 )
+
+
+def _sums(metrics: list[str]) -> str:
+    """Return ``sum(totals['m']) AS m`` for each metric."""
+    return ",\n  ".join(f"sum(totals['{m}']) AS {m}" for m in metrics)
+
+
+def _reported(metrics: list[str]) -> str:
+    """Return the filter keeping unit-days that reported any of ``metrics``."""
+    return "hasAny(mapKeys(totals), [" + ", ".join(f"'{m}'" for m in metrics) + "])"
+
 
 SITUATION = Dashboard(
     uid="baocao-situation",
@@ -37,7 +53,7 @@ SITUATION = Dashboard(
             kind="stat",
             width=6,
             height=4,
-            sql=f"SELECT sum(value) AS cases_new {_LATEST} AND metric = 'cases_new'",
+            sql=f"SELECT sum(totals['cases_new']) AS cases_new {_DAILY}",
         ),
         Panel(
             key="days_since_community",
@@ -66,9 +82,9 @@ SITUATION = Dashboard(
             description_vi="Cộng dồn mũi 2 đến cuối kỳ chia cho dân số tỉnh (TĐTDS 2019).",
             description_en="Cumulative 2nd doses to the end of the period over the 2019 census.",
             sql=(
-                "SELECT round(100 * (SELECT sum(value) FROM report_values_latest"
-                " WHERE dataset = 'district-daily' AND metric = 'vaccine_dose2'"
-                f" AND report_date <= {TO_DAY} AND unit_id IN (SELECT unit_id"
+                "SELECT round(100 * (SELECT sum(totals['vaccine_dose2']) FROM daily_values FINAL"
+                f" WHERE dataset = 'district-daily' AND report_date <= {TO_DAY}"
+                " AND unit_id IN (SELECT unit_id"
                 " FROM units_current WHERE province_id = '${province}'))"
                 " / nullIf((SELECT sum(population) FROM units_current"
                 " WHERE unit_id = '${province}'), 0), 2) AS dose2_pct"
@@ -81,8 +97,8 @@ SITUATION = Dashboard(
             kind="bar",
             sql=(
                 "SELECT report_date AS day,\n  "
-                + metric_sums(_SOURCES)
-                + f"\n{_LATEST} AND {metrics_in(_SOURCES)} GROUP BY day ORDER BY day"
+                + _sums(_SOURCES)
+                + f"\n{_DAILY} AND {_reported(_SOURCES)} GROUP BY day ORDER BY day"
             ),
         ),
         Panel(
@@ -93,8 +109,8 @@ SITUATION = Dashboard(
             sql=(
                 "SELECT day, cases_new, round(avg(cases_new) OVER (ORDER BY day"
                 " ROWS BETWEEN 6 PRECEDING AND CURRENT ROW), 1) AS avg_7d FROM ("
-                f"SELECT report_date AS day, sum(value) AS cases_new {_LATEST}"
-                " AND metric = 'cases_new' GROUP BY day) ORDER BY day"
+                f"SELECT report_date AS day, sum(totals['cases_new']) AS cases_new {_DAILY}"
+                " AND mapContains(totals, 'cases_new') GROUP BY day) ORDER BY day"
             ),
         ),
         Panel(
@@ -106,8 +122,8 @@ SITUATION = Dashboard(
                 "SELECT day, tests_pcr, tests_pcr_positive,"
                 " round(100 * tests_pcr_positive / nullIf(tests_pcr, 0), 2) AS positivity"
                 " FROM (SELECT report_date AS day,\n  "
-                + metric_sums(_TESTS)
-                + f"\n{_LATEST} AND {metrics_in(_TESTS)} GROUP BY day) ORDER BY day"
+                + _sums(_TESTS)
+                + f"\n{_DAILY} AND {_reported(_TESTS)} GROUP BY day) ORDER BY day"
             ),
         ),
         Panel(
@@ -117,8 +133,8 @@ SITUATION = Dashboard(
             kind="bar",
             sql=(
                 "SELECT report_date AS day,\n  "
-                + metric_sums(_DOSES)
-                + f"\n{_LATEST} AND {metrics_in(_DOSES)} GROUP BY day ORDER BY day"
+                + _sums(_DOSES)
+                + f"\n{_DAILY} AND {_reported(_DOSES)} GROUP BY day ORDER BY day"
             ),
         ),
         Panel(
@@ -128,15 +144,15 @@ SITUATION = Dashboard(
             kind="map",
             width=24,
             height=10,
-            # Sums the province's units only: the filter on unit_id reaches report_values'
+            # Sums the province's units only: the filter on unit_id reaches the rollup's
             # sort key. (Through daily_district_totals the whole nation was summed first:
             # 32.6 s over a national year, see README benchmarks.)
             sql=(
                 "SELECT u.name AS name, u.lat AS lat, u.lon AS lon, t.value AS value"
                 " FROM units_current AS u LEFT JOIN (SELECT c.district_id AS district_id,"
-                " sum(v.value) AS value FROM report_values_latest AS v"
+                " sum(v.totals['cases_new']) AS value FROM daily_values AS v FINAL"
                 " INNER JOIN units_current AS c ON c.unit_id = v.unit_id"
-                " WHERE v.dataset = 'district-daily' AND v.metric = 'cases_new'"
+                " WHERE v.dataset = 'district-daily' AND mapContains(v.totals, 'cases_new')"
                 " AND $__dateFilter(v.report_date) AND v.unit_id IN (SELECT unit_id"
                 " FROM units_current WHERE province_id = '${province}')"
                 " AND c.district_id IS NOT NULL GROUP BY district_id) AS t"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sinks import daily_values
 from sinks.compliance_views import COMPLIANCE_VIEWS
 
 UTC_MS = "DateTime64(3, 'UTC')"
@@ -256,6 +257,26 @@ LEVELS = Table(
     partition_by="toYYYYMM(level_date)",
 )
 
+# Filled by a materialized view on `reports` (sinks.daily_values): one row per unit-day
+# once merged; readers use FINAL. Its columns are the view's, in sinks.daily_values.COLUMNS.
+DAILY_VALUES = Table(
+    "daily_values",
+    (
+        ("dataset", LC),
+        ("unit_id", "String"),
+        ("report_date", "Date"),
+        ("revision", "UInt16"),
+        ("submitted_at", UTC_MS),
+        ("report_id", "UUID"),
+        ("version", "UInt64"),  # revision, then submitted_at: see sinks.daily_values
+        ("counts", f"Map({LC}, UInt32)"),
+        ("totals", f"Map({LC}, UInt64)"),
+    ),
+    "dataset, unit_id, report_date",
+    engine="ReplacingMergeTree(version)",
+    partition_by="toYYYYMM(report_date)",
+)
+
 # One row per archived version of a daily brief (sinks.brief.archive): the files are on
 # disk under Settings.brief_dir at `path`; a version is never rewritten, a new one is added.
 # source_mark says which warehouse data the version was made from (sinks.brief.maker).
@@ -289,6 +310,7 @@ TABLES: dict[str, Table] = {
         DEAD_LETTERS,
         SIGNALS,
         LEVELS,
+        DAILY_VALUES,
         BRIEFS,
     )
 }
@@ -440,6 +462,9 @@ VIEW_NAMES = tuple(name for name, _ in (*VIEWS, *COMPLIANCE_VIEWS))
 def statements(database: str, cluster: str = "") -> list[str]:
     """Return the DDL creating the database, every table and every view, in order.
 
+    Between the tables and the views: the materialized view filling ``daily_values``
+    and its backfill (an INSERT, idempotent, run once even on a cluster).
+
     With ``cluster``, every statement runs ON CLUSTER, each table is a replicated
     ``<name>_local`` plus a Distributed table under its own name, and the views read
     the Distributed tables, so readers and the sink use the same names either way.
@@ -449,6 +474,7 @@ def statements(database: str, cluster: str = "") -> list[str]:
     out = [f"CREATE DATABASE IF NOT EXISTS {db}{on}"]
     for table in TABLES.values():
         out += table.cluster_ddl(database, cluster) if cluster else [table.ddl(database)]
+    out += daily_values.statements(database, cluster)  # the rollup's view and backfill
     # No view puts a subquery on a Distributed table inside a query on one: that is
     # refused by default (distributed_product_mode = 'deny').
     out += [

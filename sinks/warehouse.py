@@ -134,9 +134,13 @@ class Warehouse:
         known = schema.TABLES.get(table)
         types = dict(known.columns) if known else {}
         type_names = [types[c] for c in column_names] if set(column_names) <= types.keys() else None
-        settings: dict[str, Any] = (
-            {"insert_deduplication_token": dedup_token} if dedup_token else {}
-        )
+        settings: dict[str, Any] = {}
+        if dedup_token:
+            # A retry after a materialized view failed must still reach the view's
+            # table (daily_values): the view checks the token itself, whatever the
+            # server's default, rather than being skipped with the source's duplicate.
+            settings["insert_deduplication_token"] = dedup_token
+            settings["deduplicate_blocks_in_dependent_materialized_views"] = 1
         if self.cluster:
             # Confirm only once every shard has its rows: the sink commits offsets after this.
             settings["distributed_foreground_insert"] = 1

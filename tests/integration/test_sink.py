@@ -228,6 +228,17 @@ def latest_values(wh: Warehouse) -> dict[ValueKey, int]:
     return {(ds, unit, day, metric, option): value for ds, unit, day, metric, option, value in rows}
 
 
+def rollup_values(wh: Warehouse) -> dict[ValueKey, int]:
+    """The daily rollup's latest values, keyed as ``latest_values`` keys them."""
+    rows = wh.query_rows("SELECT dataset, unit_id, report_date, counts FROM daily_values FINAL")
+    out: dict[ValueKey, int] = {}
+    for ds, unit, day, counts in rows:
+        for key, value in counts.items():
+            metric, _, option = key.partition(".")
+            out[ds, unit, day, metric, option] = value
+    return out
+
+
 def totals(values: dict[ValueKey, int]) -> dict[tuple[str, str], int]:
     out: Counter[tuple[str, str]] = Counter()
     for (_, _, _, metric, option), value in values.items():
@@ -273,6 +284,7 @@ def test_latest_revision_totals_match_what_was_accepted(
     assert not died
     assert got == expected_totals
     assert latest_values(warehouse) == scenario.latest
+    assert rollup_values(warehouse) == scenario.latest
     assert latest_reports(warehouse) == scenario.revisions
     assert runner.sink.stats.dead_letters == 0
     assert runner.sink.stats.messages == len(scenario.messages)
@@ -330,6 +342,7 @@ def test_crash_after_insert_before_commit_changes_nothing(
     assert not died
     assert second.sink.stats.messages_written == rereads
     assert got == scenario.latest
+    assert rollup_values(warehouse) == scenario.latest  # a rewritten batch changes nothing
     assert latest_reports(warehouse) == scenario.revisions
 
 
@@ -416,6 +429,7 @@ def test_warehouse_outage_loses_and_duplicates_nothing(
     assert flaky.refused <= 40, flaky.refused
     assert runner.rebalances == 1, "the paused consumer fell out of its group"
     assert latest_values(warehouse) == scenario.latest
+    assert rollup_values(warehouse) == scenario.latest
     assert latest_reports(warehouse) == scenario.revisions
     # report_values of the refused batches were written before `reports` failed, and
     # written again on retry with the same token: not one row may be there twice.

@@ -12,18 +12,27 @@ print(';\\n\\n'.join(s('baocao')) + ';')" > tests/unit/snapshots/schema-single-n
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
-from sinks import schema
-from sinks.rows import REPORT_VALUES_COLUMNS, UNITS_COLUMNS, ColumnBlock, ReportValues
+from sinks import daily_values, schema
+from sinks.rows import (
+    REPORT_VALUES_COLUMNS,
+    REPORTS_COLUMNS,
+    UNITS_COLUMNS,
+    ColumnBlock,
+    ReportValues,
+    report_row,
+)
 from sinks.warehouse import Warehouse
 from tests.unit.test_sink_rows import accepted
 
@@ -52,8 +61,18 @@ def test_single_server_ddl_has_no_cluster_parts() -> None:
 def test_every_cluster_statement_runs_on_the_cluster() -> None:
     statements = cluster_ddl()
     assert statements[0] == f"CREATE DATABASE IF NOT EXISTS `baocao` ON CLUSTER `{CLUSTER}`"
+    (backfill,) = [s for s in statements if s.startswith("INSERT")]  # once, via Distributed
+    assert "_local" not in backfill and "ON CLUSTER" not in backfill
     for statement in statements:
-        assert statement.splitlines()[0].count(f" ON CLUSTER `{CLUSTER}`") == 1, statement
+        if statement is not backfill:
+            assert statement.splitlines()[0].count(f" ON CLUSTER `{CLUSTER}`") == 1, statement
+
+
+def test_the_rollup_view_fills_the_local_table_from_the_local_reports() -> None:
+    (view,) = [s for s in cluster_ddl() if s.startswith("CREATE MATERIALIZED VIEW")]
+    assert "TO `baocao`.`daily_values_local` AS" in view
+    assert "FROM `baocao`.reports_local AS r" in view
+    assert schema.DAILY_VALUES.column_names == daily_values.COLUMNS
 
 
 @pytest.mark.parametrize("table", schema.TABLES.values(), ids=lambda t: t.name)
@@ -116,7 +135,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
 def test_clickhouse_parses_every_cluster_statement(warehouse: Warehouse) -> None:
     for statement in cluster_ddl():
         formatted = warehouse.command("SELECT formatQuery({q:String})", {"q": statement})
-        assert f"ON CLUSTER {CLUSTER}" in str(formatted)
+        assert f"ON CLUSTER {CLUSTER}" in str(formatted) or statement.startswith("INSERT")
 
 
 def test_cluster_view_bodies_run_against_single_server_tables(warehouse: Warehouse) -> None:
@@ -129,6 +148,8 @@ def test_cluster_view_bodies_run_against_single_server_tables(warehouse: Warehou
         warehouse.command(local)
     for name in schema.VIEW_NAMES:
         warehouse.query_rows(f"SELECT * FROM `single`.`c_{name}` LIMIT 1")
+    (backfill,) = [s for s in cluster_ddl("single") if s.startswith("INSERT")]
+    warehouse.command(backfill)
 
 
 # ---------------------------------------------------------------- the Warehouse in cluster mode
@@ -160,11 +181,15 @@ def test_cluster_inserts_wait_for_every_shard_and_keep_the_dedup_token() -> None
     Warehouse(client, "baocao", cluster=CLUSTER).insert("alerts", [("a",)], ["alert_id"], "t-1")
     assert client.inserts[0]["settings"] == {
         "insert_deduplication_token": "t-1",
+        "deduplicate_blocks_in_dependent_materialized_views": 1,
         "distributed_foreground_insert": 1,
     }
     client = RecordingClient()
     Warehouse(client, "baocao").insert("alerts", [("a",)], ["alert_id"], "t-1")
-    assert client.inserts[0]["settings"] == {"insert_deduplication_token": "t-1"}
+    assert client.inserts[0]["settings"] == {
+        "insert_deduplication_token": "t-1",
+        "deduplicate_blocks_in_dependent_materialized_views": 1,
+    }
 
 
 def test_cluster_schema_and_unit_cleanup_go_to_every_node() -> None:
@@ -352,3 +377,80 @@ def test_levels_latest_is_the_newest_assessment_of_each_unit_day(warehouse: Ware
         "SELECT level FROM single.levels_latest WHERE level_date = '2021-09-20'"
     )
     assert before == after
+
+
+# ---------------------------------------------------------------- the daily rollup
+
+REF = SourceRef(topic="reports.accepted", partition=0, offset=0)
+DAY = date(2021, 7, 27)
+
+
+def write_revision(wh: Warehouse, unit: str, revision: int, values: dict[str, int]) -> None:
+    """Insert one `reports` row as the sink does (its own block and token)."""
+    at = datetime(2021, 7, 27, 7, tzinfo=UTC) + timedelta(minutes=revision)
+    event = accepted(
+        values, unit_id=unit, report_date=DAY, revision=revision, submitted_at=at, accepted_at=at
+    )
+    event = event.model_copy(
+        update={"report_id": uuid.uuid5(uuid.NAMESPACE_URL, f"{unit}/{revision}")}
+    )
+    wh.insert("reports", [report_row(event, REF)], REPORTS_COLUMNS, f"r/{unit}/{revision}")
+
+
+def rollup(wh: Warehouse) -> dict[str, tuple[int, dict[str, int], dict[str, int]]]:
+    rows = wh.query_rows(
+        "SELECT unit_id, revision, counts, totals FROM single.daily_values FINAL"
+        " WHERE dataset = 'district-daily' AND report_date = {d:Date}",
+        {"d": DAY},
+    )
+    return {unit: (rev, dict(counts), dict(totals)) for unit, rev, counts, totals in rows}
+
+
+def test_the_rollup_holds_each_unit_days_latest_revision_at_once(warehouse: Warehouse) -> None:
+    """No merge runs here: FINAL alone must give the latest revision's values."""
+    warehouse.command("TRUNCATE TABLE single.daily_values")
+    warehouse.command("SYSTEM STOP MERGES single.daily_values")
+    doses = {"vaccine_dose1.age_18_49": 40, "vaccine_dose1.age_65_plus": 2, "tests_pcr": 0}
+    write_revision(warehouse, "a", 1, {"cases_new": 5, "tests_pcr": 10})
+    write_revision(warehouse, "a", 2, {"cases_new": 7})  # leaves tests_pcr out
+    write_revision(warehouse, "b", 1, {"cases_new": 3})
+    write_revision(warehouse, "b", 2, {})  # withdraws every number
+    write_revision(warehouse, "c", 2, doses)
+    write_revision(warehouse, "c", 1, {"cases_new": 9})  # an older revision arriving late
+    warehouse.insert(  # a redelivered batch: another block, another token
+        "reports",
+        warehouse.query_rows(
+            f"SELECT {', '.join(REPORTS_COLUMNS)} FROM single.reports WHERE unit_id = 'c'"
+        ),
+        REPORTS_COLUMNS,
+        "r/c/again",
+    )
+    assert rollup(warehouse) == {
+        "a": (2, {"cases_new": 7}, {"cases_new": 7}),
+        "b": (2, {}, {}),
+        "c": (2, doses, {"vaccine_dose1": 42, "tests_pcr": 0}),
+    }
+    assert warehouse.query_rows("SELECT count() FROM single.daily_values")[0][0] == 7
+    warehouse.command("SYSTEM START MERGES single.daily_values")
+
+
+def test_init_fills_the_rollup_of_an_older_warehouse_once(warehouse: Warehouse) -> None:
+    """Reports stored before the rollup existed are copied on the next start, only once."""
+    warehouse.command("TRUNCATE TABLE single.daily_values")
+    warehouse.command("DROP VIEW single.daily_values_mv")  # as an older version made it
+    write_revision(warehouse, "e", 1, {"cases_new": 5})
+    write_revision(warehouse, "f", 1, {"cases_new": 1, "deaths": 1})
+    write_revision(warehouse, "f", 2, {"cases_new": 2})
+    assert rollup(warehouse) == {}, "no view, no rollup"
+    warehouse.ensure_schema()
+    filled = rollup(warehouse)
+    assert filled["e"] == (1, {"cases_new": 5}, {"cases_new": 5})
+    assert filled["f"] == (2, {"cases_new": 2}, {"cases_new": 2})
+    rows = warehouse.query_rows("SELECT count() FROM single.daily_values")[0][0]
+    warehouse.ensure_schema()  # every start runs it again: nothing more to copy
+    assert warehouse.query_rows("SELECT count() FROM single.daily_values")[0][0] == rows
+    backfill = daily_values.statements("single")[1]
+    select = backfill[backfill.index("\n") + 1 :]  # what it would insert
+    assert warehouse.query_rows(f"SELECT count() FROM ({select})") == [(0,)]
+    write_revision(warehouse, "f", 3, {"cases_new": 4})  # and the view is back
+    assert rollup(warehouse)["f"] == (3, {"cases_new": 4}, {"cases_new": 4})

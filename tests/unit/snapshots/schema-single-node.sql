@@ -154,6 +154,22 @@ PARTITION BY toYYYYMM(level_date)
 ORDER BY (unit_id, profile, period, level_date, assessed_at, cityHash64(criteria, why_en, next_en))
 SETTINGS non_replicated_deduplication_window = 10000;
 
+CREATE TABLE IF NOT EXISTS `baocao`.`daily_values` (
+    `dataset` LowCardinality(String),
+    `unit_id` String,
+    `report_date` Date,
+    `revision` UInt16,
+    `submitted_at` DateTime64(3, 'UTC'),
+    `report_id` UUID,
+    `version` UInt64,
+    `counts` Map(LowCardinality(String), UInt32),
+    `totals` Map(LowCardinality(String), UInt64)
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(report_date)
+ORDER BY (dataset, unit_id, report_date)
+SETTINGS non_replicated_deduplication_window = 10000;
+
 CREATE TABLE IF NOT EXISTS `baocao`.`briefs` (
     `province_id` String,
     `report_date` Date,
@@ -170,6 +186,49 @@ CREATE TABLE IF NOT EXISTS `baocao`.`briefs` (
 ENGINE = ReplacingMergeTree
 ORDER BY (province_id, report_date, version)
 SETTINGS non_replicated_deduplication_window = 10000;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `baocao`.`daily_values_mv`
+TO `baocao`.`daily_values` AS
+WITH JSONExtract(r.values_json, 'Map(String, UInt32)') AS values_map,
+    mapFilter((k, v) -> position(k, '.') > 0, values_map) AS parts,
+    arrayMap(k -> substringIndex(k, '.', 1), mapKeys(parts)) AS part_metrics,
+    arrayDistinct(part_metrics) AS split_metrics
+SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    r.revision AS revision, r.submitted_at AS submitted_at, r.report_id AS report_id,
+    bitShiftLeft(toUInt64(r.revision), 44)
+        + toUInt64(toUnixTimestamp64Milli(r.submitted_at)) AS version,
+    values_map AS counts,
+    mapUpdate(
+        mapApply((k, v) -> (k, toUInt64(v)), mapFilter((k, v) -> position(k, '.') = 0, values_map)),
+        mapFromArrays(split_metrics, arrayMap(
+            m -> arraySum(arrayFilter((v, pm) -> pm = m, mapValues(parts), part_metrics)),
+            split_metrics))) AS totals
+FROM `baocao`.reports AS r;
+
+INSERT INTO `baocao`.`daily_values` (dataset, unit_id, report_date, revision, submitted_at, report_id, version, counts, totals)
+WITH JSONExtract(r.values_json, 'Map(String, UInt32)') AS values_map,
+    mapFilter((k, v) -> position(k, '.') > 0, values_map) AS parts,
+    arrayMap(k -> substringIndex(k, '.', 1), mapKeys(parts)) AS part_metrics,
+    arrayDistinct(part_metrics) AS split_metrics
+SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    r.revision AS revision, r.submitted_at AS submitted_at, r.report_id AS report_id,
+    bitShiftLeft(toUInt64(r.revision), 44)
+        + toUInt64(toUnixTimestamp64Milli(r.submitted_at)) AS version,
+    values_map AS counts,
+    mapUpdate(
+        mapApply((k, v) -> (k, toUInt64(v)), mapFilter((k, v) -> position(k, '.') = 0, values_map)),
+        mapFromArrays(split_metrics, arrayMap(
+            m -> arraySum(arrayFilter((v, pm) -> pm = m, mapValues(parts), part_metrics)),
+            split_metrics))) AS totals
+FROM `baocao`.reports AS r
+WHERE toYYYYMM(r.report_date) IN (
+    SELECT month FROM (
+        SELECT toYYYYMM(report_date) AS month, uniqExact(cityHash64(dataset, unit_id, report_date)) AS n
+        FROM `baocao`.reports GROUP BY month) AS have
+    LEFT JOIN (
+        SELECT toYYYYMM(report_date) AS month, uniqExact(cityHash64(dataset, unit_id, report_date)) AS n
+        FROM `baocao`.daily_values GROUP BY month) AS done ON done.month = have.month
+    WHERE done.n < have.n);
 
 CREATE OR REPLACE VIEW `baocao`.`reports_latest` AS
 SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,

@@ -1,0 +1,105 @@
+"""The daily rollup: one row per (dataset, unit, day) holding its latest revision's values.
+
+Signals, levels and the year-long dashboard panels need every unit's daily values of
+the latest revision over weeks or a year. ``report_values_latest`` computes them by
+choosing each unit-day's latest report and joining its value rows, on every read; this
+table keeps the answer instead: ``counts`` maps each reported key ("metric" or
+"metric.option") to its value, ``totals`` maps each metric to its value or, for a
+disaggregated metric, the sum of its options. A key absent from the maps was not
+reported (never 0); a correction replaces the maps whole, so a metric it leaves out is
+gone, and a revision without values leaves both maps empty.
+
+Why a materialized view on ``reports`` rather than rows written by the sink: the rollup
+is then derived, inside the warehouse, from the audit row every writer already writes
+(the sink, a replay, the benchmark fill), with one definition of the derivation that the
+backfill below reuses. It costs the sink nothing, and it cannot drift from ``reports``:
+a batch re-sent with its token is deduplicated in ``reports`` and in the view's target
+alike (``deduplicate_blocks_in_dependent_materialized_views``, which the warehouse sets
+on every insert, so a retry after the view failed still reaches the rollup).
+
+Rows are versioned by (revision, submitted_at), the order ``reports_latest`` uses, packed
+into one UInt64 because ReplacingMergeTree takes one version column. Merges keep the
+newest row of a unit-day; readers must not wait for them and read with ``FINAL``, which
+is exact at once: every key filter a reader can apply (dataset, unit_id, report_date)
+is constant within a unit-day, and ClickHouse applies any other filter after it has
+chosen the newest row. (FINAL rather than argMax grouped by unit-day: FINAL merges
+only the parts that overlap, and once merged it reads each unit-day once, no grouping.)
+"""
+
+from __future__ import annotations
+
+#: Target columns in table order; the view and the backfill select them in this order.
+COLUMNS = (
+    "dataset",
+    "unit_id",
+    "report_date",
+    "revision",
+    "submitted_at",
+    "report_id",
+    "version",
+    "counts",
+    "totals",
+)
+
+# `parts` are the disaggregated keys ("metric.option"); their metric's total is their sum.
+# Plain keys are copied as they are (the contract never sends a total and its parts).
+_SELECT = """WITH JSONExtract(r.values_json, 'Map(String, UInt32)') AS values_map,
+    mapFilter((k, v) -> position(k, '.') > 0, values_map) AS parts,
+    arrayMap(k -> substringIndex(k, '.', 1), mapKeys(parts)) AS part_metrics,
+    arrayDistinct(part_metrics) AS split_metrics
+SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    r.revision AS revision, r.submitted_at AS submitted_at, r.report_id AS report_id,
+    bitShiftLeft(toUInt64(r.revision), 44)
+        + toUInt64(toUnixTimestamp64Milli(r.submitted_at)) AS version,
+    values_map AS counts,
+    mapUpdate(
+        mapApply((k, v) -> (k, toUInt64(v)), mapFilter((k, v) -> position(k, '.') = 0, values_map)),
+        mapFromArrays(split_metrics, arrayMap(
+            m -> arraySum(arrayFilter((v, pm) -> pm = m, mapValues(parts), part_metrics)),
+            split_metrics))) AS totals
+FROM {reports} AS r"""
+
+#: Months (toYYYYMM) where `reports` has unit-days the rollup lacks: none once filled.
+#: Unit-days are counted by a 64-bit hash: far cheaper than a set of (string, date) tuples.
+_UNFILLED = """SELECT month FROM (
+        SELECT toYYYYMM(report_date) AS month, uniqExact({unit_day}) AS n
+        FROM {db}.reports GROUP BY month) AS have
+    LEFT JOIN (
+        SELECT toYYYYMM(report_date) AS month, uniqExact({unit_day}) AS n
+        FROM {db}.daily_values GROUP BY month) AS done ON done.month = have.month
+    WHERE done.n < have.n"""
+_UNIT_DAY = "cityHash64(dataset, unit_id, report_date)"
+
+
+def statements(database: str, cluster: str = "") -> list[str]:
+    """Return the view that fills the rollup from `reports`, then the backfill.
+
+    The backfill fills what `reports` held before the view existed (a warehouse made by
+    an older version). It is idempotent and cheap to repeat: it copies only the months
+    where the rollup has fewer unit-days than `reports` (a month it copies again adds
+    rows that FINAL and merges collapse), so running it on every start costs two counts.
+    On a cluster the view lives on every node, between the local tables, and the backfill
+    runs once, through the Distributed tables (GLOBAL IN: its subquery reads them too).
+    """
+    db = f"`{database}`"
+    if cluster:
+        view = (
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.`daily_values_mv`"
+            f" ON CLUSTER `{cluster}`\nTO {db}.`daily_values_local` AS\n"
+            + _SELECT.format(reports=f"{db}.reports_local")
+        )
+    else:
+        view = (
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.`daily_values_mv`\n"
+            f"TO {db}.`daily_values` AS\n" + _SELECT.format(reports=f"{db}.reports")
+        )
+    columns = ", ".join(COLUMNS)
+    backfill = (
+        f"INSERT INTO {db}.`daily_values` ({columns})\n"
+        + _SELECT.format(reports=f"{db}.reports")
+        + f"\nWHERE toYYYYMM(r.report_date) {'GLOBAL IN' if cluster else 'IN'} (\n    "
+        + _UNFILLED.format(db=db, unit_day=_UNIT_DAY)
+        + ")"
+        + ("\nSETTINGS distributed_foreground_insert = 1" if cluster else "")
+    )
+    return [view, backfill]
