@@ -136,6 +136,9 @@ def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
 def variable_json(var: Variable) -> dict[str, Any]:
     """Return one query variable; "All" means '' so SQL can test for no filter."""
     current = {"text": var.default or "All", "value": var.default}
+    # Grafana's schema types allValue as a string or absent (never null), and Grafana
+    # itself leaves it out when a variable has no "All" option.
+    all_value = {"allValue": ""} if var.include_all else {}
     return {
         "type": "query",
         "name": var.name,
@@ -145,7 +148,7 @@ def variable_json(var: Variable) -> dict[str, Any]:
         "query": {**target(var.query), "refId": f"var-{var.name}"},
         "refresh": 1,
         "includeAll": var.include_all,
-        "allValue": "" if var.include_all else None,
+        **all_value,
         "multi": False,
         "current": current,
         "options": [],
