@@ -60,7 +60,9 @@ class Population:
 def load_population(registry: Registry, path: Path | None = None) -> dict[str, Population]:
     """Population by unit id: the registry's figures overlaid with a CSV file's rows.
 
-    Without a path, the demo estimates shipped in ``contract/data``.
+    Without a path, the demo estimates shipped in ``contract/data``, for the units of the
+    registry they know (a province's own registry may hold none of them); a file the
+    province gives must name only registered units.
     """
     pops = {
         u.unit_id: Population(
@@ -84,12 +86,17 @@ def load_population(registry: Registry, path: Path | None = None) -> dict[str, P
             f"không đọc được tệp dân số {path or DEMO_POPULATION} / "
             f"cannot read population file {path or DEMO_POPULATION}: {exc}"
         ) from exc
-    pops.update(parse_population(text, name, registry))
+    pops.update(parse_population(text, name, registry, strict=path is not None))
     return pops
 
 
-def parse_population(text: str, name: str, registry: Registry) -> dict[str, Population]:
-    """Read population rows from CSV text; ``name`` is how errors refer to the file."""
+def parse_population(
+    text: str, name: str, registry: Registry, strict: bool = True
+) -> dict[str, Population]:
+    """Read population rows from CSV text; ``name`` is how errors refer to the file.
+
+    ``strict``: a unit the registry lacks is an error; otherwise its row is left out.
+    """
     header: list[str] | None = None
     out: dict[str, Population] = {}
     for lineno, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
@@ -103,6 +110,8 @@ def parse_population(text: str, name: str, registry: Registry) -> dict[str, Popu
             dict(zip(header, fields, strict=False)), header, fields, name, lineno
         )
         if registry.get(unit_id) is None:
+            if not strict:
+                continue
             raise ConfigFileError(
                 name,
                 lineno,
@@ -119,7 +128,7 @@ def parse_population(text: str, name: str, registry: Registry) -> dict[str, Popu
                 f"unit {unit_id} appears twice",
             )
         out[unit_id] = pop
-    if header is None or not out:
+    if header is None or (strict and not out):
         raise ConfigFileError(
             name,
             1,

@@ -148,3 +148,10 @@ def test_bad_rows_name_the_file_line_and_column_in_both_languages(
 def test_a_missing_file_is_a_clear_error(small: Registry, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"không đọc được tệp dân số.*cannot read population"):
         load_population(small, tmp_path / "absent.csv")
+
+
+def test_the_demo_estimates_leave_out_units_another_registry_lacks(small: Registry) -> None:
+    # A worker on a province's own registry starts with the shipped demo estimates (the
+    # deadline tests' three-district registry did, and crashed on the first unknown unit).
+    pops = load_population(small)
+    assert set(pops) <= {u.unit_id for u in small}
