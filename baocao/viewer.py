@@ -135,6 +135,7 @@ def _index() -> str:
         f" — {html.escape(d.title_en)}</li>"
         for d in DASHBOARDS
     )
+    items += "<li><a href='/briefs'>Báo cáo nhanh hằng ngày</a> — Daily briefs</li>"
     return (
         _head("baocao — bảng điều khiển / dashboards")
         + "<header><h1>baocao — bảng điều khiển / dashboards</h1><a href='/'>kho / warehouse</a>"

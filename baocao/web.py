@@ -24,6 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from baocao import health, viewer
+from baocao.brief_web import add_brief_routes
 from baocao.context import Context
 from baocao.status import warehouse_summary
 from baocao.tokens import open_tokens, outbox_path
@@ -179,6 +180,7 @@ def build_app(
     health.add_ops_routes(
         app, wh, sink_stats, outbox_counts, broker or health.probe_broker(settings)
     )
+    add_brief_routes(app, ctx, wh)
     app.add_api_route("/dashboards", delegate, include_in_schema=False)
     app.add_api_route("/dashboards/{rest:path}", delegate, include_in_schema=False)
     app.add_api_route("/static/{rest:path}", delegate, include_in_schema=False)
@@ -199,6 +201,7 @@ def _home_page(summary: dict[str, Any]) -> str:
         "<h1>baocao</h1>"
         "<a href='/submit'>Gửi báo cáo / Submit a report</a>"
         "<a href='/dashboards'>Bảng điều khiển / Dashboards</a>"
+        "<a href='/briefs'>Báo cáo nhanh hằng ngày / Daily briefs</a>"
         "<a href='/api/v1/openapi.json'>API (OpenAPI)</a>"
         "<a href='/api/status'>Trạng thái / Status (JSON)</a>"
         f"<h2>Kho dữ liệu / Warehouse</h2><table>{rows}</table>"

@@ -29,15 +29,16 @@ REF = SourceRef(topic="reports.accepted", partition=0, offset=0)
 def own_database(
     warehouse: Warehouse, registry: Registry, replayed: replay.Replayed
 ) -> Iterator[Warehouse]:
-    """A fresh database in the package's chDB directory holding the replay up to 15:05."""
+    """A fresh database in the package's chDB directory: the replay without ``held_back``."""
     path = warehouse.query_rows("SELECT path FROM system.disks WHERE name = 'default'")[0][0]
     name = f"brief_{uuid.uuid4().hex[:10]}"
     settings = Settings(warehouse="chdb", chdb_path=Path(path), database=name)
     with Warehouse.connect(settings) as wh:
         wh.ensure_schema()
         wh.load_units(registry)
+        late = held_back(replayed)
         early = replay.Replayed(
-            accepted=[a for a in replayed.accepted if a.submitted_at < BRIEF_AT],
+            accepted=[a for a in replayed.accepted if a not in late],
             rejected=replayed.rejected,
             alerts=replayed.alerts,
             levels=replayed.levels,
@@ -50,8 +51,10 @@ def own_database(
 
 
 def held_back(replayed: replay.Replayed) -> list[ReportAccepted]:
-    """The reports the replay has after 15:05 on the brief's day (one: a late report)."""
-    return [a for a in replayed.accepted if a.submitted_at >= BRIEF_AT]
+    """The day's reports the replay has after 15:05 (one: Phổ Yên's late report at 18:06)."""
+    return [
+        a for a in replayed.accepted if a.report_date == replay.DAY and a.submitted_at >= BRIEF_AT
+    ]
 
 
 def arrive(wh: Warehouse, reports: list[ReportAccepted]) -> None:
