@@ -11,6 +11,8 @@ CHROMIUM := /usr/bin/chromium
 PDFTOTEXT := /usr/bin/pdftotext
 # Apache Kafka, the production broker, runs in the suite next to Tansu (tools/kafka/).
 JAVA     := /usr/bin/java
+# tsc checks the dashboards against Grafana's own schema (tools/grafana-schema/).
+NPM      := /usr/bin/npm
 MAVEN    := /usr/bin/mvn
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -43,7 +45,11 @@ $(JAVA) $(MAVEN):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven
 
-test: lint typecheck $(CHROMIUM) $(PDFTOTEXT) $(JAVA) $(MAVEN)
+$(NPM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+
+test: lint typecheck $(CHROMIUM) $(PDFTOTEXT) $(JAVA) $(MAVEN) $(NPM)
 	$(BIN)/baocao schemas --check
 	$(BIN)/baocao dashboards generate --check
 	$(BIN)/python -m pytest -ra
