@@ -5,15 +5,22 @@
 # Build stage: turn the source and every dependency into wheels, so the runtime stage
 # needs neither the source tree nor build tools.
 FROM python:3.11.13-slim-bookworm AS build
+# A C compiler for the one dependency without an arm64 wheel on PyPI, faust-streaming (its
+# Cython speedups; docs/operations.md, Pins). Unused on x86_64, where every dependency is
+# a wheel; this stage is thrown away, so the runtime image has no compiler.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# Every dependency at the version the tests ran with (constraints.txt, as `make` uses it).
+COPY pyproject.toml README.md constraints.txt ./
 COPY contract ./contract
 COPY producers ./producers
 COPY streams ./streams
 COPY sinks ./sinks
 COPY baocao ./baocao
 COPY dashboards ./dashboards
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --constraint constraints.txt --wheel-dir /wheels .
 
 FROM python:3.11.13-slim-bookworm
 COPY --from=build /wheels /wheels

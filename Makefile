@@ -16,13 +16,21 @@ NPM      := /usr/bin/npm
 MAVEN    := /usr/bin/mvn
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: up test lint typecheck unit bench bench-smoke clean
+.PHONY: up test lint typecheck unit bench bench-smoke clean constraints
 
-$(STAMP): pyproject.toml
+# Every dependency at its tested version (constraints.txt; the Dockerfile uses it too).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --constraint constraints.txt -e ".[dev]"
 	touch $(STAMP)
+
+# Pin what .venv holds now, after a dependency was added or upgraded and `make test`
+# passed (docs/operations.md, Pins). Keeps the file's comment header.
+constraints:
+	{ grep '^#' constraints.txt; $(BIN)/pip freeze --exclude-editable --exclude baocao; } \
+		> constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
