@@ -127,6 +127,7 @@ def up(ctx: Context, demo_days: int, data_dir: Path, live_speed: float = 0.0) ->
             **os.environ,
             "BAOCAO_BROKER": broker.bootstrap,
             "BAOCAO_CHDB_PATH": str(settings.chdb_path.resolve()),
+            "BAOCAO_BRIEF_DIR": str(settings.brief_dir.resolve()),
             "BAOCAO_LOG_LEVEL": logging.getLevelName(logging.getLogger().level),
         }
         live: list[str] = []
@@ -147,6 +148,8 @@ def up(ctx: Context, demo_days: int, data_dir: Path, live_speed: float = 0.0) ->
         )
         children.append(_spawn("worker", ["worker"], env, logs))
         children.append(_spawn("notify", ["notify"], env, logs))
+        # The daily brief at the deadline plus the delay, on the same clock as the worker.
+        children.append(_spawn("brief", ["brief-service"], env, logs))
         if demo_days > 0:
             history = ["demo", "--days", str(demo_days), "--end", DEMO_END.isoformat()]
             children.append(_spawn("demo", history, env, logs))
@@ -207,6 +210,7 @@ def _print_banner(ctx: Context, broker: EmbeddedBroker, children: list[Child]) -
         ("submission form / gửi báo cáo", f"http://{s.http_host}:{s.http_port}/submit"),
         ("API (OpenAPI)", f"http://{s.http_host}:{s.http_port}/api/v1/openapi.json"),
         ("dashboards / bảng điều khiển", f"http://{s.http_host}:{s.http_port}/dashboards"),
+        ("daily briefs / báo cáo nhanh", f"http://{s.http_host}:{s.http_port}/briefs"),
     ]
     click.secho("baocao is running / đang chạy:", bold=True)
     for name, where in lines:

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from contract import topics
 from contract.clock import Clock
 from contract.datasets import Catalog
+from contract.errors import BaocaoError
 from contract.events import Alert
 from contract.kafka_security import client_kwargs
 from contract.settings import Settings
@@ -88,12 +89,18 @@ class BriefService:
         clock: Clock,
         deliverer: Deliver | None = None,
         interval: float = 5.0,
+        settle: float = 2.0,
         retry_after: float = 60.0,
     ) -> None:
         self.settings, self.maker, self.clock = settings, maker, clock
         self.schedule = Schedule(settings, catalog)
         self.deliverer = deliverer
-        self.interval, self.retry_after = interval, retry_after
+        self.interval, self.settle, self.retry_after = interval, settle, retry_after
+        # An area's mark at the previous look: a version is made only from data that did
+        # not move between two looks, so a burst of late reports (or a history still
+        # being loaded) makes one version, not one per look.
+        self.marks: dict[tuple[str, date], str] = {}
+        self.settling = False  # some area's data moved at the last look
         self.extra: OrderedDict[date, None] = OrderedDict()  # days late alerts brought back
         self.failed: dict[tuple[str, date], float] = {}  # (area, day) -> monotonic retry time
         self.made: list[Version] = []  # every version this process made, oldest first
@@ -109,10 +116,17 @@ class BriefService:
         if not self._caught_up and self.deliverer is not None:
             self._catch_up(fresh)
         made: list[Version] = []
+        self.settling = False
+        if len(self.marks) > 10_000:  # only the watched days matter; they are few
+            self.marks.clear()
         for due in self.maker.pending(watched):
             if due.version == 0 and due.day not in fresh:
                 continue  # never made in time: an old day gets no first version now
             if self.failed.get((due.area, due.day), 0.0) > time.monotonic():
+                continue
+            if self.marks.get((due.area, due.day)) != due.mark:
+                self.marks[(due.area, due.day)] = due.mark
+                self.settling = True
                 continue
             try:
                 version = self.maker.make(due.area, due.day)
@@ -183,10 +197,11 @@ class BriefService:
             consumer.position(part)  # resolved now: every alert from here on is seen
         return consumer
 
-    def run(self, stop: threading.Event, topic: str = topics.ALERTS, settle: float = 1.0) -> None:
+    def run(self, stop: threading.Event, topic: str = topics.ALERTS) -> None:
         """Consume alerts and look at the briefs until ``stop`` is set.
 
-        ``settle``: after a late alert, how long to give the sink to write the report.
+        The next look is ``interval`` away, or ``settle`` when data is moving or an alert
+        came (time for the sink to write the late report).
         """
         consumer = self.new_consumer(topic)
         self.ready.set()
@@ -196,9 +211,12 @@ class BriefService:
                 if time.monotonic() >= next_look:
                     try:
                         self.tick()
-                    except Exception:  # the warehouse (service) away: try again later
+                    except BaocaoError as exc:  # the warehouse (service) away: again later
+                        log.warning("brief service: cannot look at the briefs now: %s", exc)
+                    except Exception:
                         log.exception("brief service: cannot look at the briefs now")
-                    next_look = time.monotonic() + self.interval
+                    wait = self.settle if self.settling else self.interval
+                    next_look = time.monotonic() + wait
                 polled = consumer.poll(timeout_ms=min(500, int(self.interval * 1000)))
                 for records in polled.values():
                     for record in records:
@@ -207,6 +225,6 @@ class BriefService:
                         except ValidationError:
                             continue  # the warehouse sink dead-letters what is not an alert
                         if self.observe(alert):
-                            next_look = min(next_look, time.monotonic() + settle)
+                            next_look = min(next_look, time.monotonic() + self.settle)
         finally:
             consumer.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -22,8 +22,8 @@ from contract.events import Alert
 from contract.registry import Registry
 from contract.settings import Settings
 from contract.topics import TopicSpec
-from sinks.brief.archive import NATIONAL, Archive
-from sinks.brief.maker import BriefMaker
+from sinks.brief.archive import NATIONAL, Archive, Version
+from sinks.brief.maker import BriefMaker, Due
 from sinks.brief.service import BriefService, Schedule
 from sinks.warehouse import Warehouse
 from tests.brief import replay
@@ -177,3 +177,31 @@ def test_a_late_alert_brings_its_day_back_and_other_alerts_only_hurry() -> None:
     assert service.observe(alert("summary", "district-daily", BRIEF_AT)) is True
     assert service.observe(alert("missing", "172", BRIEF_AT)) is False
     assert list(service.extra) == [old]
+
+
+class MovingData:
+    """A maker whose one area's data moves while a test says so."""
+
+    def __init__(self) -> None:
+        self.mark, self.calls = "a", 0
+
+    def pending(self, days: Sequence[date]) -> list[Due]:
+        return [Due(TN, DAY, self.mark, 1)]
+
+    def make(self, area: str, day: date) -> Version | None:
+        self.calls += 1
+        return None
+
+    def versions(self, first: date, last: date, area: str | None = None) -> list[Version]:
+        return []
+
+
+def test_data_still_moving_waits_one_look_so_a_burst_makes_one_version() -> None:
+    maker = MovingData()
+    service = BriefService(Settings(), Catalog.load(), maker, ManualClock(BRIEF_AT))
+    service.tick()
+    maker.mark = "b"  # more late reports came in between two looks
+    service.tick()
+    assert maker.calls == 0 and service.settling
+    service.tick()  # nothing moved since the last look
+    assert maker.calls == 1 and not service.settling
