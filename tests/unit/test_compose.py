@@ -142,7 +142,7 @@ def test_baocao_services_run_real_commands_with_valid_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     found = baocao_services()
-    assert set(found) == {"topics", "init", "worker", "warehouse", "notify"}
+    assert set(found) == {"topics", "init", "worker", "warehouse", "notify", "brief"}
     known = {f"BAOCAO_{name.upper()}" for name in Settings.model_fields} | cli_envvars(main)
     for name, service in found.items():
         command = service["command"][0]
@@ -228,7 +228,8 @@ def test_files_baocao_reads_or_writes_are_mounted_into_its_container() -> None:
             if var in env:
                 assert env[var] in targets, f"{name}: {var}={env[var]} is not mounted"
         volumes = [str(v).split(":")[1] for v in service.get("volumes", [])]
-        for var in ("BAOCAO_DATA_DIR", "BAOCAO_NOTIFY_DEAD_LETTER_PATH"):  # written: kept
+        # written: kept on a volume
+        for var in ("BAOCAO_DATA_DIR", "BAOCAO_NOTIFY_DEAD_LETTER_PATH", "BAOCAO_BRIEF_DIR"):
             if var in env:
                 assert any(env[var].startswith(v) for v in volumes), f"{name}: {var} is lost"
 
@@ -258,7 +259,7 @@ def test_every_dependency_exists_with_a_condition_it_can_meet() -> None:
                 assert "healthcheck" in found[target], f"{target} has no healthcheck"
             if condition == "service_completed_successfully":
                 assert found[target].get("restart") == "no", f"{target} must be one-shot"
-    for name in ("worker", "warehouse", "notify"):
+    for name in ("worker", "warehouse", "notify", "brief"):
         needs = found[name]["depends_on"]
         assert needs["topics"]["condition"] == "service_completed_successfully"
         assert needs["init"]["condition"] == "service_completed_successfully"
