@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -31,8 +32,13 @@ class Chart:
     png: bytes
 
 
+@lru_cache(maxsize=8)
 def charts(series: Series, lang: Lang) -> tuple[Chart, ...]:
-    """The three charts of the brief, captioned in ``lang``."""
+    """The three charts of the brief, captioned in ``lang``.
+
+    Cached: a version is rendered in three formats from the same series, and drawing
+    the charts is most of what a small brief's rendering costs.
+    """
     return (
         Chart("cases", label("chart_cases", lang), _cases(series, lang)),
         Chart("positivity", label("chart_positivity", lang), _positivity(series, lang)),

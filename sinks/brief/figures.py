@@ -10,7 +10,7 @@ from contract.datasets import Catalog
 from sinks.brief.model import Coverage, Figure, Series
 
 CASES, CHECKPOINTS = "district-daily", "checkpoint-daily"
-#: The day bucket of ``queries.DAILY`` holding all days before the charts' window.
+#: The day that stands for all days before the charts' window (``queries.BEFORE_WINDOW``).
 BEFORE = date(1970, 1, 1)
 HEADLINE = (
     "cases_new",
@@ -57,13 +57,21 @@ WEEK = 7
 class Daily:
     """Sums by dataset, day and key, with how many units reported each."""
 
-    def __init__(self, rows: Iterable[Sequence[Any]], day: date) -> None:
+    def __init__(
+        self, rows: Iterable[Sequence[Any]], before: Iterable[Sequence[Any]], day: date
+    ) -> None:
         self.day = day
         self.totals: dict[tuple[str, date], dict[str, int]] = {}
         self.units: dict[tuple[str, date], dict[str, int]] = {}
         for dataset, d, key, total, units in rows:
             self.totals.setdefault((dataset, d), {})[key] = int(total)
             self.units.setdefault((dataset, d), {})[key] = int(units)
+        history = self.totals.setdefault((CASES, BEFORE), {})
+        for key, total in before:  # a metric's options add up to its total
+            metric, dot, _ = key.partition(".")
+            history[key] = history.get(key, 0) + int(total)
+            if dot:
+                history[metric] = history.get(metric, 0) + int(total)
 
     def value(self, dataset: str, d: date, key: str) -> int | None:
         """The day's sum, None when no unit reported the key."""

@@ -46,7 +46,9 @@ def gather(
     units = _units(wh, province_id)
     ctx = Context(wh, catalog, province_id, day, tz, now, deadlines, units)
     lo = day - timedelta(days=CHART_DAYS + AVERAGE_DAYS - 2)
-    daily = figures.Daily(ctx.rows(queries.DAILY, lo=lo), day)
+    daily = figures.Daily(
+        ctx.rows(queries.DAILY, lo=lo), ctx.rows(queries.BEFORE_WINDOW, lo=lo), day
+    )
     day_units = sections.day_units(ctx)
     completeness = {
         ds.code: sections.completeness(ctx, ds.code, day_units) for ds in catalog.datasets

@@ -53,15 +53,13 @@ SELECT unit_id, name, toString(kind) AS kind, parent_id, province_id, district_i
 FROM units_current WHERE {area}
 """
 
-# Sums by dataset, day and value key of the latest revisions by the cut-off, with each
-# disaggregated metric's total beside its options ("vaccine_dose2" and
-# "vaccine_dose2.age_18_49"); ``units`` counts the units whose report carries the key,
-# and key '' the units that reported the day at all (a revision without values too).
-# Days before the charts' window collapse into one bucket (day 1970-01-01) holding the
-# vaccine keys only: cumulative doses need all history, nothing else does.
+# Sums by dataset, day and value key of the latest revisions by the cut-off, over the
+# charts' window, with each disaggregated metric's total beside its options
+# ("vaccine_dose2" and "vaccine_dose2.age_18_49"); ``units`` counts the units whose
+# report carries the key, and key '' the units that reported the day at all (a revision
+# without values too).
 DAILY = """
-SELECT dataset, if(report_date < {lo:Date}, toDate(0), report_date) AS day, kv.1 AS key,
-    sum(kv.2) AS total, count() AS units
+SELECT dataset, report_date AS day, kv.1 AS key, sum(kv.2) AS total, count() AS units
 FROM (
     SELECT dataset, report_date, JSONExtractKeysAndValues(vj, 'UInt32') AS pairs,
         arrayDistinct(arrayMap(p -> substringIndex(p.1, '.', 1),
@@ -69,13 +67,28 @@ FROM (
     FROM (
         SELECT dataset, unit_id, report_date, argMax(values_json, {latest}) AS vj
         FROM reports
-        WHERE report_date <= {day:Date} AND submitted_at < {cutoff} AND {area}
-            AND (report_date >= {lo:Date} OR dataset = 'district-daily')
+        WHERE report_date BETWEEN {lo:Date} AND {day:Date} AND submitted_at < {cutoff}
+            AND {area}
         GROUP BY dataset, unit_id, report_date))
 ARRAY JOIN arrayConcat([('', toUInt32(0))], pairs, arrayMap(m -> (m, toUInt32(arraySum(
     arrayMap(p -> if(substringIndex(p.1, '.', 1) = m, p.2, 0), pairs)))), split)) AS kv
-WHERE report_date >= {lo:Date} OR startsWith(kv.1, 'vaccine_')
 GROUP BY dataset, day, key
+"""
+
+# The vaccine keys summed over every day before the window (cumulative doses need all
+# history, nothing else does): kept apart from DAILY, whose per-key unit counts and
+# metric totals would cost seconds over a national year for figures nobody shows.
+BEFORE_WINDOW = """
+SELECT kv.1 AS key, sum(kv.2) AS total
+FROM (
+    SELECT unit_id, report_date, argMax(values_json, {latest}) AS vj
+    FROM reports
+    WHERE dataset = 'district-daily' AND report_date < {lo:Date}
+        AND submitted_at < {cutoff} AND {area}
+    GROUP BY unit_id, report_date)
+ARRAY JOIN JSONExtractKeysAndValues(vj, 'UInt32') AS kv
+WHERE startsWith(kv.1, 'vaccine_')
+GROUP BY key
 """
 
 # Each unit's reports of the day up to the brief's instant: its revision at the cut-off

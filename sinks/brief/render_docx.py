@@ -57,22 +57,27 @@ def _shade(cell: _Cell, fill: str) -> None:
 
 
 def _table(doc: DocxDocument, t: Table) -> None:
-    table = doc.add_table(rows=1 + len(t.rows), cols=len(t.header))
+    # Rows are added one by one and their cells read once: python-docx's table.cell(r, c)
+    # walks the whole table on every call (a national list took seconds that way).
+    table = doc.add_table(rows=0, cols=len(t.header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     total = sum(t.widths)
+    widths = [Cm(WIDTH_CM * w / total) for w in t.widths]
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
     for r, row in enumerate((t.header, *t.rows)):
-        for c, text in enumerate(row):
-            cell = table.cell(r, c)
-            cell.width = Cm(WIDTH_CM * t.widths[c] / total)
+        cells = table.add_row().cells
+        for c, (cell, text) in enumerate(zip(cells, row, strict=True)):
+            if r == 0:
+                cell.width = widths[c]  # Word sizes columns by the first row's cells
+                _shade(cell, "EFEFEF")
             para = cell.paragraphs[0]
             if t.align[c] == "r":
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             run = para.add_run(text)
             run.font.size = Pt(9)
             run.bold = r == 0 or (r - 1) in t.strong
-            if r == 0:
-                _shade(cell, "EFEFEF")
     doc.add_paragraph()
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Literal
 
 Lang = Literal["vi", "en"]
+Rows = list[tuple[str, ...]]
+#: At most this many names in a sentence or rows in a list (a national brief has thousands).
+MAX_NAMES, MAX_ROWS = 60, 80
 
 #: Every fixed phrase of the document: key -> (Vietnamese, English).
 LABELS: dict[str, tuple[str, str]] = {
@@ -167,6 +171,18 @@ def time_text(at: datetime) -> str:
     return at.strftime("%H:%M")
 
 
-def when(at: datetime, lang: Lang) -> str:
-    """ "15:00 ngày 27/7/2021" or "15:00 on 27/7/2021"."""
-    return f"{time_text(at)} {'ngày' if lang == 'vi' else 'on'} {day_text(at.date())}"
+def names_list(names: Sequence[str], lang: Lang) -> str:
+    """Names joined by commas, at most ``MAX_NAMES`` of them, the rest counted."""
+    if not names:
+        return label("none", lang)
+    shown = ", ".join(names[:MAX_NAMES])
+    more = len(names) - MAX_NAMES
+    return shown + (" " + label("and_more", lang, n=more) if more > 0 else "")
+
+
+def capped(rows: Rows, total: int, lang: Lang) -> Rows:
+    """``rows`` (the first of ``total``), with a last row counting the others."""
+    if total <= len(rows):
+        return rows
+    width = len(rows[0])
+    return [*rows, (label("and_more", lang, n=total - len(rows)), *([""] * (width - 1)))]

@@ -8,10 +8,14 @@ from contract.levels import LEVEL_NAMES
 from sinks.brief.blocks import Block, Bullets, Header, Para, Table, table
 from sinks.brief.model import Brief, Figure, LevelLine
 from sinks.brief.text import (
+    MAX_ROWS,
     Lang,
+    Rows,
+    capped,
     change,
     day_text,
     label,
+    names_list,
     nfc,
     number,
     percent,
@@ -117,7 +121,7 @@ def where(brief: Brief, lang: Lang) -> list[Block]:
         name = p.district or p.name
         if p.community and name not in areas:
             areas.append(name + (f" ({label('new_mark', lang)})" if p.new_today else ""))
-    rows = [
+    rows: Rows = [
         (
             p.name,
             p.district or p.province,
@@ -126,16 +130,16 @@ def where(brief: Brief, lang: Lang) -> list[Block]:
             label("new_mark", lang) if p.new_today else "",
             _note(p.note, lang),
         )
-        for p in brief.places
+        for p in brief.places[:MAX_ROWS]
     ]
     head = ("col_unit", "col_area", "col_community", "col_unknown", "col_new", "col_note")
     out: list[Block] = []
     if areas:
-        out.append(Para(label("districts_with", lang, names=", ".join(areas)), "strong"))
+        out.append(Para(label("districts_with", lang, names=names_list(areas, lang)), "strong"))
     out.append(
         table(
             [label(k, lang) for k in head],
-            rows,
+            capped(rows, len(brief.places), lang),
             (0.2, 0.18, 0.12, 0.12, 0.08, 0.3),
             ["l", "l", "r", "r", "l", "l"],
         )

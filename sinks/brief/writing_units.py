@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sinks.brief.blocks import Block, Para, table
 from sinks.brief.figures import HEADLINE
 from sinks.brief.model import Brief, Compliance
-from sinks.brief.text import Lang, label, number, pick, time_text
+from sinks.brief.text import (
+    MAX_ROWS,
+    Lang,
+    Rows,
+    capped,
+    label,
+    names_list,
+    number,
+    pick,
+    time_text,
+)
 
-Rows = list[tuple[str, ...]]
-#: At most this many names in a sentence or rows in a list (a national brief has thousands).
-MAX_NAMES, MAX_ROWS = 60, 80
 #: The figures a late addition's "changes" cell names; others are counted.
 CHANGE_CODES = (
     *HEADLINE,
@@ -22,14 +27,6 @@ CHANGE_CODES = (
     "sent_to_quarantine",
     "violations",
 )
-
-
-def _names(names: Sequence[str], lang: Lang) -> str:
-    if not names:
-        return label("none", lang)
-    shown = ", ".join(names[:MAX_NAMES])
-    more = len(names) - MAX_NAMES
-    return shown + (" " + label("and_more", lang, n=more) if more > 0 else "")
 
 
 def _compliance(c: Compliance, brief: Brief, lang: Lang) -> list[Block]:
@@ -49,7 +46,7 @@ def _compliance(c: Compliance, brief: Brief, lang: Lang) -> list[Block]:
         )
     ]
     on_time = [u.name for u in c.named("on_time")]
-    out.append(Para(label("on_time_names", lang, n=len(on_time), names=_names(on_time, lang))))
+    out.append(Para(label("on_time_names", lang, n=len(on_time), names=names_list(on_time, lang))))
     late, missing = c.named("late"), c.named("missing")
     out.append(
         Para(label("late_names", lang, n=len(late)) + ("" if late else " " + label("none", lang)))
@@ -68,7 +65,7 @@ def _compliance(c: Compliance, brief: Brief, lang: Lang) -> list[Block]:
         out.append(
             table(
                 [label(k, lang) for k in ("col_unit", "col_area", "col_time")],
-                _capped(rows, len(late), lang),
+                capped(rows, len(late), lang),
                 (0.5, 0.35, 0.15),
             )
         )
@@ -83,7 +80,7 @@ def _compliance(c: Compliance, brief: Brief, lang: Lang) -> list[Block]:
         out.append(
             table(
                 [label(k, lang) for k in ("col_unit", "col_area")],
-                _capped(rows2, len(missing), lang),
+                capped(rows2, len(missing), lang),
                 (0.6, 0.4),
             )
         )
@@ -111,13 +108,6 @@ def _compliance(c: Compliance, brief: Brief, lang: Lang) -> list[Block]:
     return out
 
 
-def _capped(rows: Rows, total: int, lang: Lang) -> Rows:
-    if total <= len(rows):
-        return rows
-    width = len(rows[0])
-    return [*rows, (label("and_more", lang, n=total - len(rows)), *([""] * (width - 1)))]
-
-
 def compliance(brief: Brief, lang: Lang) -> list[Block]:
     """Who reported on time, late and not at all, by name, per dataset."""
     return [block for c in brief.compliance for block in _compliance(c, brief, lang)]
@@ -136,7 +126,7 @@ def late_additions(brief: Brief, lang: Lang) -> list[Block]:
     """Reports that came in after the cut-off, and the headline figures with them."""
     if not brief.late_additions:
         return [Para(label("no_late", lang))]
-    rows = []
+    rows: Rows = []
     for a in brief.late_additions:
         shown = [c for c in a.changes if c.code in CHANGE_CODES]
         if not a.correction:  # a first report: its figures, zeros left out
@@ -152,10 +142,16 @@ def late_additions(brief: Brief, lang: Lang) -> list[Block]:
             kind += f": {a.reason}"
         name = a.name + (f" ({a.parent})" if a.parent else "")
         rows.append((name, time_text(a.submitted_at), kind, text))
+        if len(rows) == MAX_ROWS:
+            break
     head = ("col_unit", "col_time", "col_kind", "col_changes")
     after = brief.after_review
     return [
-        table([label(k, lang) for k in head], rows, (0.22, 0.1, 0.18, 0.5)),
+        table(
+            [label(k, lang) for k in head],
+            capped(rows, len(brief.late_additions), lang),
+            (0.22, 0.1, 0.18, 0.5),
+        ),
         Para(
             label(
                 "after_review",
