@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dashboards.common import DEADLINE_HOUR, TZ
+from dashboards.common import DEADLINE_HOUR, TO_DAY, TZ
 from dashboards.grafana import target
 from dashboards.model import DATASOURCE_UID
 
@@ -26,7 +26,7 @@ _HEADER = (
 #: Below this share of expected reports (in %) after the deadline, leadership is alerted.
 LOW_RATE_PERCENT = 80
 
-_DAY = f"toDate($__toTime, '{TZ}')"
+_DAY = TO_DAY  # today in Vietnam, whatever the zone of Grafana's process
 # Every active unit and dataset it must report today, with whether a report came in;
 # only counted once today's deadline has passed (before it, "missing" is only pending).
 EXPECTED_TODAY = (

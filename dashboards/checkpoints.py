@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from dashboards.common import DISTRICT, PROVINCE, UNITS_IN, as_of, metric_sums, metrics_in
+from dashboards.common import (
+    DISTRICT,
+    PROVINCE,
+    UNITS_IN,
+    as_of,
+    day_filter,
+    metric_sums,
+    metrics_in,
+)
 from dashboards.model import Dashboard, Panel
 
 METRICS = [
@@ -16,7 +24,7 @@ METRICS = [
 ]
 _LATEST = (
     "FROM report_values_latest WHERE dataset = 'checkpoint-daily'"
-    f" AND $__dateFilter(report_date) AND {UNITS_IN}"
+    f" AND {day_filter('report_date')} AND {UNITS_IN}"
 )
 
 CHECKPOINTS = Dashboard(
@@ -27,7 +35,7 @@ CHECKPOINTS = Dashboard(
     panels=(
         as_of(
             "SELECT accepted_at AS at FROM report_values WHERE dataset = 'checkpoint-daily'"
-            f" AND $__dateFilter(report_date) AND {UNITS_IN}"
+            f" AND {day_filter('report_date')} AND {UNITS_IN}"
         ),
         Panel(
             key="screened_total",

@@ -18,6 +18,18 @@ TZ = "Asia/Ho_Chi_Minh"
 FROM_DAY = f"toDate($__fromTime, '{TZ}')"
 TO_DAY = f"toDate($__toTime, '{TZ}')"
 
+
+def day_filter(column: str) -> str:
+    """Return SQL keeping ``column`` (a Date) within the period's local days, ends included.
+
+    Every day filter goes through here, not through the plugin's ``$__dateFilter``: that
+    macro formats the period's ends in the plugin process's zone (UTC in the Grafana
+    image), so before 07:00 in Vietnam a range ending now ended "yesterday". Both
+    readers pass the ends as instants ($__fromTime, $__toTime); the zone is written here.
+    """
+    return f"{column} BETWEEN {FROM_DAY} AND {TO_DAY}"
+
+
 PROVINCE = Variable(
     name="province",
     label_vi="Tỉnh",

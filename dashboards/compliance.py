@@ -12,6 +12,7 @@ from dashboards.common import (
     TZ,
     UNITS_IN,
     as_of,
+    day_filter,
 )
 from dashboards.model import Dashboard, Panel
 
@@ -36,7 +37,8 @@ STATUS = (
     " 'pending',"
     " 'missing') AS status"
     f" FROM ({_EXPECTED}) AS e LEFT JOIN (SELECT unit_id, report_date, timeliness, 1 AS found"
-    " FROM reports_latest WHERE dataset = '${dataset}' AND $__dateFilter(report_date)"
+    " FROM reports_latest WHERE dataset = '${dataset}'"
+    f" AND {day_filter('report_date')}"
     f" AND {UNITS_IN}) AS r ON r.unit_id = e.unit_id AND r.report_date = e.day"
 )
 
@@ -48,7 +50,7 @@ COMPLIANCE = Dashboard(
     panels=(
         as_of(
             "SELECT accepted_at AS at FROM reports WHERE dataset = '${dataset}'"
-            f" AND $__dateFilter(report_date) AND {UNITS_IN}"
+            f" AND {day_filter('report_date')} AND {UNITS_IN}"
         ),
         Panel(
             key="counts",

@@ -4,6 +4,12 @@ Grafana's ClickHouse plugin pastes macros and variable text into the SQL; the vi
 must not paste anything that came from a request. So every ``'${name}'`` becomes a
 ``{name:String}`` parameter, the time macros become ``{from_time:...}`` parameters,
 and anything else that looks like a macro or variable is refused.
+
+The macros mean what the plugin docker-compose.yml pins makes of them
+(grafana-clickhouse-datasource 4.20.0, ``pkg/macros/macros.go``): ``$__fromTime`` and
+``$__toTime`` are the period's instants, ``$__timeFilter`` compares instants. Its
+``$__dateFilter`` is refused here: it formats the dates in the plugin process's zone
+(UTC in the Grafana image), so day filters are written with ``common.day_filter``.
 """
 
 from __future__ import annotations
@@ -25,14 +31,11 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(rf"\$__timeFilter\(\s*{_COLUMN}\s*\)"),
         rf"\1 BETWEEN {{from_time:{_TIME}}} AND {{to_time:{_TIME}}}",
     ),
-    (
-        re.compile(rf"\$__dateFilter\(\s*{_COLUMN}\s*\)"),
-        r"\1 BETWEEN {from_date:Date} AND {to_date:Date}",
-    ),
     (re.compile(r"\$__fromTime\b"), f"{{from_time:{_TIME}}}"),
     (re.compile(r"\$__toTime\b"), f"{{to_time:{_TIME}}}"),
 )
 _QUOTED_VARIABLE = re.compile(r"'\$\{(\w+)\}'")
+_DATE_FILTER = re.compile(r"\$__dateFilter\b")
 _LEFTOVER = re.compile(r"\$(\{?\w+\}?)")
 
 #: What each variable may hold; anything else is refused before any SQL runs.
@@ -79,8 +82,6 @@ class TimeRange:
         # Local wall-clock strings: the parameter type carries the zone, so ClickHouse
         # reads them as Asia/Ho_Chi_Minh instants whatever the server's own zone is.
         return {
-            "from_date": self.start,
-            "to_date": self.end,
             "from_time": f"{self.start.isoformat()} 00:00:00.000",
             "to_time": self._to_time(),
         }
@@ -115,6 +116,12 @@ def check_variables(values: Mapping[str, str]) -> None:
 def expand(sql: str, values: Mapping[str, str], period: TimeRange) -> tuple[str, dict[str, Any]]:
     """Return ClickHouse SQL and its parameters for a panel's Grafana SQL."""
     check_variables(values)
+    if _DATE_FILTER.search(sql):
+        raise MacroError(
+            "không dùng $__dateFilter: Grafana tính ngày của nó theo UTC; hãy dùng"
+            " dashboards.common.day_filter(cột) / $__dateFilter is not supported: Grafana's"
+            " plugin computes its dates in UTC; use dashboards.common.day_filter(column)"
+        )
     out = sql
     for pattern, replacement in _RULES:
         out = pattern.sub(replacement, out)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dashboards.common import DISTRICT, PROVINCE, UNITS_IN, as_of
+from dashboards.common import DISTRICT, PROVINCE, UNITS_IN, as_of, day_filter
 from dashboards.model import Dashboard, Panel
 
 _REJECTED = f"FROM rejections WHERE $__timeFilter(rejected_at) AND {UNITS_IN}"
-_REPORTS = f"FROM reports WHERE $__dateFilter(report_date) AND {UNITS_IN}"
+_REPORTS = f"FROM reports WHERE {day_filter('report_date')} AND {UNITS_IN}"
 
 QUALITY = Dashboard(
     uid="baocao-quality",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from contract.levels import LEVEL_NAMES
-from dashboards.common import DISTRICT, PROVINCE, TO_DAY, UNITS_IN, as_of
+from dashboards.common import DISTRICT, PROVINCE, TO_DAY, UNITS_IN, as_of, day_filter
 from dashboards.model import Band, Bands, Dashboard, Panel
 
 _COLOURS = {1: "#73BF69", 2: "#FADE2A", 3: "#FF9830", 4: "#F2495C"}  # xanh, vàng, cam, đỏ
@@ -60,7 +60,7 @@ def active_signals(unit_filter: str, brief: bool = False) -> str:
         f"SELECT s.report_date AS report_date, u.name AS unit,{codes}"
         " concat(s.message_vi, ' / ', s.message_en) AS message"
         " FROM (SELECT * FROM signals_current WHERE state = 'active'"
-        f" AND $__dateFilter(report_date) AND {unit_filter}) AS s"
+        f" AND {day_filter('report_date')} AND {unit_filter}) AS s"
         " INNER JOIN units_current AS u ON u.unit_id = s.unit_id"
         f" ORDER BY report_date DESC, {_KINDS}, unit, s.signal_id"
     )
@@ -93,9 +93,9 @@ SIGNALS = Dashboard(
     variables=(PROVINCE, DISTRICT),
     panels=(
         as_of(
-            f"SELECT changed_at AS at FROM signals WHERE $__dateFilter(report_date) AND {UNITS_IN}"
+            f"SELECT changed_at AS at FROM signals WHERE {day_filter('report_date')} AND {UNITS_IN}"
             " UNION ALL SELECT assessed_at AS at FROM levels"
-            f" WHERE $__dateFilter(level_date) AND {UNITS_IN}"
+            f" WHERE {day_filter('level_date')} AND {UNITS_IN}"
         ),
         Panel(
             key="area_level",
@@ -120,7 +120,7 @@ SIGNALS = Dashboard(
             height=4,
             sql=(
                 "SELECT count() AS signals FROM signals_current WHERE state = 'active'"
-                f" AND $__dateFilter(report_date) AND {UNITS_IN}"
+                f" AND {day_filter('report_date')} AND {UNITS_IN}"
             ),
         ),
         Panel(
@@ -186,7 +186,7 @@ SIGNALS = Dashboard(
             sql=(
                 "SELECT u.name AS unit, h.level_date AS day, toString(h.level) AS status"
                 f" FROM (SELECT unit_id, level_date, argMax(level, ({_RANK})) AS level"
-                f" FROM levels_latest WHERE $__dateFilter(level_date) AND {units(_TRACKED)}"
+                f" FROM levels_latest WHERE {day_filter('level_date')} AND {units(_TRACKED)}"
                 " GROUP BY unit_id, level_date) AS h"
                 " INNER JOIN units_current AS u ON u.unit_id = h.unit_id"
                 f" ORDER BY {_KINDS}, unit, day"
@@ -205,7 +205,7 @@ SIGNALS = Dashboard(
             sql=(
                 "SELECT profile, arrayStringConcat(arraySort(groupUniqArrayArray(unconfirmed)),"
                 f" ', ') AS thresholds, {_NOTE} AS note FROM levels_latest"
-                f" WHERE $__dateFilter(level_date) AND {UNITS_IN}"
+                f" WHERE {day_filter('level_date')} AND {UNITS_IN}"
                 " AND notEmpty(unconfirmed) GROUP BY profile ORDER BY profile"
             ),
         ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards.common import DISTRICT, PROVINCE, TO_DAY, UNITS_IN, as_of
+from dashboards.common import DISTRICT, PROVINCE, TO_DAY, UNITS_IN, as_of, day_filter
 from dashboards.model import Dashboard, Panel
 from dashboards.signals import LEVEL_BANDS, active_signals, current_levels, units
 
@@ -13,7 +13,7 @@ from dashboards.signals import LEVEL_BANDS, active_signals, current_levels, unit
 # (and a 7-day average over them) are those the values table would give.
 _DAILY = (
     "FROM daily_values FINAL WHERE dataset = 'district-daily'"
-    f" AND $__dateFilter(report_date) AND {UNITS_IN}"
+    f" AND {day_filter('report_date')} AND {UNITS_IN}"
 )
 
 _SOURCES = ["cases_community", "cases_quarantined", "cases_unknown_source"]
@@ -44,7 +44,7 @@ SITUATION = Dashboard(
     panels=(
         as_of(
             "SELECT accepted_at AS at FROM report_values WHERE dataset = 'district-daily'"
-            f" AND $__dateFilter(report_date) AND {UNITS_IN}"
+            f" AND {day_filter('report_date')} AND {UNITS_IN}"
         ),
         Panel(
             key="cases_total",
@@ -153,7 +153,7 @@ SITUATION = Dashboard(
                 " sum(v.totals['cases_new']) AS value FROM daily_values AS v FINAL"
                 " INNER JOIN units_current AS c ON c.unit_id = v.unit_id"
                 " WHERE v.dataset = 'district-daily' AND mapContains(v.totals, 'cases_new')"
-                " AND $__dateFilter(v.report_date) AND v.unit_id IN (SELECT unit_id"
+                f" AND {day_filter('v.report_date')} AND v.unit_id IN (SELECT unit_id"
                 " FROM units_current WHERE province_id = '${province}')"
                 " AND c.district_id IS NOT NULL GROUP BY district_id) AS t"
                 " ON t.district_id = u.unit_id"

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from dashboards.common import day_filter
 from dashboards.errors import MacroError, VariableError
 from dashboards.macros import TimeRange, expand
 
@@ -15,14 +16,18 @@ VARS = {"province": "19", "district": ""}
 
 def test_time_and_variables_become_parameters() -> None:
     sql, params = expand(
-        "SELECT 1 FROM t WHERE $__timeFilter(at) AND $__dateFilter(d)"
+        f"SELECT 1 FROM t WHERE $__timeFilter(at) AND {day_filter('d')}"
         " AND p = '${province}' AND ('${district}' = '' OR x = '${district}')",
         VARS,
         PERIOD,
     )
     assert "'19'" not in sql and "$" not in sql
     assert "p = {var_province:String}" in sql
-    assert "d BETWEEN {from_date:Date} AND {to_date:Date}" in sql
+    local = "DateTime64(3, 'Asia/Ho_Chi_Minh')"
+    assert (
+        f"d BETWEEN toDate({{from_time:{local}}}, 'Asia/Ho_Chi_Minh')"
+        f" AND toDate({{to_time:{local}}}, 'Asia/Ho_Chi_Minh')"
+    ) in sql
     assert params["var_province"] == "19" and params["var_district"] == ""
     assert params["from_time"] == "2021-08-01 00:00:00.000"
     assert params["to_time"] == "2021-08-03 23:59:59.999"
@@ -32,6 +37,7 @@ def test_time_and_variables_become_parameters() -> None:
     "sql",
     [
         "SELECT $__timeGroup(at, '1h')",  # a macro the viewer does not implement
+        "SELECT 1 WHERE $__dateFilter(d)",  # Grafana's dates are UTC: common.day_filter
         "SELECT ${province}",  # unquoted: Grafana would paste it bare into SQL
         "SELECT '$province'",
         "SELECT '${dataset}'",  # a variable without a value
