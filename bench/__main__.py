@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 
-from bench import burst, latency, memory, queries, sink, stages, store, throughput
+from bench import burst, latency, memory, queries, signals, sink, stages, store, throughput
 from bench.common import Row, Scale, header, progress, table
 
 BENCHMARKS: dict[str, Callable[[Scale, int], list[Row]]] = {
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[Scale, int], list[Row]]] = {
     "memory": memory.run,
     "burst": burst.run,
     "store": store.run,
+    "signals": signals.run,
 }
 ALL = ["stages", *BENCHMARKS]
 #: Reports per measurement of the stage benchmarks (`--n` overrides).

@@ -184,12 +184,19 @@ def cpu_use(start: CpuLook, end: CpuLook) -> dict[str, float]:
 
 
 def pipeline(
-    stack: BenchStack, n: int, workers: int, forward: bool = False
+    stack: BenchStack,
+    n: int,
+    workers: int,
+    forward: bool = False,
+    settle: Callable[[dict[str, int], int], CpuLook] | None = None,
 ) -> tuple[float, int, int, dict[str, float]]:
     """Reports per second from reports.submitted to their rows in the warehouse.
 
     ``forward``: instead of real workers, one ``forward_app`` moves decisions made
     beforehand (see ``decide_beforehand``) to the sink: the ceiling yardstick.
+    ``settle(pids, decided)``: called once the decisions are in, before the processes
+    stop (e.g. to wait for work the decisions caused); the CPU figures from the 25% look
+    to the look it returns come back too, prefixed ``settled_``.
 
     Also return how many decisions never arrived and how many arrived twice (counted
     once the stack has stopped): once 95% are in (enough for the rate),
@@ -223,11 +230,14 @@ def pipeline(
             break
         if now > deadline:
             raise TimeoutError(f"the warehouse holds {seen} of {n} decisions")
+    settled: dict[str, float] = {}
+    if settle is not None and len(looks) == 2:
+        settled = {f"settled_{k}": v for k, v in cpu_use(looks[0], settle(pids, seen)).items()}
     for name in [*names, "warehouse"]:  # the warehouse last: it flushes what they sent
         stack.stop_process(name)
     distinct, raw = count_decisions(stack)
     rate = drain_rate(samples, n)  # raises unless 95% arrived, so both looks were taken
-    return rate, n - distinct, raw - distinct, cpu_use(*looks)
+    return rate, n - distinct, raw - distinct, {**cpu_use(*looks), **settled}
 
 
 def count_decisions(stack: BenchStack) -> tuple[int, int]:
