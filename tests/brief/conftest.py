@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -38,12 +39,16 @@ def replayed(registry: Registry, catalog: Catalog) -> replay.Replayed:
 
 
 @pytest.fixture(scope="package")
+def chdb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One chDB directory for the package: a process opens one, in as many databases."""
+    return tmp_path_factory.mktemp("brief-warehouse")
+
+
+@pytest.fixture(scope="package")
 def warehouse(
-    tmp_path_factory: pytest.TempPathFactory, registry: Registry, replayed: replay.Replayed
+    chdb_path: Path, registry: Registry, replayed: replay.Replayed
 ) -> Iterator[Warehouse]:
-    """One chDB directory for the package (one open directory per process)."""
-    path: Path = tmp_path_factory.mktemp("brief-warehouse")
-    settings = Settings(warehouse="chdb", chdb_path=path, database="brief")
+    settings = Settings(warehouse="chdb", chdb_path=chdb_path, database="brief")
     with Warehouse.connect(settings) as wh:
         wh.ensure_schema()
         wh.load_units(registry)
@@ -64,3 +69,29 @@ def brief(warehouse: Warehouse, registry: Registry, catalog: Catalog) -> Brief:
 def national(warehouse: Warehouse, registry: Registry, catalog: Catalog) -> Brief:
     """The national roll-up of the same day (only Thái Nguyên has reports)."""
     return gather(warehouse, registry, catalog, None, replay.DAY, replay.TZ, GENERATED_AT)
+
+
+@pytest.fixture(scope="package")
+def corrected(
+    chdb_path: Path, warehouse: Warehouse, registry: Registry, replayed: replay.Replayed
+) -> Iterator[Warehouse]:
+    """The same replay in a second database, plus Phú Bình's correction at 16:30: 7 cases."""
+    settings = Settings(warehouse="chdb", chdb_path=chdb_path, database="brief_corrected")
+    first = next(
+        r for r in replayed.accepted
+        if r.unit_id == replay.PHU_BINH and r.report_date == replay.DAY
+    )  # fmt: skip
+    at = datetime(2021, 7, 27, 16, 30, tzinfo=replay.TZ)
+    values = {**first.values, "cases_new": 7, "cases_community": 7}
+    correction = first.model_copy(update={
+        "report_id": uuid.uuid5(uuid.NAMESPACE_URL, "brief/phu-binh/correction"),
+        "revision": first.revision + 1, "values": values, "submitted_at": at,
+        "accepted_at": at, "reason": "Bổ sung 1 ca sau rà soát",
+    })  # fmt: skip
+    with Warehouse.connect(settings) as wh:
+        wh.ensure_schema()
+        wh.load_units(registry)
+        accepted = [*replayed.accepted, correction]
+        replay.write(wh, replay.Replayed(accepted, replayed.rejected, replayed.alerts,
+                                         replayed.levels))  # fmt: skip
+        yield wh

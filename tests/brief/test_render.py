@@ -86,9 +86,7 @@ def test_pdf_text_is_composed_vietnamese_with_the_days_facts(
         assert phrase in flat, phrase
 
 
-def test_pdf_first_page_looks_like_the_reference(
-    poppler: None, pdf: bytes, tmp_path: Path
-) -> None:
+def test_pdf_first_page_looks_like_the_reference(poppler: None, pdf: bytes, tmp_path: Path) -> None:
     (tmp_path / "brief.pdf").write_bytes(pdf)
     subprocess.run(
         ["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", "-singlefile",
