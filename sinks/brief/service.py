@@ -31,7 +31,7 @@ from contract.errors import BaocaoError
 from contract.events import Alert
 from contract.kafka_security import client_kwargs
 from contract.settings import Settings
-from sinks.brief.archive import Version
+from sinks.brief.archive import NATIONAL, Version
 from sinks.brief.maker import Due
 
 log = logging.getLogger(__name__)
@@ -119,9 +119,13 @@ class BriefService:
         self.settling = False
         if len(self.marks) > 10_000:  # only the watched days matter; they are few
             self.marks.clear()
-        for due in self.maker.pending(watched):
-            if due.version == 0 and due.day not in fresh:
-                continue  # never made in time: an old day gets no first version now
+        dues = self.maker.pending(watched)
+        # A day nobody anywhere reported yet: the warehouse is empty or still loading
+        # (a stack's first start), not a day worth a brief of zeros.
+        empty = {d.day for d in dues if d.area == NATIONAL and not d.mark}
+        for due in dues:
+            if due.version == 0 and (due.day not in fresh or due.day in empty):
+                continue  # an old day gets no first version now; an empty one not yet
             if self.failed.get((due.area, due.day), 0.0) > time.monotonic():
                 continue
             if self.marks.get((due.area, due.day)) != due.mark:

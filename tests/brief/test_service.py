@@ -205,3 +205,29 @@ def test_data_still_moving_waits_one_look_so_a_burst_makes_one_version() -> None
     assert maker.calls == 0 and service.settling
     service.tick()  # nothing moved since the last look
     assert maker.calls == 1 and not service.settling
+
+
+class Empty(MovingData):
+    """A warehouse with nothing yet for the day (a stack's first start), then data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mark = ""
+        self.made: list[str] = []
+
+    def pending(self, days: Sequence[date]) -> list[Due]:
+        return [Due("20", DAY, "", 0), Due(NATIONAL, DAY, self.mark, 0)]
+
+    def make(self, area: str, day: date) -> Version | None:
+        self.made.append(area)
+        return None
+
+
+def test_a_day_nobody_anywhere_reported_waits_for_data_but_a_silent_province_does_not() -> None:
+    maker = Empty()
+    service = BriefService(Settings(), Catalog.load(), maker, ManualClock(BRIEF_AT))
+    service.tick(), service.tick()
+    assert maker.made == []
+    maker.mark = "7/2021-07-27 08:01:00"  # the history arrived; Lạng Sơn still has nothing
+    service.tick(), service.tick()
+    assert maker.made == ["20", NATIONAL]
