@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from contract.levels import LEVEL_NAMES
 from sinks.brief.blocks import Block, Bullets, Header, Para, Table, table
-from sinks.brief.model import Brief, Figure, LevelLine
+from sinks.brief.model import Brief, Completeness, Figure, LevelLine
 from sinks.brief.text import (
     MAX_ROWS,
     Lang,
@@ -38,24 +38,27 @@ def header(brief: Brief, lang: Lang) -> Header:
         + label("version", lang, n=brief.version),
     ]
     for c in brief.compliance:
-        done = c.completeness
-        lines.append(
-            label(
-                "completeness",
-                lang,
-                name=pick(c.name_vi, c.name_en, lang),
-                received=done.received,
-                expected=done.expected,
-                late=done.late,
-                missing=done.missing,
-            )
-        )
+        lines.append(completeness(c.completeness, pick(c.name_vi, c.name_en, lang), lang))
     return Header(
         committee=nfc(f"{area.upper()} · {label('committee', lang).upper()}"),
         title=label("title", lang),
         area_day=nfc(f"{area} — {label('day', lang)} {day_text(brief.day)}"),
         lines=tuple(lines),
     )
+
+
+def completeness(done: Completeness, name: str, lang: Lang) -> str:
+    """ "Báo cáo ngày cấp huyện: 52/58 đơn vị đã báo cáo; 3 báo cáo trễ; 3 chưa báo cáo"."""
+    n = {
+        k: number(v, lang)
+        for k, v in (
+            ("received", done.received),
+            ("late", done.late),
+            ("expected", done.expected),
+            ("missing", done.missing),
+        )
+    }
+    return label("completeness", lang, name=name, **n)
 
 
 def _figures(figures: Sequence[Figure], lang: Lang) -> Table:
@@ -71,7 +74,7 @@ def _figures(figures: Sequence[Figure], lang: Lang) -> Table:
                 today,
                 change(f.change, lang, places),
                 number(f.avg_7d, lang, places + 1 if f.percent else 1),
-                f"{f.reported}/{f.expected}",
+                f"{number(f.reported, lang)}/{number(f.expected, lang)}",
             )
         )
     return table(
@@ -116,11 +119,13 @@ def where(brief: Brief, lang: Lang) -> list[Block]:
     """Units with community or unknown-source cases, the ones new today marked."""
     if not brief.places:
         return [Para(label("no_places", lang))]
-    areas: list[str] = []
+    fresh: dict[str, bool] = {}  # area -> a unit in it has community cases for the first time
     for p in brief.places:
-        name = p.district or p.name
-        if p.community and name not in areas:
-            areas.append(name + (f" ({label('new_mark', lang)})" if p.new_today else ""))
+        if p.community:  # nationally by province; in a province, by district
+            area = p.province if brief.province_id is None else p.district or p.name
+            fresh[area] = fresh.get(area, False) or p.new_today
+    new = f" ({label('new_mark', lang)})"
+    areas = [area + (new if is_new else "") for area, is_new in fresh.items()]
     rows: Rows = [
         (
             p.name,

@@ -16,6 +16,7 @@ from sinks.brief.text import (
     pick,
     time_text,
 )
+from sinks.brief.writing import completeness
 
 #: The figures a late addition's "changes" cell names; others are counted.
 CHANGE_CODES = (
@@ -33,15 +34,7 @@ def _compliance(c: Compliance, brief: Brief, lang: Lang) -> list[Block]:
     done = c.completeness
     out: list[Block] = [
         Para(
-            label(
-                "completeness",
-                lang,
-                name=pick(c.name_vi, c.name_en, lang),
-                received=done.received,
-                expected=done.expected,
-                late=done.late,
-                missing=done.missing,
-            ),
+            completeness(done, pick(c.name_vi, c.name_en, lang), lang),
             "strong",
         )
     ]
