@@ -11,7 +11,8 @@ Libraries, and why:
   library (WeasyPrint needs Pango and Cairo from the system), and it embeds a subset of a
   TrueType font with a ToUnicode map, so ``pdftotext`` and copy-paste give back the
   Vietnamese letters. With ``invariant=1`` and the creation date set to the brief's
-  ``generated_at`` the same brief gives the same bytes. Typst (the ``typst`` package)
+  ``generated_at`` the same brief gives the same bytes (with or without ``rl-accel``,
+  its C helpers, which only make it faster). Typst (the ``typst`` package)
   typesets better, but would mean writing and escaping markup for a single-column
   bulletin of tables; ReportLab builds the same tables from Python objects.
 * DOCX: **python-docx**. Offices edit and sign the brief in Word; real Word tables and

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from contract.datasets import Catalog
-from contract.population import Population
+from contract.population import Population, load_population
 from contract.registry import Registry
 from sinks.brief import figures, queries, sections
 from sinks.brief.context import Context, Unit
@@ -38,8 +38,10 @@ def gather(
     """Read the day's brief of a province (None: the whole registry) as of ``now``.
 
     Figures are as of each dataset's deadline on ``day``; reports after it, up to
-    ``now``, are the late additions. ``population`` overrides the warehouse's units'
-    population (e.g. ``contract.population.load_population`` with the age bands).
+    ``now``, are the late additions. ``population`` (by unit, with age bands) is what
+    coverage is measured against; by default the one the signal engine uses without a
+    population file: the registry's figures overlaid with the shipped estimates. A
+    deployment with its own file passes ``load_population(registry, its path)``.
     """
     deadlines = {ds.code: ds.deadline_at(day, tz) for ds in catalog.datasets}
     cutoff = deadlines.get(CASES) or min(deadlines.values())
@@ -55,6 +57,7 @@ def gather(
     }
     expected = {code: c.expected for code, c in completeness.items()}
     name_vi, name_en = _area_names(ctx, registry)
+    people = _population(ctx, load_population(registry) if population is None else population)
     return Brief(
         province_id=province_id,
         area_name=name_vi,
@@ -71,7 +74,8 @@ def gather(
         level_changes=tuple(line for line in levels if line.changed),
         testing=figures.testing(catalog, daily, expected),
         doses_today=figures.doses(catalog, daily, expected),
-        coverage=figures.coverage(catalog, daily, _population(ctx, population)),
+        coverage=figures.coverage(catalog, daily, people[:2]),
+        population_estimated=people[2],
         checkpoints=figures.checkpoints(catalog, daily, expected),
         compliance=tuple(sections.compliance(ctx, ds, day_units) for ds in catalog.datasets),
         late_additions=sections.late_additions(ctx, day_units),
@@ -103,9 +107,10 @@ def _area_names(ctx: Context, registry: Registry) -> tuple[str, str]:
 
 
 def _population(
-    ctx: Context, override: Mapping[str, Population] | None
-) -> tuple[int | None, Mapping[str, int]]:
-    """The area's population and its age bands: its own unit's, nationally the provinces'."""
+    ctx: Context, population: Mapping[str, Population]
+) -> tuple[int | None, Mapping[str, int], bool]:
+    """The area's population, its age bands and whether any is an estimate: its own
+    unit's, nationally the provinces' added up (the warehouse's units' where unknown)."""
     if ctx.province_id is not None:
         ids = [ctx.province_id]
     else:
@@ -113,8 +118,10 @@ def _population(
     totals: list[int | None] = []
     bands: dict[str, int] = {}
     known = True  # every unit's bands: a sum missing one province would understate it
+    estimated = False
     for uid in ids:
-        pop = override.get(uid) if override is not None else None
+        pop = population.get(uid)
+        estimated = estimated or bool(pop and pop.estimated)
         unit = ctx.units.get(uid)
         totals.append(pop.total if pop else (unit.population if unit else None))
         by_age = pop.by_age if pop else (unit.by_age if unit else {})
@@ -122,4 +129,4 @@ def _population(
         for band, n in by_age.items():
             bands[band] = bands.get(band, 0) + n
     total = None if None in totals or not totals else sum(t or 0 for t in totals)
-    return total, bands if known else {}
+    return total, bands if known else {}, estimated

@@ -226,6 +226,7 @@ class Brief:
     after_review: Mapping[str, int | None]  # headline figures with the late additions
     series: Series
     target_pct: float = TARGET_PCT
+    population_estimated: bool = False  # coverage is measured against estimates
     level_changes: tuple[LevelLine, ...] = field(default=())
 
     @property

@@ -87,6 +87,10 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "met": ("đạt", "met"),
     "not_met": ("chưa đạt", "not met"),
+    "estimated": (
+        "Số dân theo nhóm tuổi là số ước tính, chưa phải số liệu chính thức.",
+        "The population by age band is an estimate, not an official figure.",
+    ),
     "unknown_population": ("chưa có số dân theo nhóm tuổi", "population by age not known"),
     "on_time_names": ("Đúng hạn ({n}): {names}.", "On time ({n}): {names}."),
     "late_names": ("Trễ hạn ({n}):", "Late ({n}):"),

@@ -250,6 +250,8 @@ def vaccination(brief: Brief, lang: Lang) -> list[Block]:
     ]
     bold = [i for i, c in enumerate(brief.coverage) if c.band == "adults"]
     head = ("col_band", "col_population", "col_dose1", "col_pct", "col_dose2", "col_pct")
+    if brief.population_estimated:
+        out.append(Para(label("estimated", lang), "note"))
     out.append(Para(label("coverage", lang), "strong"))
     out.append(
         table(

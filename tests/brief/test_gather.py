@@ -144,3 +144,13 @@ def test_the_national_roll_up_spans_the_whole_registry(national: Brief, brief: B
     areas = {a.name for a in national.compliance[0].areas}
     assert {"Tỉnh Thái Nguyên", "Tỉnh Bắc Giang", "Tỉnh Lạng Sơn"} <= areas
     assert {s.unit_id for s in national.signals} == {"19"}  # provinces' signals only
+
+
+def test_coverage_is_measured_against_the_engines_population_and_says_it_is_estimated(
+    national: Brief,
+) -> None:
+    # No population passed: the registry's figures with the shipped estimates, as the
+    # signal engine uses them; their age bands are estimates and the brief says so.
+    adults = national.adults
+    assert adults is not None and adults.population and adults.percent(adults.dose2)
+    assert national.population_estimated
