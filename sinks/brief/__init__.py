@@ -2,7 +2,7 @@
 
 ``gather`` reads the warehouse into a ``Brief`` (``model``: plain data, every number
 computed); ``render`` lays it out as PDF, DOCX or HTML, in Vietnamese or English. All
-three formats are drawn from one list of blocks (``document``), so they hold the same
+three formats are drawn from one list of blocks (``render.build``), so they hold the same
 tables and words.
 
 Libraries, and why:

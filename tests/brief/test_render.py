@@ -25,9 +25,8 @@ from docx import Document as open_docx
 from PIL import Image, ImageChops, ImageStat
 
 from sinks.brief.blocks import Table
-from sinks.brief.document import build
 from sinks.brief.model import Brief
-from sinks.brief.render import render
+from sinks.brief.render import build, render
 
 REFERENCE = Path(__file__).parent / "reference" / "thai-nguyen-2021-07-27-p1.png"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "brief"
