@@ -16,7 +16,18 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 
-from bench import burst, latency, memory, queries, signals, sink, stages, store, throughput
+from bench import (
+    brief,
+    burst,
+    latency,
+    memory,
+    queries,
+    signals,
+    sink,
+    stages,
+    store,
+    throughput,
+)
 from bench.common import Row, Scale, header, progress, table
 
 BENCHMARKS: dict[str, Callable[[Scale, int], list[Row]]] = {
@@ -28,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[Scale, int], list[Row]]] = {
     "burst": burst.run,
     "store": store.run,
     "signals": signals.run,
+    "brief": brief.run,
 }
 ALL = ["stages", *BENCHMARKS]
 #: Reports per measurement of the stage benchmarks (`--n` overrides).
