@@ -43,7 +43,9 @@ def gather(
     population file: the registry's figures overlaid with the shipped estimates. A
     deployment with its own file passes ``load_population(registry, its path)``.
     """
-    deadlines = {ds.code: ds.deadline_at(day, tz) for ds in catalog.datasets}
+    # Made before a deadline (a brief asked for mid-day), it speaks for its own instant:
+    # nothing the warehouse holds from later counts, even in a replay of the past.
+    deadlines = {ds.code: min(ds.deadline_at(day, tz), now) for ds in catalog.datasets}
     cutoff = deadlines.get(CASES) or min(deadlines.values())
     units = _units(wh, province_id)
     ctx = Context(wh, catalog, province_id, day, tz, now, deadlines, units)

@@ -36,3 +36,16 @@ def test_a_correction_after_the_cutoff_is_a_late_addition_not_a_new_figure(
 
     before = gather(corrected, registry, catalog, "19", replay.DAY, replay.TZ, at(16), 1)
     assert before.late_additions == () and before.after_review["cases_community"] == 6
+
+
+def test_a_brief_made_before_the_deadline_speaks_for_its_own_instant(
+    warehouse: Warehouse, registry: Registry, catalog: Catalog
+) -> None:
+    brief = gather(warehouse, registry, catalog, "19", replay.DAY, replay.TZ, at(11), 1)
+    assert brief.cutoff == at(11)
+    first = {u.name: u.first_submitted_at for c in brief.compliance for u in c.units}
+    assert all(t is None or t < at(11) for t in first.values())
+    # Phú Bình reported its six cases at 11:08: not yet part of an 11:00 brief.
+    statuses = {u.name: u.status for u in brief.compliance[0].units}
+    assert statuses["Huyện Phú Bình"] == "missing" and not brief.places
+    assert "Số liệu tính đến 11:00 ngày 27/7/2021" in render(brief, "html").decode()
