@@ -145,7 +145,7 @@ def where(brief: Brief, lang: Lang) -> list[Block]:
         table(
             [label(k, lang) for k in head],
             capped(rows, len(brief.places), lang),
-            (0.2, 0.18, 0.12, 0.12, 0.08, 0.3),
+            (0.19, 0.17, 0.14, 0.13, 0.07, 0.30),
             ["l", "l", "r", "r", "l", "l"],
         )
     )
