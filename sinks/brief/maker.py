@@ -170,16 +170,22 @@ class BriefMaker:
         self.gather, self.render = gather, render
         self._lock = threading.Lock()  # two makes of one area must not both take version N
         self._checked: dict[tuple[str, date], str] = {}  # marks gathered without a change
+        self._areas: dict[date, list[str]] = {}
 
     def areas(self, day: date) -> list[str]:
         """Provinces with units expected to report ``day``, then the national roll-up."""
-        expected = {
-            u.province_id
-            for ds in self.catalog.datasets
-            for u in self.registry.expected(ds.code, day)
-        }
-        provinces = self.registry.filter(kind=UnitKind.PROVINCE, on=day)
-        return [*sorted(p.unit_id for p in provinces if p.unit_id in expected), NATIONAL]
+        if day not in self._areas:  # the registry is fixed: a day's areas never change
+            if len(self._areas) > 64:  # only the watched days are asked for, every look
+                self._areas.clear()
+            expected = {
+                u.province_id
+                for ds in self.catalog.datasets
+                for u in self.registry.expected(ds.code, day)
+            }
+            provinces = self.registry.filter(kind=UnitKind.PROVINCE, on=day)
+            found = sorted(p.unit_id for p in provinces if p.unit_id in expected)
+            self._areas[day] = [*found, NATIONAL]
+        return self._areas[day]
 
     def marks(self, days: Iterable[date]) -> dict[tuple[str, date], str]:
         """Each area's mark on each day; the national one sums up the provinces'."""
@@ -206,6 +212,7 @@ class BriefMaker:
         return out
 
     def versions(self, first: date, last: date, area: str | None = None) -> list[Version]:
+        """Every version of the days ``first``..``last`` (the archive's list)."""
         return self.archive.versions(first, last, area)
 
     def make(self, area: str, day: date) -> Version | None:
