@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal, cast
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
@@ -28,6 +29,8 @@ from sinks.errors import WarehouseUnavailable
 from sinks.warehouse import Warehouse
 
 FIRST, LAST = date(2000, 1, 1), date(2299, 12, 31)
+#: Days of briefs one page of the list shows; a link leads to the days before them.
+PAGE_DAYS = 31
 
 
 def _error(status: int, vi: str, en: str) -> JSONResponse:
@@ -60,12 +63,21 @@ def add_brief_routes(app: FastAPI, ctx: Context, wh: Warehouse) -> BriefMaker:
         return "Toàn quốc / Nationwide" if area == NATIONAL else (unit.name if unit else area)
 
     @app.get("/briefs", include_in_schema=False)
-    def brief_list(province: str = "") -> Response:
+    def brief_list(request: Request) -> Response:
+        q = request.query_params
+        area = q.get("province") or None
         try:
-            found = archive.versions(FIRST, LAST, province or None)
+            last = _day(q.get("to")) or archive.newest_day() or LAST
+            first = _day(q.get("from")) or max(FIRST, last - timedelta(days=PAGE_DAYS - 1))
+            found = archive.versions(first, last, area)
         except WarehouseUnavailable:
             return _unavailable()
-        return HTMLResponse(_list_page(found, name_of, settings.tz))
+        older = (
+            ""
+            if first <= FIRST
+            else f"/briefs?{urlencode({'to': first - timedelta(days=1), 'province': area or ''})}"
+        )
+        return HTMLResponse(_list_page(found, name_of, settings.tz, older))
 
     @app.get("/briefs/{area}/{day}", include_in_schema=False)
     def brief_latest(area: str, day: str) -> Response:
@@ -145,7 +157,9 @@ def add_brief_routes(app: FastAPI, ctx: Context, wh: Warehouse) -> BriefMaker:
     return maker
 
 
-def _list_page(versions: list[Version], name_of: Callable[[str], str], tz: ZoneInfo) -> str:
+def _list_page(
+    versions: list[Version], name_of: Callable[[str], str], tz: ZoneInfo, older: str
+) -> str:
     """Every version, newest day first; one row per area and day, its versions beside it."""
     rows: dict[tuple[date, str], list[Version]] = {}
     for v in versions:
@@ -169,7 +183,9 @@ def _list_page(versions: list[Version], name_of: Callable[[str], str], tz: ZoneI
         "<tr><th>Ngày / Date</th><th>Khu vực / Area</th>"
         "<th>Các bản, mới nhất trước / Versions, newest first</th></tr>"
         + (body or "<tr><td colspan='3'>Chưa có báo cáo nhanh nào / No briefs yet</td></tr>")
-        + "</table></main></body></html>"
+        + "</table>"
+        + (f"<p><a href='{html.escape(older)}'>← cũ hơn / older</a></p>" if older else "")
+        + "</main></body></html>"
     )
 
 

@@ -154,6 +154,11 @@ class Archive:
             params["area"] = area
         return [Version.from_row(r) for r in self.wh.query_dicts(sql, params)]
 
+    def newest_day(self) -> date | None:
+        """The latest day any version is of, if there is one."""
+        found = self.wh.query_rows("SELECT max(report_date), count() FROM briefs")[0]
+        return found[0] if found[1] else None
+
     def latest(self, days: Iterable[date]) -> dict[tuple[str, date], Version]:
         """The newest version of every area on each of ``days`` that has one."""
         rows = self.wh.query_dicts(_LATEST_SQL, {"days": sorted(set(days))})

@@ -77,6 +77,9 @@ def test_the_list_shows_every_version_of_each_province_and_day(site: Site) -> No
     assert "href='/briefs/national/2021-07-27/v1.pdf'" in text
     only = site.client.get("/briefs?province=19").text
     assert "Toàn quốc" not in only and f"{V}/v2.pdf" in only
+    # A page is the month up to the newest brief; the link leads to the month before.
+    assert "href='/briefs?to=2021-06-26&amp;province='" in text
+    assert "No briefs yet" in site.client.get("/briefs?to=2021-07-26").text
 
 
 def test_a_day_opens_its_newest_version_as_a_printable_page(site: Site) -> None:
