@@ -58,9 +58,9 @@ def up(demo_days: int, live_speed: float, data_dir: Path) -> None:
 @main.command()
 def worker() -> None:
     """Run one Faust stream worker (start more for more throughput)."""
-    from streams import state, stop_deadline
+    from streams import compat, state
     from streams.app import create_app
-    from streams.liveness import restart_process
+    from streams.compat.liveness import restart_process
 
     ctx = context.load()
     try:
@@ -69,7 +69,7 @@ def worker() -> None:
         raise click.ClickException(str(exc)) from exc
     app = create_app(ctx.settings, ctx.registry, ctx.catalog, ctx.clock, on_stall=restart_process)
     level = logging.getLevelName(logging.getLogger().level)
-    runner = stop_deadline.worker(app, ctx.settings.worker_stop_seconds, loglevel=level)
+    runner = compat.worker(app, ctx.settings, loglevel=level)
     # Faust's start-up spinner sets the root logger to DEBUG for good, so every
     # log.debug on the hot path built a record: about 8% of the worker's CPU (py-spy).
     runner.spinner = None

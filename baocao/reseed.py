@@ -79,7 +79,7 @@ def write_changelog(bootstrap: str, topic: str, records: list[Record], partition
     try:
         for partition, key, value in records:
             producer.send(topic, key=key, value=value, partition=partition)
-        # The worker's recovery reads to the true end (streams.recovery_offsets).
+        # The worker's recovery reads to the true end (streams.compat.recovery_offsets).
         producer.flush(timeout=60)
     finally:
         producer.close()

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contract import kafka_security, secret_settings
+
+#: The stream worker's workarounds for Faust, aiokafka and the broker (streams/compat/,
+#: docs/known-issues.md), by the name BAOCAO_COMPAT_OFF turns one off with.
+CompatName = Literal[
+    "log_repeats",
+    "producer_topics",
+    "seek_committed",
+    "recovery_offsets",
+    "offset_order",
+    "liveness",
+    "stop_deadline",
+]
 
 
 class BriefRecipients(BaseModel):
@@ -138,12 +150,18 @@ class Settings(BaseSettings):
         "the worker restarts itself (0: never)",
     )
     # A stop commits offsets first, and with the broker gone that commit never ends
-    # (streams/stop_deadline.py). Below `baocao up`'s 20 s before it kills a child.
+    # (streams/compat/stop_deadline.py). Below `baocao up`'s 20 s before it kills a child.
     worker_stop_seconds: float = Field(
         15.0,
         ge=0,
         description="longest a worker's stop may take before the process exits anyway "
         "(0: no limit)",
+    )
+    # For experiments only: which workarounds a worker still needs (bench/workaround_loops.py).
+    compat_off: Annotated[list[CompatName], NoDecode] = Field(
+        default_factory=list,
+        description="comma list of the stream worker's workarounds to turn off "
+        "(docs/known-issues.md); empty: all on",
     )
 
     # ---- security and operations (see README: Security, Operations)
@@ -212,6 +230,13 @@ class Settings(BaseSettings):
         description="ClickHouse cluster name (warehouse=http): Replicated + Distributed tables "
         "created ON CLUSTER; empty: one server",
     )
+
+    @field_validator("compat_off", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
     @field_validator("timezone")
     @classmethod

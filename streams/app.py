@@ -7,15 +7,12 @@ unit's ledger entries already live in the partition its reports arrive on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
 import faust
 from faust.types import TP
-from kafka import KafkaConsumer
 
 from contract import kafka_security, logs, topics
 from contract.clock import Clock, configured
@@ -23,19 +20,8 @@ from contract.datasets import Catalog
 from contract.events import ReportAccepted, SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
-from streams import (
-    consumer_state,
-    dead_letters,
-    liveness,
-    producer_topics,
-    recovery_offsets,
-    seek_committed,
-    signal_watch,
-    state,
-    watch,
-)
+from streams import compat, dead_letters, signal_watch, state, watch
 from streams.barrier import DeadlineBarrier
-from streams.offset_order import OffsetOrder
 from streams.processor import Stored, SubmissionProcessor
 
 log = logging.getLogger(__name__)
@@ -97,16 +83,8 @@ def create_app(
     command restarts the process; None, as in tests and benchmarks, does not watch).
     """
     app = faust.App(app_id, **faust_settings(settings))
-    logs.limit_repeats()  # a broker outage would log thousands of retries a second
-    producer_topics.install()  # or a cold start can hang its producer (see the module)
-    seek_committed.install()  # or records dropped in a rebalance are never read again
-    recovery_offsets.install(
-        app,
-        lambda: KafkaConsumer(
-            bootstrap_servers=settings.bootstrap_servers(),
-            **kafka_security.client_kwargs(settings),
-        ),
-    )
+    # Every workaround for Faust, aiokafka and the broker (docs/known-issues.md).
+    fixes = compat.install(app, settings, on_stall)
     parts = settings.partitions
 
     def declare(name: str) -> faust.TopicT:
@@ -142,7 +120,7 @@ def create_app(
     def put(key: str, value: Stored) -> None:
         ledger[key] = value
 
-    order = OffsetOrder()
+    order = fixes.offset_order()
 
     @app.agent(submitted, name="process_submissions")
     async def process_submissions(stream: faust.StreamT[bytes]) -> None:
@@ -191,62 +169,7 @@ def create_app(
         mine = sorted(tp.partition for tp in assigned if tp.topic == submitted.get_topic_name())
         log.info("this worker holds %s partitions %s", submitted.get_topic_name(), mine)
 
-    if on_stall is not None and settings.worker_stall_seconds > 0:
-        _watch_liveness(app, settings, app_id, on_stall)
     return app
-
-
-def _watch_liveness(
-    app: faust.App, settings: Settings, group: str, on_stall: Callable[[], None]
-) -> None:
-    inputs = {name for agent in app.agents.values() for name in agent.channel.topics}
-    limit = settings.worker_stall_seconds
-
-    def assigned() -> set[Any]:
-        return {tp for tp in app.consumer.assignment() if tp.topic in inputs}
-
-    def busy() -> liveness.Busy:
-        if app.in_recovery:
-            return "recovering"
-        return "rebalancing" if app.rebalancing else None
-
-    def stalled(stuck: list[Any]) -> None:
-        liveness.report_stall(stuck, limit)
-        restart()
-
-    def stuck_rebalance(lasted: float) -> None:
-        liveness.report_stuck_rebalance(lasted)
-        restart()
-
-    def restart() -> None:
-        thread = getattr(app.consumer, "_thread", None)  # Faust's consumer runs its own loop
-        loops = [asyncio.get_running_loop(), getattr(thread, "thread_loop", None)]
-        stacks = liveness.task_stacks(loop for loop in loops if loop is not None)
-        log.warning("where the stalled worker waits:\n%s", stacks)
-        try:
-            log.warning("its consumer's partitions:\n%s", consumer_state.describe(app, inputs))
-        except Exception:  # a diagnosis must never stop the restart
-            log.exception("could not describe the consumer's partitions")
-        on_stall()
-
-    @app.task  # type: ignore[untyped-decorator]
-    async def watch_liveness() -> None:
-        reader = liveness.OffsetReader(
-            settings.bootstrap_servers(), group, **kafka_security.client_kwargs(settings)
-        )
-        try:
-            await liveness.watch(
-                assigned,
-                busy,
-                reader,
-                liveness.StallDetector(limit),
-                stalled,
-                interval=min(5.0, limit / 3),
-                now=time.monotonic,
-                on_stuck_rebalance=stuck_rebalance,
-            )
-        finally:
-            reader.close()
 
 
 def _barrier(app: faust.App, topic: str, settings: Settings) -> DeadlineBarrier:

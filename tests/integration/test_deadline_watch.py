@@ -208,7 +208,7 @@ def test_simulated_day_alerts_once_across_a_rebalance_at_the_deadline_and_a_rest
     day.start_worker()
     day.submit("166", at(16))
     # The first report on a fresh partition, right after a rebalance: Faust used to
-    # drop it and never read it again (streams/seek_committed.py); the stall
+    # drop it and never read it again (streams/compat/seek_committed.py); the stall
     # watchdog's restarts did not always bring it back.
     got = day.wait_for({aid("late", "166"), aid("summary", "complete")}, timeout=90)
     assert "2 late" in got[aid("summary", "complete")].message_en

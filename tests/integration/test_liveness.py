@@ -15,7 +15,7 @@ from kafka.structs import OffsetAndMetadata
 
 from baocao.broker import EmbeddedBroker, create_topics
 from contract.topics import TopicSpec
-from streams.liveness import OffsetReader, StallDetector, watch
+from streams.compat.liveness import OffsetReader, StallDetector, watch
 from tests.integration.own_loop import run_in_own_loop
 
 pytestmark = pytest.mark.integration
@@ -72,7 +72,7 @@ def test_input_waiting_without_commits_is_reported_and_progress_is_not(
 
 def test_restart_replaces_the_process_with_a_fresh_copy(tmp_path: object) -> None:
     code = (
-        "import os, sys; from streams.liveness import RESTARTS_ENV, restart_process\n"
+        "import os, sys; from streams.compat.liveness import RESTARTS_ENV, restart_process\n"
         "n = int(os.environ.get(RESTARTS_ENV, '0')); print(os.getpid(), n, flush=True)\n"
         "if n < 2: restart_process()\n"
     )

@@ -108,7 +108,7 @@ def test_reports_come_out_exactly_once(stack: Stack, scenario: Scenario) -> None
             and s["rows"]["dead_letters"] >= len(not_reports)
         )
 
-    # A worker that stalls after the restart replaces itself (streams/liveness.py);
+    # A worker that stalls after the restart replaces itself (streams/compat/liveness.py);
     # the totals below must still be exact, so a self-restart cannot hide a loss.
     stack.wait_for("every report in the warehouse", everything, timeout=180)
     if "worker stalled" in stack.log_tail("worker", lines=10_000):

@@ -1,6 +1,6 @@
 """A worker's producer keeps the metadata of every topic it sends to (a real broker).
 
-Without ``streams.producer_topics`` a topic learned from aiokafka's first, all-topics
+Without ``streams.compat.producer_topics`` a topic learned from aiokafka's first, all-topics
 metadata answer drops out of the client's view as soon as another topic is tracked;
 a batch waiting for it then waits for ever (a worker's cold start hung that way).
 """
@@ -13,7 +13,7 @@ from aiokafka.client import AIOKafkaClient  # type: ignore[import-untyped]
 
 from baocao.broker import EmbeddedBroker, create_topics
 from contract.topics import TopicSpec
-from streams import producer_topics
+from streams.compat import producer_topics
 from tests.integration.own_loop import run_in_own_loop
 
 pytestmark = pytest.mark.integration

@@ -2,7 +2,7 @@
 
 The embedded broker lists a partition's end as the first offset of its last record
 batch + 1. Faust recovers tables up to the listed end, so without
-``streams.recovery_offsets`` a worker restarted after ``kill -9`` (or given partitions
+``streams.compat.recovery_offsets`` a worker restarted after ``kill -9`` (or given partitions
 in a rebalance) forgot the ledger entries in the rest of each changelog's last batch.
 
 The ledger's changelog is written as reports are decided, before their offsets are

@@ -3,7 +3,7 @@
 On a real broker with a real aiokafka consumer. Faust drops fetched records in a
 rebalance and relies on ``seek_to_committed`` to read them again, but aiokafka's
 seek leaves a partition without a commit (or committed at 0) past them; a worker
-lost a fresh partition's first report that way (``streams/seek_committed.py``).
+lost a fresh partition's first report that way (``streams/compat/seek_committed.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from kafka import KafkaProducer
 
 from baocao.broker import EmbeddedBroker, create_topics
 from contract.topics import TopicSpec
-from streams.seek_committed import fetch_position, rewind_uncommitted
+from streams.compat.seek_committed import fetch_position, rewind_uncommitted
 from tests.integration.own_loop import run_in_own_loop
 
 pytestmark = pytest.mark.integration

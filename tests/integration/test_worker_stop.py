@@ -18,7 +18,7 @@ from contract.datasets import Catalog
 from contract.registry import Registry
 from producers.kafka import ReportProducer
 from producers.simulator import simulate
-from streams.stop_deadline import EXIT_STOP_TIMED_OUT
+from streams.compat.stop_deadline import EXIT_STOP_TIMED_OUT
 from tests.integration.plan import wait_committed
 from tests.integration.stack import PARTITIONS, Stack
 

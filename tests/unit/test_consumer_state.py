@@ -9,8 +9,8 @@ from contract import topics
 from contract.datasets import Catalog
 from contract.registry import Registry
 from contract.settings import Settings
-from streams import consumer_state
 from streams.app import create_app
+from streams.compat import consumer_state
 
 
 def test_each_held_input_partition_gets_faust_and_aiokafka_state(

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from kafka import TopicPartition
 
-from streams import liveness
-from streams.liveness import StallDetector
+from streams.compat import liveness
+from streams.compat.liveness import StallDetector
 
 A = TopicPartition("reports.submitted", 0)
 B = TopicPartition("deadline.ticks", 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.offset_order import OffsetOrder
+from streams.compat.offset_order import OffsetOrder
 
 
 def test_in_order_offsets_and_the_first_after_an_assignment_pass() -> None:

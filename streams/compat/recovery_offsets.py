@@ -30,7 +30,10 @@ log = logging.getLogger(__name__)
 #: The app attribute holding the consumer factory of an app that opted in.
 _FACTORY = "_baocao_end_offsets_consumer"
 
-_listed_highwaters = faust_aiokafka.Consumer.highwaters
+_listed_highwaters: Any = getattr(faust_aiokafka.Consumer, "highwaters", None)
+
+#: What ``install`` replaces (None when the installed Faust lacks it).
+HOOKS = {"faust.transport.drivers.aiokafka.Consumer.highwaters": _listed_highwaters}
 
 
 async def _highwaters(self: Any, *partitions: Any) -> Mapping[Any, int]:

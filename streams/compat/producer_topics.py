@@ -21,7 +21,10 @@ from typing import Any
 
 from aiokafka.client import AIOKafkaClient  # type: ignore[import-untyped]
 
-_wait_on_metadata = AIOKafkaClient._wait_on_metadata
+_wait_on_metadata: Any = getattr(AIOKafkaClient, "_wait_on_metadata", None)
+
+#: What ``install`` replaces (None when the installed aiokafka lacks it).
+HOOKS = {"aiokafka.client.AIOKafkaClient._wait_on_metadata": _wait_on_metadata}
 
 
 async def _tracking_wait_on_metadata(self: Any, topic: str) -> Any:
@@ -30,6 +33,6 @@ async def _tracking_wait_on_metadata(self: Any, topic: str) -> Any:
     return await _wait_on_metadata(self, topic)
 
 
-def install() -> None:
-    """Patch aiokafka's client (process-wide; idempotent)."""
-    AIOKafkaClient._wait_on_metadata = _tracking_wait_on_metadata
+def install(on: bool = True) -> None:
+    """Patch aiokafka's client, or put its own method back (process-wide; idempotent)."""
+    AIOKafkaClient._wait_on_metadata = _tracking_wait_on_metadata if on else _wait_on_metadata

@@ -6,7 +6,7 @@ Faust drops records it has fetched when flow stops or the group's generation cha
 only seeks partitions whose committed offset is above 0, so a partition the group
 has never committed keeps its position past the dropped records, and they are never
 read: the worker sits idle with input waiting until the next rebalance. Caught by
-``streams.consumer_state`` in the deadline test (2026-12-06): a fresh partition's
+``streams.compat.consumer_state`` in the deadline test (2026-12-06): a fresh partition's
 first report at offset 0, aiokafka at position 1, Faust never shown offset 0, and
 the same after every restart of the stall watchdog (each restart is a rebalance,
 which drops the fetch again), so the test's ``late`` alert never came.
@@ -29,7 +29,12 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 
 log = logging.getLogger(__name__)
 
-_aiokafka_seek = faust_aiokafka.AIOKafkaConsumerThread.seek_to_committed
+_aiokafka_seek: Any = getattr(faust_aiokafka.AIOKafkaConsumerThread, "seek_to_committed", None)
+
+#: What ``install`` replaces (None when the installed Faust lacks it).
+HOOKS = {
+    "faust.transport.drivers.aiokafka.AIOKafkaConsumerThread.seek_to_committed": _aiokafka_seek
+}
 
 
 async def rewind_uncommitted(
@@ -99,6 +104,10 @@ async def _seek_to_committed(self: Any) -> Mapping[Any, int]:
     return committed
 
 
-def install() -> None:
-    """Make every Faust consumer's seek to committed offsets rewind uncommitted partitions."""
-    faust_aiokafka.AIOKafkaConsumerThread.seek_to_committed = _seek_to_committed  # type: ignore[method-assign]
+def install(on: bool = True) -> None:
+    """Make every Faust consumer's seek to committed offsets rewind uncommitted partitions.
+
+    ``on=False`` puts Faust's own seek back (process-wide; idempotent).
+    """
+    seek = _seek_to_committed if on else _aiokafka_seek
+    faust_aiokafka.AIOKafkaConsumerThread.seek_to_committed = seek  # type: ignore[method-assign]

@@ -20,12 +20,18 @@ from typing import Any
 
 import faust
 
-from streams import liveness
+from streams.compat import liveness
 
 log = logging.getLogger(__name__)
 
 #: Exit status of a stop cut short (as `timeout` uses: the command ran out of time).
 EXIT_STOP_TIMED_OUT = 124
+
+#: The Worker methods ``worker`` overrides to arm the deadline (None when gone).
+HOOKS = {
+    f"faust.Worker.{name}": getattr(faust.Worker, name, None)
+    for name in ("_on_sigint", "_on_sigterm", "on_worker_shutdown")
+}
 
 
 class StopDeadline:

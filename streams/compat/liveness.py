@@ -2,14 +2,14 @@
 
 After a rebalance a Faust worker can sit "ready" with input waiting on a partition it
 owns and never fetch it again (upstream reports: faust-streaming/faust#629, #166).
-One cause is found and fixed (``streams.seek_committed``: records dropped in a
+One cause is found and fixed (``streams.compat.seek_committed``: records dropped in a
 rebalance on a partition never committed); this watchdog stays for any other.
 Nothing is lost — offsets are committed only after their results are published —
 but alerts stop. So each worker compares, every few seconds, the group's committed
 offset of the partitions it owns with their end offsets, read from the broker by a
 separate client. Input waiting and no commit for ``limit`` seconds means stalled:
 the worker logs which partitions, where its tasks wait and what its consumer
-believes about each partition (``streams.consumer_state``), and replaces itself with
+believes about each partition (``streams.compat.consumer_state``), and replaces itself with
 a fresh process (exec: same PID, same log), which is what a restart after
 ``kill -9`` does, and that is tested to lose nothing.
 

@@ -1,6 +1,6 @@
 """What a worker's consumer believes about each partition it holds, as text for the log.
 
-The stall watchdog (``streams.liveness``) restarts a worker that stops fetching a
+The stall watchdog (``streams.compat.liveness``) restarts a worker that stops fetching a
 partition. Faust and aiokafka each keep their own idea of a partition (Faust's
 active, paused and buffered sets, its read and committed offsets; aiokafka's
 position, pause flag, highwater and prefetched records), and a partition drops out

@@ -1,0 +1,110 @@
+"""Run the fault tests again and again with workarounds on and off; keep every outcome.
+
+Each case is ``test:broker:off`` (``off`` a comma list of ``streams.compat`` names, or
+``-`` for none). Rounds run every case once, in turn, so on and off share the machine's
+load alike; one pytest at a time. Every run is appended to
+bench/results/workaround-loops.json as it ends, with the signs each workaround left
+in the processes' logs (docs/known-issues.md reads them):
+
+    python -m bench.workaround_loops --minutes 60 \\
+        --case scale_out:kafka:- --case scale_out:kafka:producer_topics,recovery_offsets
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.record import RESULTS
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = RESULTS / "workaround-loops.json"
+#: A failed run's whole pytest output (not kept in git: var/ is ignored).
+FAILURES = ROOT / "var" / "loop-failures"
+
+#: The fault tests the verdicts rest on: pytest node and -k expression per broker.
+TESTS = {
+    "pipeline": ("tests/integration/test_pipeline.py", "memory and {broker}"),
+    "deadline": ("tests/integration/test_deadline_watch.py", "simulated_day and {broker}"),
+    "scale_out": ("tests/integration/test_scale_out.py", "{broker}"),
+}
+
+#: What each workaround writes when it acts, or what its absence lets happen.
+SIGNS = {
+    "stall_restart": re.compile(r"worker stalled"),
+    "seek_rewind": re.compile(r"again from the start: records were fetched"),
+    "offset_gap": re.compile(r"never reached the stream"),
+    "stop_cut_short": re.compile(r"worker stop did not finish"),
+}
+
+
+def run_once(test: str, broker: str, off: list[str]) -> dict[str, Any]:
+    """One pytest run of ``test`` on ``broker`` with ``off`` switched off."""
+    path, select = TESTS[test]
+    temp = Path(tempfile.mkdtemp(prefix="loops-"))
+    env = {**os.environ, "BAOCAO_COMPAT_OFF": ",".join(off)}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", path]
+    command += ["-k", select.format(broker=broker), "--basetemp", str(temp / "t")]
+    started, load = time.monotonic(), os.getloadavg()[0]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    logs = "".join(p.read_text(errors="replace") for p in temp.rglob("*.log"))
+    summary = (done.stdout.strip().splitlines() or [""])[-1]
+    failure = next((line[2:] for line in done.stdout.splitlines() if line.startswith("E ")), "")
+    if done.returncode:  # the whole output, for reading; only its first error is kept
+        FAILURES.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        (FAILURES / f"{test}-{broker}-{stamp}.txt").write_text(done.stdout)
+    shutil.rmtree(temp, ignore_errors=True)
+    return {
+        "test": test,
+        "broker": broker,
+        "workaround": ",".join(off) or "none",
+        "state": "off" if off else "on",
+        "passed": done.returncode == 0 and " passed" in summary,
+        "seconds": round(seconds, 1),
+        "summary": summary,
+        "failure": failure.strip()[:300],
+        "signs": {name: len(sign.findall(logs)) for name, sign in SIGNS.items()},
+        "load_1min": round(load, 2),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def append(row: dict[str, Any], out: Path = OUT) -> None:
+    rows = json.loads(out.read_text()) if out.exists() else []
+    out.write_text(json.dumps([*rows, row], indent=1) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", action="append", required=True, help="test:broker:off")
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--minutes", type=float, default=60.0, help="start no run after this")
+    args = parser.parse_args()
+    cases = []
+    for case in args.case:
+        test, broker, off = case.split(":")
+        cases.append((test, broker, [] if off == "-" else off.split(",")))
+    deadline = time.monotonic() + 60 * args.minutes
+    for _ in range(args.rounds):
+        for test, broker, off in cases:
+            if time.monotonic() > deadline:
+                return
+            row = run_once(test, broker, off)
+            append(row)
+            print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
