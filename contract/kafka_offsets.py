@@ -1,7 +1,8 @@
 """End offsets a broker can be trusted on, for every client that compares offsets.
 
 The embedded broker (Tansu) answers ListOffsets(latest) with the first offset of a
-partition's last record batch + 1, so a batch of ten records at 0..9 reads as end 1.
+partition's last record batch + 1, so a batch of ten records at 0..9 reads as end 1
+(no Tansu report of it found; docs/known-issues.md).
 Its fetch responses carry the right high watermark. Faust's table recovery, the
 worker's liveness check and ``baocao status`` all need the true end, so they read it
 here: the listed end, then, where a partition has records, one fetch of its last

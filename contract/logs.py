@@ -87,10 +87,12 @@ KAFKA_RETRY_LOGGERS = (
 class RepeatLimit(logging.Filter):
     """Lets one record per logger and message through every ``seconds``; counts the rest.
 
-    While the broker is down aiokafka retries without pause and logs each try: a worker
-    wrote ≈ 7,000 lines a second ("Unable connect to node", "Unable to update
-    metadata"), which would fill a disk in an outage of hours. The first line of a
-    kind still shows at once, and the next one says how many were held back.
+    While the broker is down aiokafka retries without pause and logs each try
+    (aio-libs/aiokafka#830 and #1020, open): thousands of lines a second ("Unable
+    connect to node", "Unable to update metadata") would fill a disk in an outage of
+    hours. The first line of a kind still shows at once, and the next one says how
+    many were held back. Applied by ``streams.compat`` (``log_repeats``); shown by
+    tests/unit/test_logs.py.
     """
 
     def __init__(self, seconds: float = 30.0, now: Callable[[], float] = time.monotonic) -> None:

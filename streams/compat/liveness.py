@@ -9,15 +9,17 @@ but alerts stop. So each worker compares, every few seconds, the group's committ
 offset of the partitions it owns with their end offsets, read from the broker by a
 separate client. Input waiting and no commit for ``limit`` seconds means stalled:
 the worker logs which partitions, where its tasks wait and what its consumer
-believes about each partition (``streams.compat.consumer_state``), and replaces itself with
-a fresh process (exec: same PID, same log), which is what a restart after
-``kill -9`` does, and that is tested to lose nothing.
+believes about each partition (``streams.compat.consumer_state``), and replaces
+itself with a fresh process (exec: same PID, same log), which is what a restart
+after ``kill -9`` does, and that is tested to lose nothing.
 
 The clocks pause while Faust rebalances or restores tables (work, not a stall), but a
 rebalance that is not restoring anything and has not ended after ``2 × limit``
-counts as a stall too: a commit blocked on the producer once held a worker in its
-partition revocation for good (its producer re-asking for metadata in a loop, seen in
-the throughput benchmark), and with the clocks paused nothing restarted it.
+counts as a stall too: a commit blocked on the producer (``producer_topics``) held a
+worker in its partition revocation for good, and with the clocks paused nothing
+restarted it. Shown by tests/integration/test_liveness.py and tests/unit/test_liveness.py;
+it can go when neither Faust issue is open and the fault tests, run with it off
+(bench/workaround_loops.py), never stall.
 """
 
 from __future__ import annotations

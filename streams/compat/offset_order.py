@@ -2,14 +2,17 @@
 
 The ledger decides each report as of its offset (``streams.ledger.as_of``), which
 is right only if a worker reads each partition in order. Kafka delivers in order,
-but a worker restarted after ``kill -9`` was seen deciding a correction before its
-original (pipeline test), and this check, once added, caught a worker handed offset
-104 after 99 right as its table recovery completed. (Faust drops, and acks,
-messages it had queued when flow stops or the generation changes: see
-``Stream._py_aiter``.) Within one assignment the offsets a worker sees must follow
-each other or go back (a replay after a seek). When they jump forward the worker
-stops deciding and restarts, to read the partition again from its committed
-offset. A new assignment starts afresh: another worker may have read on.
+but Faust drops, and acks, messages it had queued when flow stops or the generation
+changes (``Stream._py_aiter``), and relies on a seek back that does not always come
+(faust-streaming/faust#216 and #221; #223 discards prefetched records by generation,
+not every case): a worker restarted after ``kill -9`` decided a correction before its
+original, and was handed offset 104 after 99 as its table recovery completed.
+Within one assignment the offsets a worker sees must follow each other or go back
+(a replay after a seek). When they jump forward the worker stops deciding and
+restarts, to read the partition again from its committed offset. A new assignment
+starts afresh: another worker may have read on. Shown by tests/unit/test_offset_order.py
+and tests/integration/test_recovery.py; it can go when Faust never hands a stream a
+record past one it dropped.
 """
 
 from __future__ import annotations

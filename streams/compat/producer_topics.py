@@ -1,18 +1,17 @@
 """The worker's producer keeps asking the broker about every topic it has sent to.
 
 aiokafka's client asks the broker only about the topics in its tracked set, and adds a
-topic to that set only when a send finds the topic unknown. A topic the client had
-learned from an all-topics answer (at start, while the set was empty) is therefore
-sent to without being tracked. As soon as another topic is tracked, the next metadata
-answer covers only the tracked ones and the untracked topic drops out: its pending
-batch has no known leader, and the sender asks again and again, about the wrong
-topics, for ever (the same bug as KAFKA-5086 in the Java client).
+topic to that set only when a send finds the topic unknown. A topic the client learned
+from its first, all-topics answer is therefore sent to without being tracked. Once
+another topic is tracked, the next metadata answer covers only the tracked ones and the
+untracked topic drops out: its pending batch has no known leader, and the sender asks
+again and again, about the wrong topics, for ever. A worker's cold start with a backlog
+hung so, and the next rebalance waited on the producer's flush. It is the Java client's
+KAFKA-5086 (apache/kafka#2869); no aiokafka report of it was found.
 
-Seen here in about one cold start of five of a worker with a backlog (py-spy: the
-main thread looping in ``_metadata_update``; the requests listed every topic but
-``alerts``). The next rebalance then waited on a producer flush that never came, and
-the stall watchdog restarted the worker after 60 s. ``install`` makes every send
-track its topic, which is what the client does for topics it did not know.
+``install`` makes every send track its topic, which is what the client does for topics
+it did not know. tests/integration/test_producer_topics.py shows the bug and the fix on
+each broker; the patch can go when aiokafka tracks every topic it sends to.
 """
 
 from __future__ import annotations

@@ -1,15 +1,17 @@
 """Faust recovers tables up to the true end of their changelogs, not the listed one.
 
 Faust restores a table by reading its changelog partitions up to the end offsets the
-broker lists, and stops there. The embedded broker lists the first offset of a
-partition's last batch + 1 (see ``contract.kafka_offsets``), so a worker that took
-over partitions, after a crash or a rebalance, restored the ledger without the rest
-of the last batch: re-sent reports were accepted again and corrections got revision
-numbers already used. Found as wrong totals in the kill/restart pipeline test.
+broker lists, and stops there. The embedded Tansu broker lists the first offset of a
+partition's last batch + 1 (see ``contract.kafka_offsets``; no Tansu report found), so
+a worker that took over partitions, after a crash or a rebalance, restored the ledger
+without the rest of the last batch: re-sent reports were accepted again and
+corrections got revision numbers already used (tests/integration/test_recovery.py,
+and the kill -9 pipeline test's totals). Apache Kafka lists the high watermark.
 
 Faust asks its consumer for these offsets only during recovery, so apps that opt in
 (``install``) answer from ``contract.kafka_offsets.end_offsets`` instead, read by a
-short-lived kafka-python consumer outside any group.
+short-lived kafka-python consumer outside any group. It can go when the embedded
+broker lists true end offsets.
 """
 
 from __future__ import annotations

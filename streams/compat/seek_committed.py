@@ -3,20 +3,20 @@
 Faust drops records it has fetched when flow stops or the group's generation changes
 (a rebalance, the end of a table recovery: ``Consumer.getmany``), then calls
 ``seek_to_committed`` so they are fetched again. aiokafka's ``seek_to_committed``
-only seeks partitions whose committed offset is above 0, so a partition the group
-has never committed keeps its position past the dropped records, and they are never
-read: the worker sits idle with input waiting until the next rebalance. Caught by
-``streams.compat.consumer_state`` in the deadline test (2026-12-06): a fresh partition's
-first report at offset 0, aiokafka at position 1, Faust never shown offset 0, and
-the same after every restart of the stall watchdog (each restart is a rebalance,
-which drops the fetch again), so the test's ``late`` alert never came.
+only seeks partitions whose committed offset is above 0 (aio-libs/aiokafka#1003,
+open), so a partition the group has never committed keeps its position past the
+dropped records, and they are never read: the worker sits idle with input waiting,
+and every stall-watchdog restart is a rebalance that can drop them again.
 
 ``install`` makes the seek complete: a stream partition with nothing committed
 that was read past its start goes back to its first offset, and one committed at 0
 to offset 0, each by an explicit seek (never leaving it without a position).
 Changelog partitions are left alone: table recovery places them itself. Reading a
 record again is safe: decisions are made as of each report's offset, and every
-consumer downstream is idempotent.
+consumer downstream is idempotent. Shown by tests/integration/test_seek_committed.py
+and the deadline test's rebalance (test_deadline_watch.py::test_simulated_day_...);
+it can go when aiokafka seeks to a committed offset of 0 and to the reset position
+of a partition without one.
 """
 
 from __future__ import annotations

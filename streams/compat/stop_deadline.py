@@ -1,13 +1,15 @@
 """A worker asked to stop is gone within a bounded time, whatever its stop waits on.
 
 Faust's stop commits the consumer's offsets first, and aiokafka retries that commit
-until a group coordinator answers. With the broker gone as well, it never does: a
-killed `baocao up` sends SIGTERM to every child at once, and 3 of 4 workers stopped
-mid-drain after their broker had died waited for ever (their tasks, dumped with
-SIGUSR1: ``App._stop_consumer`` → ``Consumer.commit`` → the consumer thread). The
-worker then outlived its runner. Cutting the stop short loses nothing: results are
-published before their offsets are committed, so input the stop could not commit is
-read again by the next worker (at-least-once, idempotent downstream).
+until a group coordinator answers (the same endless coordinator loop as
+aio-libs/aiokafka#659 in ``Consumer.stop``). With the broker gone as well, it never
+does: a killed `baocao up` sends SIGTERM to every child at once, and a worker stopped
+mid-drain after its broker had died waited for ever in ``App._stop_consumer`` →
+``Consumer.commit``, outliving its runner. Cutting the stop short loses nothing:
+results are published before their offsets are committed, so input the stop could
+not commit is read again by the next worker (at-least-once, idempotent downstream).
+Shown by tests/integration/test_worker_stop.py; it can go when a commit during stop
+gives up once no broker answers.
 """
 
 from __future__ import annotations
