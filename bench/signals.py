@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bench import signal_cost, signal_latency, signal_levels
+from bench import signal_cost, signal_cost_rows, signal_latency, signal_levels
 from bench.common import Row, Scale, progress
 from bench.record import write_results
 
@@ -24,7 +24,7 @@ def run(scale: Scale, runs: int) -> list[Row]:
     lat, lat_raw = signal_latency.measure(scale, runs)
     lev, lev_raw = signal_levels.measure(scale, runs)
     figures = [
-        *signal_cost.figures(costs, scale),
+        *signal_cost_rows.figures(costs, scale, cost_raw),
         *signal_latency.figures(lat),
         *signal_levels.figures(lev),
     ]

@@ -7,9 +7,10 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
-from bench.common import TZ
+from bench.common import TZ, Runs
 from bench.record import Figure, write_results
 from bench.signal_cost import chronological
+from bench.signal_cost_rows import figures as cost_figures
 from bench.signal_latency import check_signals, signal_of, unknown_source_reports
 from bench.signal_levels import area_sums, populations, registry
 from bench.signal_replay import Replay
@@ -124,3 +125,13 @@ def test_results_are_written_with_their_figures_and_raw_runs(tmp_path: Path) -> 
         "met": False,
     }
     assert data["machine"]["cores"] >= 1
+
+
+def test_a_drain_that_did_not_finish_is_reported_not_averaged() -> None:
+    raw = [{"on_failed": 1.0, "on_decided": 4653.0, "on_restarts": 6.0, "off_rate": 840.0}]
+    r = {"runs": Runs((1.0,)), "done_runs": Runs((0.0,))}
+    rows = cost_figures(r, "full", raw)
+    assert rows[0] == Figure(
+        "worker CPU per report, signals off → on", "not measured", "≤ +10%", False
+    )
+    assert rows[1].result == "run 1, signals on: 4,653 of 5,000 decisions, 6 watchdog restarts"
