@@ -143,7 +143,7 @@ class EmbeddedBroker:
             time.sleep(0.05)
 
     def _answers(self) -> bool:
-        """Whether the broker serves metadata (Kafka listens before its controller is up)."""
+        """Whether the broker serves metadata and groups (Kafka listens before either)."""
         if self.kind == "tansu":
             return True
         try:
@@ -152,6 +152,10 @@ class EmbeddedBroker:
             return False
         try:
             admin.list_topics()
+            # Groups are served only once __consumer_offsets exists, which Kafka makes on
+            # the first group request: a worker, sink or doctor asking first got
+            # CoordinatorNotAvailable (tests/integration/test_doctor.py[kafka]).
+            admin.list_group_offsets("baocao-ready")
             return True
         except Exception:
             return False
