@@ -46,9 +46,15 @@ def test_a_topic_sent_to_stays_in_the_producers_metadata(
 def test_without_the_patch_the_client_forgets_it(
     broker: EmbeddedBroker, unique: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bug the patch works around; when aiokafka fixes it, the patch can go."""
+    """The bug the patch works around, and where it shows: on Tansu, not on Apache Kafka.
+
+    Kafka's metadata answers keep the untracked topic known, so the patch is needed only
+    on the embedded broker (docs/known-issues.md); when aiokafka tracks every topic it
+    sends to, or Tansu answers as Kafka does, the patch can go.
+    """
     monkeypatch.setattr(AIOKafkaClient, "_wait_on_metadata", producer_topics._wait_on_metadata)
     create_topics(broker.bootstrap, [TopicSpec(f"alerts-{unique}", 1)])
-    assert not run_in_own_loop(
+    kept = run_in_own_loop(
         still_known_after_another_topic(broker.bootstrap, f"alerts-{unique}", f"later-{unique}")
     )
+    assert kept is (broker.kind == "kafka")
