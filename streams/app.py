@@ -27,6 +27,10 @@ from streams.processor import Stored, SubmissionProcessor
 log = logging.getLogger(__name__)
 
 
+class StateWriteFailed(RuntimeError):
+    """The worker's table refused a write: the report must be read again, not set aside."""
+
+
 def faust_settings(settings: Settings) -> dict[str, Any]:
     """Faust options that keep a worker in its group on a small, in-memory broker."""
     out: dict[str, Any] = {
@@ -118,7 +122,10 @@ def create_app(
     app.ledger = ledger  # type: ignore[attr-defined]  # exposed for tests
 
     def put(key: str, value: Stored) -> None:
-        ledger[key] = value
+        try:
+            ledger[key] = value
+        except Exception as exc:  # the store's fault, not the report's: see decide
+            raise StateWriteFailed(f"{type(exc).__name__}: {exc}") from exc
 
     order = fixes.offset_order()
 
@@ -150,6 +157,20 @@ def create_app(
                 on_stall()  # the process is replaced; nothing after this runs
         try:
             out = processor.process(event.key, event.value, source, ledger.get, put)
+        except StateWriteFailed as exc:
+            # A report the ledger could not record is read again, never dead-lettered: a
+            # fresh Faust consumer on Apache Kafka can see a changelog topic with 0
+            # partitions and refuse the write (PartitionsMismatch; test_pipeline[kafka]).
+            log.error(
+                "could not record %s in the ledger (%s); %s. Không ghi được vào sổ; %s.",
+                source,
+                exc,
+                "restarting to read it again" if on_stall else "stopping",
+                "khởi động lại để đọc lại" if on_stall else "dừng",
+            )
+            if on_stall is not None:
+                on_stall()  # the process is replaced; its offset was never committed
+            raise
         except Exception as exc:  # never let one message stop the worker
             log.exception("could not process %s; dead-lettered", source)
             await dead_letter(event, f"{type(exc).__name__}: {exc}")
