@@ -11,9 +11,10 @@ year of one metric straight from ``report_values``, with no choice of the latest
 revision. It is the floor under a year-long situation panel, and it tells how fast this
 machine is when figures from different days are compared.
 
-Then, as during a reporting day, the last day is corrected in many small sink-sized
-inserts with merges stopped, and the situation dashboard's year is read again: its
-panels read the daily rollup with FINAL, which must stay fast before parts merge.
+Then, as during a reporting day, the last day is corrected in many sink-sized batches
+with merges stopped, and the yardstick and the situation dashboard's year are read
+again: its panels read the daily rollup with FINAL, exact before parts merge, and the
+cost of unmerged parts shows next to the same cost in the yardstick's table.
 Last, the rollup is emptied and refilled by the backfill an older warehouse gets on
 its first start with this version, then the backfill runs again, finding nothing.
 """
@@ -36,7 +37,7 @@ from dashboards.common import PROVINCE
 from dashboards.macros import TimeRange
 from dashboards.query import run_panel, variable_options
 from sinks import daily_values
-from sinks.rows import REPORTS_COLUMNS
+from sinks.rows import REPORT_VALUES_COLUMNS, REPORTS_COLUMNS
 from sinks.warehouse import Warehouse
 
 START = date(2021, 1, 1)
@@ -55,35 +56,48 @@ YARDSTICK_SQL = (
 CORRECTION_BATCHES: dict[Scale, int] = {"small": 20, "full": 200}
 
 
+#: Tables a day of sink batches adds parts to, in the sink's order (values before reports).
+CORRECTED = ("report_values", "reports", "daily_values")
+
+
 def correct_last_day(wh: Warehouse, day: date, batches: int) -> None:
     """Write each unit's latest report of ``day`` again as its next revision, in batches.
 
-    Through `reports`, as the sink writes, so the rollup's view runs; merges of the rollup
-    are stopped, so its readers see what they would between merges. (Columns are
-    qualified: an output alias such as `revision` would shadow the column in WHERE.)
+    As the sink writes: each batch's value rows, then its `reports` rows (the rollup's
+    view runs on those). Merges of the three tables are stopped, so readers see the parts
+    as they come, before any merge. Every corrected value gets a leading 1, in both
+    tables. (Columns are qualified: an alias such as `revision` would shadow the column.)
     """
-    wh.command("SYSTEM STOP MERGES daily_values")
+    for table in CORRECTED:
+        wh.command(f"SYSTEM STOP MERGES {table}")
     changed = {
         "report_id": "reinterpretAsUUID(MD5(concat(toString(r.report_id), '/next')))",
         "revision": "r.revision + 1",
         "submitted_at": "r.submitted_at + toIntervalHour(1)",
+        "accepted_at": "r.accepted_at + toIntervalHour(1)",
+        "value": "toUInt32(concat('1', toString(r.value)))",
         "values_json": "replaceRegexpAll(r.values_json, ':([0-9]+)', ':1\\\\1')",
     }
-    columns = ", ".join(changed.get(c, f"r.{c}") + f" AS {c}" for c in REPORTS_COLUMNS)
+    latest = (
+        "(r.dataset, r.unit_id, r.revision) IN (SELECT l.dataset, l.unit_id, max(l.revision)"
+        " FROM reports AS l WHERE l.report_date = {d:Date} GROUP BY l.dataset, l.unit_id)"
+    )
     for i in range(batches):
-        wh.command(
-            f"INSERT INTO reports SELECT {columns} FROM reports AS r"
-            f" WHERE r.report_date = {{d:Date}} AND cityHash64(r.unit_id) % {batches} = {i}"
-            " AND (r.dataset, r.unit_id, r.revision) IN (SELECT l.dataset, l.unit_id,"
-            " max(l.revision) FROM reports AS l WHERE l.report_date = {d:Date}"
-            " GROUP BY l.dataset, l.unit_id)",
-            {"d": day},
-        )
+        for table, names in (
+            ("report_values", REPORT_VALUES_COLUMNS),
+            ("reports", REPORTS_COLUMNS),
+        ):
+            columns = ", ".join(changed.get(c, f"r.{c}") + f" AS {c}" for c in names)
+            wh.command(
+                f"INSERT INTO {table} SELECT {columns} FROM {table} AS r"
+                f" WHERE r.report_date = {{d:Date}} AND cityHash64(r.unit_id) % {batches} = {i}"
+                f" AND {latest}",
+                {"d": day},
+            )
 
 
 def backfill_seconds(wh: Warehouse) -> tuple[float, float]:
     """Seconds to refill an emptied rollup from `reports`, then to find nothing to refill."""
-    wh.command("SYSTEM START MERGES daily_values")
     wh.command("TRUNCATE TABLE daily_values")
     backfill = daily_values.statements(wh.database)[1]
     out = []
@@ -180,16 +194,20 @@ def run(scale: Scale, runs: int) -> list[Row]:
             correct_last_day(wh, last, batches)
             rows.append(
                 (
-                    f"rollup: the last day corrected in {batches} inserts through `reports`"
-                    " (the view runs; rollup merges stopped)",
+                    f"the last day corrected in {batches} sink-sized batches (values, then"
+                    " reports: the rollup's view runs), merges stopped",
                     f"{time.perf_counter() - t0:.1f} s",
                 )
             )
+            times = timings(partial(wh.query_rows, YARDSTICK_SQL, params), repeats, budget)
+            rows.append((f"yardstick, {span.days} d, day unmerged", show(times)))
             year_long = periods[f"{span.days} d"]
             for panel in situation.panels:
                 query = partial(run_panel, wh, panel, values, year_long)
                 label = f"{situation.uid} / {panel.key}, {span.days} d, day unmerged"
                 rows.append((label, show(timings(query, repeats, budget))))
+            for table in CORRECTED:
+                wh.command(f"SYSTEM START MERGES {table}")
             progress("  backfill")
             filled_in, again = backfill_seconds(wh)
             rollup_rows = wh.query_rows("SELECT count() FROM daily_values")[0][0]

@@ -28,18 +28,29 @@ only the parts that overlap, and once merged it reads each unit-day once, no gro
 
 from __future__ import annotations
 
-#: Target columns in table order; the view and the backfill select them in this order.
-COLUMNS = (
-    "dataset",
-    "unit_id",
-    "report_date",
-    "revision",
-    "submitted_at",
-    "report_id",
-    "version",
-    "counts",
-    "totals",
+from sinks.table import LC, UTC_MS, Table
+
+# One row per unit-day once merged (per revision until then); readers use FINAL.
+DAILY_VALUES = Table(
+    "daily_values",
+    (
+        ("dataset", LC),
+        ("unit_id", "String"),
+        ("report_date", "Date"),
+        ("revision", "UInt16"),
+        ("submitted_at", UTC_MS),
+        ("report_id", "UUID"),
+        ("version", "UInt64"),  # revision, then submitted_at: see the module docstring
+        ("counts", f"Map({LC}, UInt32)"),
+        ("totals", f"Map({LC}, UInt64)"),
+    ),
+    "dataset, unit_id, report_date",
+    engine="ReplacingMergeTree(version)",
+    partition_by="toYYYYMM(report_date)",
 )
+
+#: The view and the backfill select these, in this order.
+COLUMNS = DAILY_VALUES.column_names
 
 # `parts` are the disaggregated keys ("metric.option"); their metric's total is their sum.
 # Plain keys are copied as they are (the contract never sends a total and its parts).

@@ -6,6 +6,10 @@ deduplicate with GROUP BY / argMax / LIMIT BY, because merges run in the backgro
 an unknown time (and may never run on a small table), while dashboards must be exact
 right after an insert, even after a redelivered batch was written a second time.
 
+The surveillance tables and their views live in ``sinks.signal_tables``; the daily
+rollup, which the warehouse fills from ``reports`` and readers read with FINAL, in
+``sinks.daily_values``; the Table definition in ``sinks.table``.
+
 On a cluster (``Settings.clickhouse_cluster``) the same definitions become replicated
 ``<table>_local`` tables on every node plus Distributed tables under the original
 names, so the sink, the views and every reader keep using the names below.
@@ -13,73 +17,11 @@ names, so the sink, the views and every reader keep using the names below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sinks import daily_values
 from sinks.compliance_views import COMPLIANCE_VIEWS
-
-UTC_MS = "DateTime64(3, 'UTC')"
-TIMELINESS = "Enum8('on_time' = 1, 'late' = 2)"
-LC = "LowCardinality(String)"
-SIGNAL_STATE = "Enum8('active' = 1, 'withdrawn' = 2)"
-#: Tells apart two assessments of one unit-day stamped with the same instant (levels_latest
-#: breaks ties on the instant with the same hash).
-LEVEL_CONTENT = "cityHash64(criteria, why_en, next_en)"
-#: How many recent insert blocks a MergeTree remembers for deduplication (tokens or hashes).
-DEDUP_WINDOW = 10_000
-#: Keeper path and replica name of a replicated table; each server fills in its own macros.
-REPLICA = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table: its columns (name, ClickHouse type), engine, sorting and sharding keys."""
-
-    name: str
-    columns: tuple[tuple[str, str], ...]
-    order_by: str
-    engine: str = "ReplacingMergeTree"
-    # On a cluster, rows with the same key land on the same shard, so ReplacingMergeTree
-    # collapses redelivered copies there and a retried batch splits the same way.
-    shard_by: str = "cityHash64(unit_id)"
-    partition_by: str = ""
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.columns)
-
-    @property
-    def column_types(self) -> tuple[str, ...]:
-        return tuple(kind for _, kind in self.columns)
-
-    def _create(self, database: str, name: str, on_cluster: str, engine: str, window: str) -> str:
-        cols = ",\n    ".join(f"`{col}` {kind}" for col, kind in self.columns)
-        partition = f"PARTITION BY {self.partition_by}\n" if self.partition_by else ""
-        return (
-            f"CREATE TABLE IF NOT EXISTS `{database}`.`{name}`{on_cluster} (\n    {cols}\n)\n"
-            f"ENGINE = {engine}\n{partition}ORDER BY ({self.order_by})\n"
-            f"SETTINGS {window} = {DEDUP_WINDOW}"
-        )
-
-    def ddl(self, database: str) -> str:
-        """The CREATE statement on one server."""
-        return self._create(
-            database, self.name, "", self.engine, "non_replicated_deduplication_window"
-        )
-
-    def cluster_ddl(self, database: str, cluster: str) -> tuple[str, str]:
-        """A replicated ``<name>_local`` table on every node and a Distributed ``<name>``."""
-        local, on = f"{self.name}_local", f" ON CLUSTER `{cluster}`"
-        kind, _, args = self.engine.partition("(")  # e.g. "ReplacingMergeTree(version)"
-        engine = f"Replicated{kind}({REPLICA}{', ' + args.rstrip(')') if args else ''})"
-        distributed = (
-            f"CREATE TABLE IF NOT EXISTS `{database}`.`{self.name}`{on}\n"
-            f"AS `{database}`.`{local}`\n"
-            f"ENGINE = Distributed('{cluster}', '{database}', '{local}', {self.shard_by})"
-        )
-        replicated = self._create(database, local, on, engine, "replicated_deduplication_window")
-        return replicated, distributed
-
+from sinks.daily_values import DAILY_VALUES
+from sinks.signal_tables import LEVELS, SIGNAL_VIEWS, SIGNALS
+from sinks.table import LC, TIMELINESS, UTC_MS, Table
 
 REPORT_VALUES = Table(
     "report_values",
@@ -207,76 +149,6 @@ DEAD_LETTERS = Table(
     shard_by="cityHash64(source_topic, source_partition)",  # no unit_id: keep a partition together
 )
 
-# One row per anomaly alert (the sink writes it next to the alert's `alerts` row). The
-# alert_id is the identity; signal_id, unit_id and report_date are parts of it by
-# contract, so keying by them first collapses the same duplicates and lets a reader's
-# filter on unit and day reach the sort key.
-SIGNALS = Table(
-    "signals",
-    (
-        ("signal_id", "String"),
-        ("alert_id", "String"),
-        ("rule", LC),
-        ("metric", LC),
-        ("dataset", LC),
-        ("unit_id", "String"),
-        ("unit_kind", LC),
-        ("report_date", "Date"),
-        ("state", SIGNAL_STATE),
-        ("severity", LC),
-        ("message_vi", "String"),
-        ("message_en", "String"),
-        ("details", "String"),
-        ("changed_at", UTC_MS),
-    ),
-    "unit_id, report_date, signal_id, alert_id",
-)
-
-# One row per LevelAssessed message. A re-assessment of the same unit, profile, period
-# and day is a new row (a later assessed_at). Its content hash is part of the key so that
-# two different assessments stamped with the same instant (a frozen demo clock) are both
-# kept by merges and levels_latest picks the same one before and after merging.
-LEVELS = Table(
-    "levels",
-    (
-        ("unit_id", "String"),
-        ("unit_kind", LC),
-        ("level_date", "Date"),
-        ("period", LC),
-        ("profile", LC),
-        ("level", "Nullable(UInt8)"),
-        ("criteria", "String"),
-        ("unconfirmed", "Array(String)"),
-        ("why_vi", "String"),
-        ("why_en", "String"),
-        ("next_vi", "String"),
-        ("next_en", "String"),
-        ("assessed_at", UTC_MS),
-    ),
-    f"unit_id, profile, period, level_date, assessed_at, {LEVEL_CONTENT}",
-    partition_by="toYYYYMM(level_date)",
-)
-
-# Filled by a materialized view on `reports` (sinks.daily_values): one row per unit-day
-# once merged; readers use FINAL. Its columns are the view's, in sinks.daily_values.COLUMNS.
-DAILY_VALUES = Table(
-    "daily_values",
-    (
-        ("dataset", LC),
-        ("unit_id", "String"),
-        ("report_date", "Date"),
-        ("revision", "UInt16"),
-        ("submitted_at", UTC_MS),
-        ("report_id", "UUID"),
-        ("version", "UInt64"),  # revision, then submitted_at: see sinks.daily_values
-        ("counts", f"Map({LC}, UInt32)"),
-        ("totals", f"Map({LC}, UInt64)"),
-    ),
-    "dataset, unit_id, report_date",
-    engine="ReplacingMergeTree(version)",
-    partition_by="toYYYYMM(report_date)",
-)
-
 # One row per archived version of a daily brief (sinks.brief.archive): the files are on
 # disk under Settings.brief_dir at `path`; a version is never rewritten, a new one is added.
 # source_mark says which warehouse data the version was made from (sinks.brief.maker).
@@ -375,41 +247,6 @@ INNER JOIN (
     AND l.report_id = v.report_id""",
     ),
     (
-        # The newest state of each signal. Grouped by its unit and day too (parts of the
-        # signal_id, so still one row per signal) so that a reader's filter on them
-        # reaches the table's sort key; an alert redelivered twice counts once.
-        "signals_current",
-        """SELECT signal_id, unit_id, report_date, latest.1 AS alert_id, latest.2 AS rule,
-    latest.3 AS metric, latest.4 AS dataset, latest.5 AS unit_kind, latest.6 AS state,
-    latest.7 AS severity, latest.8 AS message_vi, latest.9 AS message_en,
-    latest.10 AS details, latest.11 AS changed_at, first_raised_at
-FROM (
-    SELECT s.signal_id AS signal_id, s.unit_id AS unit_id, s.report_date AS report_date,
-        argMax((s.alert_id, s.rule, s.metric, s.dataset, s.unit_kind, s.state, s.severity,
-            s.message_vi, s.message_en, s.details, s.changed_at), (s.changed_at, s.alert_id))
-            AS latest,
-        min(s.changed_at) AS first_raised_at
-    FROM {db}.signals AS s
-    GROUP BY s.signal_id, s.unit_id, s.report_date)""",
-    ),
-    (
-        # The newest assessment of each unit, profile, period and day; ties on the
-        # instant are broken by content, as the table's key does.
-        "levels_latest",
-        """SELECT unit_id, profile, period, level_date, latest.1 AS unit_kind,
-    latest.2 AS level, latest.3 AS criteria, latest.4 AS unconfirmed, latest.5 AS why_vi,
-    latest.6 AS why_en, latest.7 AS next_vi, latest.8 AS next_en, latest.9 AS assessed_at
-FROM (
-    SELECT l.unit_id AS unit_id, l.profile AS profile, l.period AS period,
-        l.level_date AS level_date,
-        argMax((l.unit_kind, l.level, l.criteria, l.unconfirmed, l.why_vi, l.why_en,
-            l.next_vi, l.next_en, l.assessed_at),
-            (l.assessed_at, cityHash64(l.criteria, l.why_en, l.next_en)))
-            AS latest
-    FROM {db}.levels AS l
-    GROUP BY l.unit_id, l.profile, l.period, l.level_date)""",
-    ),
-    (
         # Only the newest load of the registry counts: a unit removed from the
         # registry disappears at once, before any cleanup or merge.
         "units_current",
@@ -456,7 +293,7 @@ FROM (
 
 
 #: Every view, in creation order (later views read earlier ones).
-VIEW_NAMES = tuple(name for name, _ in (*VIEWS, *COMPLIANCE_VIEWS))
+VIEW_NAMES = tuple(name for name, _ in (*VIEWS, *COMPLIANCE_VIEWS, *SIGNAL_VIEWS))
 
 
 def statements(database: str, cluster: str = "") -> list[str]:
@@ -479,6 +316,6 @@ def statements(database: str, cluster: str = "") -> list[str]:
     # refused by default (distributed_product_mode = 'deny').
     out += [
         f"CREATE OR REPLACE VIEW {db}.`{name}`{on} AS\n{body.format(db=db)}"
-        for name, body in (*VIEWS, *COMPLIANCE_VIEWS)
+        for name, body in (*VIEWS, *COMPLIANCE_VIEWS, *SIGNAL_VIEWS)
     ]
     return out

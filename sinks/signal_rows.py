@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from contract.events import Alert, LevelAssessed
 from contract.registry import UnitKind
-from sinks import schema
 from sinks.errors import RowError
 from sinks.rows import Row, storable_date, storable_instant, to_json
+from sinks.signal_tables import LEVELS, SIGNALS
 
-SIGNALS_COLUMNS = schema.SIGNALS.column_names
-LEVELS_COLUMNS = schema.LEVELS.column_names
+SIGNALS_COLUMNS = SIGNALS.column_names
+LEVELS_COLUMNS = LEVELS.column_names
 
 #: What an anomaly alert's details must name; the state must be one of the table's enum.
 SIGNAL_FIELDS = ("signal_id", "rule", "metric", "state", "unit_kind")

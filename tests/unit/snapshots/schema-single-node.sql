@@ -266,34 +266,6 @@ INNER JOIN (
     ON l.dataset = v.dataset AND l.unit_id = v.unit_id AND l.report_date = v.report_date
     AND l.report_id = v.report_id;
 
-CREATE OR REPLACE VIEW `baocao`.`signals_current` AS
-SELECT signal_id, unit_id, report_date, latest.1 AS alert_id, latest.2 AS rule,
-    latest.3 AS metric, latest.4 AS dataset, latest.5 AS unit_kind, latest.6 AS state,
-    latest.7 AS severity, latest.8 AS message_vi, latest.9 AS message_en,
-    latest.10 AS details, latest.11 AS changed_at, first_raised_at
-FROM (
-    SELECT s.signal_id AS signal_id, s.unit_id AS unit_id, s.report_date AS report_date,
-        argMax((s.alert_id, s.rule, s.metric, s.dataset, s.unit_kind, s.state, s.severity,
-            s.message_vi, s.message_en, s.details, s.changed_at), (s.changed_at, s.alert_id))
-            AS latest,
-        min(s.changed_at) AS first_raised_at
-    FROM `baocao`.signals AS s
-    GROUP BY s.signal_id, s.unit_id, s.report_date);
-
-CREATE OR REPLACE VIEW `baocao`.`levels_latest` AS
-SELECT unit_id, profile, period, level_date, latest.1 AS unit_kind,
-    latest.2 AS level, latest.3 AS criteria, latest.4 AS unconfirmed, latest.5 AS why_vi,
-    latest.6 AS why_en, latest.7 AS next_vi, latest.8 AS next_en, latest.9 AS assessed_at
-FROM (
-    SELECT l.unit_id AS unit_id, l.profile AS profile, l.period AS period,
-        l.level_date AS level_date,
-        argMax((l.unit_kind, l.level, l.criteria, l.unconfirmed, l.why_vi, l.why_en,
-            l.next_vi, l.next_en, l.assessed_at),
-            (l.assessed_at, cityHash64(l.criteria, l.why_en, l.next_en)))
-            AS latest
-    FROM `baocao`.levels AS l
-    GROUP BY l.unit_id, l.profile, l.period, l.level_date);
-
 CREATE OR REPLACE VIEW `baocao`.`units_current` AS
 SELECT unit_id, name, name_ascii, kind, parent_id, province_id, district_id, population, population_by_age, lat, lon, datasets, active_from, active_to
 FROM `baocao`.units
@@ -373,3 +345,31 @@ SELECT c.report_date AS report_date, c.dataset AS dataset,
 FROM `baocao`.compliance_units AS c
 WHERE 1
 GROUP BY c.report_date, c.dataset, province_id;
+
+CREATE OR REPLACE VIEW `baocao`.`signals_current` AS
+SELECT signal_id, unit_id, report_date, latest.1 AS alert_id, latest.2 AS rule,
+    latest.3 AS metric, latest.4 AS dataset, latest.5 AS unit_kind, latest.6 AS state,
+    latest.7 AS severity, latest.8 AS message_vi, latest.9 AS message_en,
+    latest.10 AS details, latest.11 AS changed_at, first_raised_at
+FROM (
+    SELECT s.signal_id AS signal_id, s.unit_id AS unit_id, s.report_date AS report_date,
+        argMax((s.alert_id, s.rule, s.metric, s.dataset, s.unit_kind, s.state, s.severity,
+            s.message_vi, s.message_en, s.details, s.changed_at), (s.changed_at, s.alert_id))
+            AS latest,
+        min(s.changed_at) AS first_raised_at
+    FROM `baocao`.signals AS s
+    GROUP BY s.signal_id, s.unit_id, s.report_date);
+
+CREATE OR REPLACE VIEW `baocao`.`levels_latest` AS
+SELECT unit_id, profile, period, level_date, latest.1 AS unit_kind,
+    latest.2 AS level, latest.3 AS criteria, latest.4 AS unconfirmed, latest.5 AS why_vi,
+    latest.6 AS why_en, latest.7 AS next_vi, latest.8 AS next_en, latest.9 AS assessed_at
+FROM (
+    SELECT l.unit_id AS unit_id, l.profile AS profile, l.period AS period,
+        l.level_date AS level_date,
+        argMax((l.unit_kind, l.level, l.criteria, l.unconfirmed, l.why_vi, l.why_en,
+            l.next_vi, l.next_en, l.assessed_at),
+            (l.assessed_at, cityHash64(l.criteria, l.why_en, l.next_en)))
+            AS latest
+    FROM `baocao`.levels AS l
+    GROUP BY l.unit_id, l.profile, l.period, l.level_date);
