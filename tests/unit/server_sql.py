@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from baocao import health, status
-from baocao.lookup import WarehouseLookup
+from baocao.web import WarehouseLookup
 from contract.clock import ManualClock
 from contract.datasets import Catalog
 from contract.registry import Registry
