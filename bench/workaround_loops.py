@@ -8,6 +8,7 @@ in the processes' logs (docs/known-issues.md reads them):
 
     python -m bench.workaround_loops --minutes 60 \\
         --case scale_out:kafka:- --case scale_out:kafka:producer_topics,recovery_offsets
+    python -m bench.workaround_loops --summary     # the table docs/known-issues.md shows
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,11 +34,13 @@ OUT = RESULTS / "workaround-loops.json"
 #: A failed run's whole pytest output (not kept in git: var/ is ignored).
 FAILURES = ROOT / "var" / "loop-failures"
 
-#: The fault tests the verdicts rest on: pytest node and -k expression per broker.
+#: The tests the verdicts rest on: pytest file and -k expression per broker.
 TESTS = {
     "pipeline": ("tests/integration/test_pipeline.py", "memory and {broker}"),
     "deadline": ("tests/integration/test_deadline_watch.py", "simulated_day and {broker}"),
     "scale_out": ("tests/integration/test_scale_out.py", "{broker}"),
+    # the direct test of recovery_offsets: a changelog written in one batch, then recovered
+    "recovery": ("tests/integration/test_recovery.py", "continues_every_ledger and {broker}"),
 }
 
 #: What each workaround writes when it acts, or what its absence lets happen.
@@ -61,10 +65,12 @@ def run_once(test: str, broker: str, off: list[str]) -> dict[str, Any]:
     logs = "".join(p.read_text(errors="replace") for p in temp.rglob("*.log"))
     summary = (done.stdout.strip().splitlines() or [""])[-1]
     failure = next((line[2:] for line in done.stdout.splitlines() if line.startswith("E ")), "")
-    if done.returncode:  # the whole output, for reading; only its first error is kept
-        FAILURES.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        (FAILURES / f"{test}-{broker}-{stamp}.txt").write_text(done.stdout)
+    if done.returncode:  # the output and the processes' logs, for reading
+        kept = FAILURES / f"{test}-{broker}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+        kept.mkdir(parents=True)
+        (kept / "pytest.txt").write_text(done.stdout)
+        for log in temp.rglob("*.log"):
+            shutil.copy(log, kept / f"{log.parent.name}-{log.name}")
     shutil.rmtree(temp, ignore_errors=True)
     return {
         "test": test,
@@ -86,12 +92,37 @@ def append(row: dict[str, Any], out: Path = OUT) -> None:
     out.write_text(json.dumps([*rows, row], indent=1) + "\n")
 
 
+def summary(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table: runs, failures and watchdog restarts per test, broker and switch."""
+    groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        key = (row["test"], row["broker"], row["workaround"], row["state"])
+        groups.setdefault(key, []).append(row)
+    lines = [
+        "| test | broker | workarounds | runs | failed | runs with a watchdog restart | median s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (test, broker, names, state), runs in sorted(groups.items()):
+        failed = sum(not r["passed"] for r in runs)
+        restarted = sum(r["signs"]["stall_restart"] > 0 for r in runs)
+        label = "all on" if state == "on" else f"off: {names}"
+        lines.append(
+            f"| {test} | {broker} | {label} | {len(runs)} | {failed}/{len(runs)} | "
+            f"{restarted}/{len(runs)} | {statistics.median(r['seconds'] for r in runs):.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", action="append", required=True, help="test:broker:off")
+    parser.add_argument("--case", action="append", default=[], help="test:broker:off")
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--minutes", type=float, default=60.0, help="start no run after this")
+    parser.add_argument("--summary", action="store_true", help="print the table of all runs")
     args = parser.parse_args()
+    if args.summary:
+        print(summary(json.loads(OUT.read_text())))
+        return
     cases = []
     for case in args.case:
         test, broker, off = case.split(":")
