@@ -83,6 +83,10 @@ class EmbeddedBroker:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
+    def exit_code(self) -> int | None:
+        """The broker's exit status once it has died; None while it runs (or never ran)."""
+        return self._proc.poll() if self._proc else None
+
     @property
     def name(self) -> str:
         return "Apache Kafka" if self.kind == "kafka" else "Tansu"

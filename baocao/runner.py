@@ -2,7 +2,8 @@
 
 Children get their own process groups, so Ctrl-C reaches only this runner, which then
 stops them in order: demo feeder, warehouse service (it flushes and commits), stream
-worker, broker. Nothing is left behind and every port is freed.
+worker, broker. Nothing is left behind and every port is freed. A child that dies is
+started again (``baocao/supervise.py``); only the broker's death stops the stack.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from baocao.broker import BrokerError, EmbeddedBroker, create_topics, port_open
 from baocao.context import Context
 from baocao.reseed import reseed
 from baocao.status import StatusReport, broker_status
+from baocao.supervise import GaveUp, Supervised, Supervisor
 from contract import topics
 from contract.clock import FileClock
 from contract.errors import BaocaoError
@@ -38,12 +40,23 @@ class Child:
     name: str
     proc: subprocess.Popen[bytes]
     log: Path
+    args: list[str]
+    env: dict[str, str]
 
 
 def _spawn(name: str, args: list[str], env: dict[str, str], logs: Path) -> Child:
     log = logs / f"{name}.log"
+    return Child(name, _start(args, env, log), log, args, env)
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     out = open(log, "ab")  # noqa: SIM115  (the child owns it from here)
-    return Child(name, procs.spawn([sys.executable, "-m", "baocao", *args], out, env), log)
+    return procs.spawn([sys.executable, "-m", "baocao", *args], out, env)
+
+
+def _respawn(child: Supervised) -> subprocess.Popen[bytes]:
+    assert isinstance(child, Child)
+    return _start(child.args, child.env, child.log)
 
 
 #: The demo history ends here (the demo registry is the 2021-era hierarchy); the live
@@ -115,6 +128,7 @@ def up(ctx: Context, demo_days: int, data_dir: Path, live_speed: float = 0.0) ->
         raise click.ClickException(str(exc)) from exc
     children: list[Child] = []
     stopping = threading.Event()
+    broker_died = gave_up = False
 
     def on_signal(signum: int, frame: object) -> None:
         stopping.set()
@@ -154,30 +168,43 @@ def up(ctx: Context, demo_days: int, data_dir: Path, live_speed: float = 0.0) ->
             history = ["demo", "--days", str(demo_days), "--end", DEMO_END.isoformat()]
             children.append(_spawn("demo", history, env, logs))
         _print_banner(ctx, broker, children)
+        supervisor = Supervisor(lambda line: click.secho(line, fg="yellow", err=True))
         while not stopping.is_set():
             history_sent = not any(c.name == "demo" and c.proc.poll() is None for c in children)
             if live and history_sent:  # live days after the history, never interleaved
                 children.append(_spawn("live", live, env, logs))
                 click.echo(f"live demo: {' '.join(live)}; its progress is in {logs / 'live.log'}")
                 live = []
-            for child in children:
-                code = child.proc.poll()
-                if code not in (None, 0) or (code == 0 and child.name not in ("demo", "live")):
-                    click.secho(
-                        f"{child.name} exited with code {code}; see {child.log}", fg="red", err=True
-                    )
-                    stopping.set()
+            # Only the broker's death stops everything: it took what it held with it, and
+            # the warehouse service re-sends what it had acknowledged on the next start.
+            code = broker.exit_code()
+            if code is not None:
+                broker_died = True
+                click.secho(
+                    f"máy chủ Kafka dừng với mã {code}; dừng tất cả / the broker exited with "
+                    f"code {code}; stopping everything (the next start re-sends every "
+                    f"acknowledged report without a decision); see {logs / 'broker.log'}",
+                    fg="red",
+                    err=True,
+                )
+                break
+            try:
+                supervisor.check(children, _respawn)
+            except GaveUp as exc:
+                click.secho(str(exc), fg="red", err=True)
+                gave_up = True
+                break
             stopping.wait(1.0)
     finally:
         click.echo("stopping / đang dừng …")
-        if any(c.name == "worker" and c.proc.poll() is None for c in children):
+        if not broker_died and any(c.name == "worker" and c.proc.poll() is None for c in children):
             _drain(settings.model_copy(update={"broker": broker.bootstrap}))
         for child in reversed(children):
             procs.stop(child.proc)
         broker.stop()
         click.echo("stopped / đã dừng.")
     failed = [c for c in children if c.proc.returncode not in (0, -signal.SIGTERM)]
-    return 1 if failed else 0
+    return 1 if failed or broker_died or gave_up else 0
 
 
 def _drain(settings: Settings, timeout: float = 30.0) -> None:

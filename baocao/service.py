@@ -12,6 +12,7 @@ import signal
 import threading
 
 from baocao.context import Context
+from baocao.feed import DecisionFeed
 from baocao.web import WebServer, build_app, runner_stats
 from sinks.consumer import SinkRunner
 from sinks.warehouse_wait import open_when_ready
@@ -28,9 +29,10 @@ def serve(ctx: Context) -> None:
     stop = threading.Event()
     runner = SinkRunner(settings, wh)
     sink_thread = threading.Thread(target=runner.run, args=(stop,), name="sink", daemon=True)
-    web = WebServer(
-        build_app(ctx, wh, runner_stats(runner)), settings.http_host, settings.http_port
-    )
+    app = build_app(ctx, wh, runner_stats(runner))
+    # The API keeps its state from what the sink writes, not from a query per request.
+    runner.sink.on_written = DecisionFeed(app.state.desk)
+    web = WebServer(app, settings.http_host, settings.http_port)
 
     def on_signal(signum: int, frame: object) -> None:
         stop.set()

@@ -2,7 +2,8 @@
 
 chDB allows one process per data directory, so receipts and history (warehouse reads)
 must be served by the process that owns the warehouse: this module wires the producers'
-API to a ``ReportLookup`` built on warehouse queries, and keeps the service's existing
+API to a ``ReportLookup`` built on warehouse queries (``baocao/lookup.py``; the service
+feeds the API what the sink writes, ``baocao/feed.py``), and keeps the service's existing
 routes (/, /api/status, /api/ledger-history, /api/alert-history, /dashboards,
 /static) on the same app.
 """
@@ -13,10 +14,8 @@ import html
 import json
 import logging
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, date, datetime
 from typing import Any
 
 import uvicorn
@@ -26,11 +25,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from baocao import health, viewer
 from baocao.brief_web import add_brief_routes
 from baocao.context import Context
+from baocao.lookup import WarehouseLookup
+from baocao.settle import wait_settled
 from baocao.status import warehouse_summary
 from baocao.tokens import open_tokens, outbox_path
-from contract.events import Violation
 from producers.http import create_api
-from producers.http.models import Decision, Publisher, Revision
+from producers.http.models import Publisher
 from producers.http.outbox import Outbox
 from producers.http.publish import KafkaPublisher
 from sinks import compliance, surveillance
@@ -39,66 +39,6 @@ from sinks.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-DECISION_SQL = """
-SELECT revision, toString(timeliness) AS timeliness, warnings
-FROM reports WHERE report_id = {rid:UUID}
-ORDER BY revision LIMIT 1
-"""
-REJECTION_SQL = """
-SELECT errors FROM rejections WHERE report_id = {rid:String}
-ORDER BY rejected_at DESC LIMIT 1
-"""
-REVISIONS_SQL = """
-SELECT toString(report_id) AS report_id, dataset, unit_id, report_date, revision,
-       toString(timeliness) AS timeliness, submitted_at, submitted_by, values_json, note, reason
-FROM reports
-WHERE unit_id = {unit:String} AND report_date >= {since:Date}
-ORDER BY dataset, report_date, revision, report_id
-LIMIT 1 BY report_id
-"""
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)  # the columns are UTC; chDB drops the zone
-
-
-class WarehouseLookup:
-    """Answer the API's questions about decisions and revisions from the warehouse tables."""
-
-    def __init__(self, wh: Warehouse) -> None:
-        self.wh = wh
-
-    def decision(self, report_id: str) -> Decision | None:
-        try:
-            rid = str(uuid.UUID(report_id))
-        except ValueError:
-            return None
-        rows = self.wh.query_dicts(DECISION_SQL, {"rid": rid})
-        if rows:
-            row = rows[0]
-            warnings = [Violation.model_validate(w) for w in json.loads(row["warnings"] or "[]")]
-            return Decision(
-                status="accepted",
-                revision=row["revision"],
-                timeliness=row["timeliness"],
-                warnings=warnings,
-            )
-        rejected = self.wh.query_dicts(REJECTION_SQL, {"rid": rid})
-        if rejected:
-            found = [Violation.model_validate(e) for e in json.loads(rejected[0]["errors"])]
-            return Decision(status="rejected", errors=found)
-        return None
-
-    def revisions(self, unit_id: str, since: date) -> list[Revision]:
-        rows = self.wh.query_dicts(REVISIONS_SQL, {"unit": unit_id, "since": since})
-        return [
-            Revision(
-                **{k: v for k, v in row.items() if k != "values_json"},
-                values=json.loads(row["values_json"]),
-            ).model_copy(update={"submitted_at": _utc(row["submitted_at"])})
-            for row in rows
-        ]
-
 
 def build_app(
     ctx: Context,
@@ -106,10 +46,12 @@ def build_app(
     sink_stats: Callable[[], dict[str, Any]],
     publisher: Publisher | None = None,
     broker: health.BrokerProbe | None = None,
+    settle: Callable[[], bool] | None = None,
 ) -> FastAPI:
     """The one app the warehouse service serves: API, form, status, dashboards, health.
 
-    ``broker``: how /metrics reads consumer lag (default: ask the configured brokers).
+    ``broker``: how /metrics reads consumer lag (default: ask the configured brokers);
+    ``settle``: how the outbox's recovery waits for the pipeline (``baocao.settle``).
     """
     settings = ctx.settings
     app = create_api(
@@ -120,7 +62,8 @@ def build_app(
         publisher or KafkaPublisher(settings),
         WarehouseLookup(wh),
         open_tokens(settings),
-        Outbox(outbox_path(settings)),
+        Outbox(outbox_path(settings), settings.outbox_resend_seconds),
+        settle=settle or (lambda: wait_settled(settings, settings.outbox_settle_seconds)),
     )
 
     @app.get("/api/status", include_in_schema=False)

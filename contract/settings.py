@@ -105,6 +105,20 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         120, ge=0, description="API requests per token per minute (bursts up to this; 0: off)"
     )
+    # A decision normally follows in seconds (bench/latency.py); a report still without
+    # one this long after its send was probably lost with the broker: send it again.
+    outbox_resend_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="an acknowledged report still undecided this long is sent again "
+        "(the wait doubles each time, up to an hour)",
+    )
+    outbox_settle_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="on start, how long the API waits for the stream and the sink to catch "
+        "up before it re-sends undecided reports",
+    )
     sink_batch_rows: int = Field(10_000, ge=1, description="rows per warehouse insert")
     # The embedded broker answers a fetch only when this runs out, even when data came
     # sooner (Kafka answers at once), so it is added to the sink's and notifier's latency.

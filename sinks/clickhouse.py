@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -154,6 +155,8 @@ class ClickHouseSink:
         #: Undecodable messages to publish on the dead-letter topic before their offsets
         #: are committed; the sink reads them back from there into `dead_letters`.
         self.outbound: list[DeadLetter] = []
+        #: Called with each batch once the warehouse confirmed it (the API's kept state).
+        self.on_written: Callable[[Batch], None] | None = None
 
     def add(self, topic: str, partition: int, offset: int, value: bytes | None) -> None:
         """Decode one message into rows of its batch; an undecodable one becomes a dead letter."""
@@ -269,6 +272,8 @@ class ClickHouseSink:
                 written[table] = written.get(table, 0) + block.size
         self.stats.batches_written += 1
         self.stats.messages_written += batch.messages
+        if self.on_written is not None:
+            self.on_written(batch)
 
     def pop_offsets(self) -> dict[Partition, int]:
         """Hand over the offsets of written batches (once) for the consumer to commit."""

@@ -7,19 +7,18 @@ never stalls the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract.clock import Clock
 from contract.datasets import Catalog
@@ -28,7 +27,8 @@ from contract.settings import Settings
 from producers.http import errors, views
 from producers.http.auth import TokenStore
 from producers.http.batch import submit_csv
-from producers.http.desk import Caller, Desk
+from producers.http.desk import Caller, Desk, Pending
+from producers.http.handlers import PREFIX, install_docs, install_error_handlers
 from producers.http.limits import RateLimiter
 from producers.http.models import (
     BatchReceipt,
@@ -42,9 +42,9 @@ from producers.http.models import (
     UnitDatasetsOut,
 )
 from producers.http.outbox import Outbox
+from producers.http.redeliver import Redelivery
 
 log = logging.getLogger(__name__)
-PREFIX = "/api/v1"
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in {
@@ -61,10 +61,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 bearer = HTTPBearer(auto_error=False, description="a unit token from `baocao tokens create`")
 
 
-def authenticate(
+async def authenticate(
     request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Caller:
-    """Turn the bearer token into a caller; 401 when it is missing, unknown or revoked."""
+    """Turn the bearer token into a caller; 401 when it is missing, unknown or revoked.
+
+    Async on purpose: a token check is one indexed SQLite read, cheaper in the event
+    loop than the thread hop FastAPI gives a plain function (a rush's every request).
+    """
     if creds is None:
         raise errors.unauthorized(
             "Cần mã truy cập (Authorization: Bearer …).",
@@ -98,18 +102,30 @@ def create_api(
     lookup: ReportLookup,
     tokens: TokenStore,
     outbox: Outbox,
+    settle: Callable[[], bool] = lambda: True,
 ) -> FastAPI:
-    """Build the submission API and web form; the outbox courier runs while the app does."""
+    """Build the submission API and web form; its outbox threads run while the app does.
+
+    ``settle``: wait until the stream and the sink have handled what the broker holds
+    (the composition root asks the broker); the start's re-send of undecided reports
+    waits for it, so a report decided just before a restart is not sent twice.
+    """
     window = settings.correction_window_days
     desk = Desk(settings, registry, catalog, clock, publisher, lookup, outbox, window)
+    redelivery = Redelivery(
+        outbox, desk.commits, desk.courier, lookup.decisions, settle, on_tick=desk.keep_known
+    )
     limit = settings.max_payload_bytes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        desk.courier.start()
-        desk.courier.kick()  # deliver what a previous run left queued
+        desk.commits.start()
+        await run_in_threadpool(desk.keep_known)
+        redelivery.start()  # then the courier delivers what a previous run left queued
         yield
+        redelivery.stop()
         desk.courier.stop()
+        desk.commits.stop()
 
     app = FastAPI(
         title="baocao — API báo cáo / reporting API",
@@ -121,11 +137,12 @@ def create_api(
         openapi_url=f"{PREFIX}/openapi.json",
         lifespan=lifespan,
     )
-    _install_docs(app)
+    install_docs(app)
     app.state.desk = desk
+    app.state.redelivery = redelivery
     app.state.tokens = tokens
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
-    _install_error_handlers(app)
+    install_error_handlers(app)
 
     async def body(request: Request, limit: int = limit) -> bytes:
         # Refuse by the declared length before reading, and count while reading in
@@ -159,11 +176,21 @@ def create_api(
         openapi_extra=report_body,
         summary="Gửi một báo cáo / submit a report",
     )
-    async def post_report(request: Request, who: Auth) -> JSONResponse:
+    async def post_report(request: Request, who: Auth) -> Response:
         raw = await body(request)
         fields = _json_object(raw)
-        status, receipt = await run_in_threadpool(desk.submit, who, fields)
-        return JSONResponse(receipt.model_dump(mode="json"), status_code=status)
+        # Checked in the event loop from kept state (no I/O but SQLite reads), then the
+        # committer is awaited without holding a thread; a day older than the kept ones
+        # asks the warehouse, so that one runs in a thread.
+        step = desk.prepare(who, fields, cold=False)
+        if step is None:
+            status, receipt = await run_in_threadpool(desk.submit, who, fields)
+        elif isinstance(step, Pending):
+            (outcome,) = await asyncio.wrap_future(desk.commits.enqueue([step.entry]))
+            status, receipt = desk.finish(step, outcome)
+        else:
+            status, receipt = step
+        return Response(receipt.model_dump_json(), status, media_type="application/json")
 
     @app.post(
         f"{PREFIX}/reports:csv",
@@ -187,7 +214,7 @@ def create_api(
     @app.get(f"{PREFIX}/reports/{{report_id}}", response_model=ReceiptOut, responses=ERRORS)
     def get_report(report_id: str, who: Auth) -> ReceiptOut:
         """Biên nhận và trạng thái / receipt and status of a report."""
-        stored = desk.outbox.get(report_id)
+        stored = desk.status(report_id)
         if stored is None:
             raise errors.not_found(
                 f"Không có báo cáo {report_id} gửi qua cổng này.",
@@ -236,70 +263,3 @@ def _json_object(raw: bytes) -> dict[str, Any]:
             "Báo cáo phải là một đối tượng JSON.", "A report must be a JSON object."
         )
     return obj
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(errors.ApiError)
-    async def api_error(request: Request, exc: errors.ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        headers.update(exc.headers)
-        return JSONResponse(exc.body.model_dump(mode="json"), exc.status, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def bad_params(request: Request, exc: RequestValidationError) -> JSONResponse:
-        found = [
-            errors.Reason(
-                code="invalid_parameter",
-                field=".".join(str(p) for p in e["loc"]),
-                message_vi=f"{'.'.join(str(p) for p in e['loc'])}: giá trị không hợp lệ",
-                message_en=f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}",
-            )
-            for e in exc.errors()
-        ]
-        body = errors.ErrorBody(
-            error="invalid_parameter",
-            message_vi="Tham số không hợp lệ.",
-            message_en="Invalid parameter.",
-            reasons=found,
-        )
-        return JSONResponse(body.model_dump(mode="json"), 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        vi = {404: "Không tìm thấy.", 405: "Phương thức không được hỗ trợ."}
-        body = errors.ErrorBody(
-            error=f"http_{exc.status_code}",
-            message_vi=vi.get(exc.status_code, "Yêu cầu không hợp lệ."),
-            message_en=str(exc.detail),
-        )
-        return JSONResponse(body.model_dump(mode="json"), exc.status_code)
-
-    @app.exception_handler(Exception)
-    async def crash(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s", request.url.path)
-        body = errors.ErrorBody(
-            error="internal_error",
-            message_vi="Lỗi hệ thống; hãy gửi lại với cùng report_id (không bị tính hai lần).",
-            message_en="Internal error; re-send with the same report_id (never counted twice).",
-        )
-        return JSONResponse(body.model_dump(mode="json"), 500)
-
-
-def _install_docs(app: FastAPI) -> None:
-    """Serve Swagger UI from the installed swagger-ui-bundle package: no internet needed."""
-    import swagger_ui_bundle
-    from fastapi.openapi.docs import get_swagger_ui_html
-    from fastapi.staticfiles import StaticFiles
-
-    assets = f"{PREFIX}/docs-assets"
-    app.mount(assets, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs")
-
-    @app.get(f"{PREFIX}/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=f"{PREFIX}/openapi.json",
-            title="baocao API",
-            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets}/swagger-ui.css",
-            swagger_favicon_url=f"{assets}/favicon-32x32.png",
-        )

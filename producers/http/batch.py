@@ -8,8 +8,10 @@ from contract.errors import Problem, SubmissionError
 from contract.events import ReportSubmitted
 from producers.csvfile import decode_csv, parse_rows
 from producers.http import errors
+from producers.http.commit import Entry
 from producers.http.desk import Caller, Desk, fingerprint
 from producers.http.models import Reason, ReceiptOut
+from producers.http.receipts import of_new
 from producers.ingest import preflight
 
 
@@ -39,7 +41,7 @@ def submit_csv(desk: Desk, caller: Caller, raw: bytes) -> tuple[int, list[Receip
         where = f"line {line}"
         try:
             desk.authorize_unit_field(caller, report.unit_id)
-            receipt = desk._known(report)
+            receipt = desk.known_receipt(report, fingerprint(report))
             if receipt is not None:
                 known[line] = receipt
                 continue
@@ -73,13 +75,18 @@ def submit_csv(desk: Desk, caller: Caller, raw: bytes) -> tuple[int, list[Receip
         )
     if problems:
         raise errors.invalid(errors.reasons(problems))
-    for _, report, warnings in fresh:
-        desk.outbox.add(report, fingerprint(report), warnings)
-    status = desk._publish([r for _, r, _ in fresh]) if fresh else "received"
+    # One group commit for every row: one transaction, one flush. The rows were checked
+    # above; a row whose report_id a concurrent request stored meanwhile is a re-send.
+    entries = [Entry(report, fingerprint(report), warnings) for _, report, warnings in fresh]
+    outcomes = desk.commits.commit(entries) if entries else []
     receipts = dict(known)
-    for line, report, _ in fresh:
-        stored = desk.outbox.get(str(report.report_id))
-        assert stored is not None
-        receipts[line] = desk.receipt_of(stored)
-    code = 200 if not fresh else 201 if status == "received" else 202
+    for (line, report, _), outcome in zip(fresh, outcomes, strict=True):
+        if outcome.state == "exists":
+            again = desk.known_receipt(report, fingerprint(report), in_flight=True)
+            assert again is not None
+            receipts[line] = again
+        else:
+            receipts[line] = of_new(report, outcome)
+    states = {o.state for o in outcomes} - {"exists"}
+    code = 200 if not states else 201 if states == {"sent"} else 202
     return code, [receipts[line] for line in sorted(receipts)]

@@ -3,12 +3,14 @@
 Order matters: shape first (nothing else can be read without it), then who may submit
 for the unit (a stranger learns nothing about the rules), then idempotency, then the
 dataset's rules, then the correction policy, and only then the outbox and the broker.
+Every answer comes from state this process keeps (the outbox, ``KnownReports``), never
+from a warehouse query per submission: the 14:59 rush is the normal load
+(``tests/api/test_hot_path.py``). Days older than the kept state are asked of the
+warehouse, as is a receipt whose decision is not known yet.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,25 +18,37 @@ from typing import Any
 
 from contract.clock import Clock
 from contract.datasets import Catalog
-from contract.errors import Problem, SubmissionError
-from contract.events import ReportSubmitted, Violation
-from contract.registry import Registry, Unit, UnitKind
+from contract.errors import SubmissionError
+from contract.events import ReportSubmitted
+from contract.registry import Registry, Unit
 from contract.settings import Settings
 from contract.validation import check_submission
-from producers.http import errors
+from producers.http import errors, policy, receipts
 from producers.http.auth import Credential, may_submit
+from producers.http.commit import Entry, GroupCommit, Outcome
+from producers.http.courier import Courier
+from producers.http.errors import ApiError
+from producers.http.known import KnownReports, KnownRevision, fingerprint_of
 from producers.http.models import (
     Publisher,
-    Reason,
     ReceiptOut,
     ReportLookup,
     Revision,
     reason_of,
 )
-from producers.http.outbox import PUBLISH_ERRORS, Courier, Outbox, Stored
+from producers.http.outbox import Outbox, Stored
 from producers.ingest import build_report
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pending:
+    """A checked submission, waiting for the committer."""
+
+    report: ReportSubmitted
+    printed: str  # its fingerprint
+    entry: Entry
 
 
 @dataclass
@@ -47,9 +61,8 @@ class Caller:
 
 def fingerprint(report: ReportSubmitted) -> str:
     """Hash what a submitter chose (not the stamped time), to tell a re-send from a conflict."""
-    chosen: list[Any] = [report.dataset, report.unit_id, report.report_date.isoformat()]
-    chosen += [sorted(report.values.items()), report.note, report.reason]
-    return hashlib.sha256(json.dumps(chosen, ensure_ascii=False).encode()).hexdigest()
+    r = report
+    return fingerprint_of(r.dataset, r.unit_id, r.report_date, r.values, r.note, r.reason)
 
 
 class Desk:
@@ -74,7 +87,23 @@ class Desk:
         self.lookup = lookup
         self.outbox = outbox
         self.courier = Courier(outbox, publisher)
+        self.commits = GroupCommit(outbox, publisher, self.courier)
         self.window = timedelta(days=correction_window_days)
+        self.known = KnownReports(self.today() - self.window - timedelta(days=1))
+
+    def keep_known(self) -> None:
+        """Load the kept days' revisions from the warehouse once; forget days out of range."""
+        self.known.forget_before(self.today() - self.window - timedelta(days=1))
+        if self.known.loaded:
+            return
+        try:
+            found = self.lookup.recent(self.known.since)
+        except Exception as exc:  # until it answers, each submission asks the warehouse
+            log.warning("warehouse lookup failed, will retry: %s", exc)
+            return
+        self.known.add(KnownRevision.of(r) for r in found)
+        self.known.loaded = True
+        log.info("desk: %d accepted revisions since %s kept", len(self.known), self.known.since)
 
     def today(self) -> date:
         return self.clock.now().astimezone(self.settings.tz).date()
@@ -96,12 +125,31 @@ class Desk:
     # ------------------------------------------------------------------ one report
     def submit(self, caller: Caller, fields: dict[str, Any]) -> tuple[int, ReceiptOut]:
         """Check and publish one report; return (HTTP status, receipt)."""
+        step = self.prepare(caller, fields)
+        assert step is not None  # cold days allowed
+        if isinstance(step, Pending):
+            (outcome,) = self.commits.commit([step.entry])
+            return self.finish(step, outcome)
+        return step
+
+    def prepare(
+        self, caller: Caller, fields: dict[str, Any], cold: bool = True
+    ) -> Pending | tuple[int, ReceiptOut] | None:
+        """Everything before the commit: an answer already, or the entry to commit.
+
+        Without ``cold``, a report whose day the kept state does not cover gives None
+        (its checks would query the warehouse: the caller runs ``submit`` in a thread).
+        """
         try:
             report = build_report(fields, self.clock, caller.credential.name)
         except SubmissionError as exc:
             raise errors.invalid(errors.reasons(exc.problems)) from exc
         self.authorize_unit_field(caller, report.unit_id)
-        known = self._known(report)
+        if not cold and not self.known.covers(report.report_date):
+            return None
+        printed = fingerprint(report)
+        earlier = self.cold_revisions(report)
+        known = self.known_receipt(report, printed, earlier)
         if known is not None:
             return 200, known
         # check_submission rather than preflight: a rule's violation names every field
@@ -109,38 +157,64 @@ class Desk:
         verdict = check_submission(report, self.registry, self.catalog, self.settings.tz)
         if verdict.errors:
             raise errors.invalid([reason_of(v) for v in verdict.errors])
-        self.check_correction(caller, report)
+        refusal = self.correction_refusal(caller, report)
+        if refusal is not None and self.has_earlier(report, earlier):
+            raise refusal
         warnings = [w.model_dump(mode="json") for w in verdict.warnings]
-        if not self.outbox.add(report, fingerprint(report), warnings):
-            known = self._known(report)  # a concurrent request with the same report_id won
+        return Pending(report, printed, Entry(report, printed, warnings, refusal))
+
+    def finish(self, step: Pending, outcome: Outcome) -> tuple[int, ReceiptOut]:
+        """The answer to a committed submission: 201 sent, 202 queued, 200 a re-send."""
+        if outcome.error is not None:
+            raise outcome.error  # a correction that raced another submission and lost
+        if outcome.state == "exists":  # a concurrent request with the same report_id won
+            known = self.known_receipt(step.report, step.printed, in_flight=True)
             assert known is not None
             return 200, known
-        status = self._publish([report])
-        stored = self.outbox.get(str(report.report_id))
-        assert stored is not None
-        return (201 if status == "received" else 202), self.receipt_of(stored)
+        return (201 if outcome.state == "sent" else 202), receipts.of_new(step.report, outcome)
 
     def authorize_unit_field(self, caller: Caller, unit_id: str) -> None:
         # An unknown unit is a field problem of the report (422), not a missing resource.
         if unit_id in self.registry:
             self.authorize(caller, unit_id)
 
-    def _known(self, report: ReportSubmitted) -> ReceiptOut | None:
-        """The original receipt of a re-sent report_id; 409 if it carried other content."""
-        stored = self.outbox.get(str(report.report_id))
-        if stored is not None:
-            if stored.fingerprint != fingerprint(report):
-                raise _conflict(str(report.report_id))
-            return self.receipt_of(stored)
-        earlier = self._revision(report.unit_id, report.report_date, str(report.report_id))
-        if earlier is None:
+    def cold_revisions(self, report: ReportSubmitted) -> list[Revision] | None:
+        """The unit's revisions from the report's day on, if that day is not kept (a query)."""
+        if self.known.covers(report.report_date):
             return None
-        if fingerprint(_as_report(earlier, report)) != fingerprint(report):
-            raise _conflict(str(report.report_id))
-        return self.receipt_of(Stored(_as_report(earlier, report), "", [], "sent", None, None))
+        return self.revisions(report.unit_id, report.report_date)
 
-    def _revision(self, unit_id: str, day: date, report_id: str) -> Revision | None:
-        return next((r for r in self.revisions(unit_id, day) if r.report_id == report_id), None)
+    def known_receipt(
+        self,
+        report: ReportSubmitted,
+        printed: str,
+        cold: list[Revision] | None = None,
+        in_flight: bool = False,
+    ) -> ReceiptOut | None:
+        """The original receipt of a re-sent report_id; 409 if it carried other content.
+
+        ``cold``: ``cold_revisions(report)``, when the caller has it already. A report
+        another request is publishing right now has no receipt yet: None, unless
+        ``in_flight`` (the committer then answers once that publish is done).
+        """
+        rid = str(report.report_id)
+        stored = self.outbox.get(rid)
+        if stored is not None:
+            if stored.fingerprint != printed:
+                raise policy.conflict(rid)
+            if stored.state == "sending" and not in_flight:
+                return None
+            return self.receipt_of(stored)
+        kept = self.known.get(rid)
+        if kept is None and not self.known.covers(report.report_date):
+            found = (self.cold_revisions(report) or []) if cold is None else cold
+            earlier = next((r for r in found if r.report_id == rid), None)
+            kept = KnownRevision.of(earlier) if earlier is not None else None
+        if kept is None:
+            return None
+        if kept.fingerprint != printed:
+            raise policy.conflict(rid)
+        return receipts.of_known(kept)
 
     def revisions(self, unit_id: str, since: date) -> list[Revision]:
         """Accepted revisions from the warehouse; none if it cannot answer right now."""
@@ -150,139 +224,49 @@ class Desk:
             log.warning("warehouse lookup failed: %s", exc)
             return []
 
-    def check_correction(self, caller: Caller, report: ReportSubmitted) -> None:
-        """Refuse a late correction without a reason, and an old one without a province token."""
-        rid = str(report.report_id)
-        earlier = self.outbox.has_other(report.ledger_key, rid) or any(
+    def has_earlier(self, report: ReportSubmitted, cold: list[Revision] | None = None) -> bool:
+        """Whether another submission exists for the report's unit, dataset and date."""
+        rid, key = str(report.report_id), report.ledger_key
+        if self.outbox.has_other(key, rid):
+            return True
+        if self.known.covers(report.report_date):
+            return self.known.has_other(key, rid)
+        found = (self.cold_revisions(report) or []) if cold is None else cold
+        return any(
             r.dataset == report.dataset and r.report_date == report.report_date
-            for r in self.revisions(report.unit_id, report.report_date)
+            for r in found
             if r.report_id != rid
         )
-        if not earlier:
-            return
+
+    def check_correction(self, caller: Caller, report: ReportSubmitted) -> None:
+        """Refuse a late correction without a reason, and an old one without a province token."""
+        refusal = self.correction_refusal(caller, report)
+        if refusal is not None and self.has_earlier(report):
+            raise refusal
+
+    def correction_refusal(self, caller: Caller, report: ReportSubmitted) -> ApiError | None:
+        """What the policy answers if ``report`` turns out to be a correction; None if allowed."""
         dataset = self.catalog.get(report.dataset)
         assert dataset is not None  # preflight refused unknown datasets
         deadline = dataset.deadline_at(report.report_date, self.settings.tz)
-        if report.submitted_at >= deadline and not report.reason.strip():
-            raise errors.invalid(
-                errors.reasons(
-                    [
-                        Problem(
-                            "reason_required",
-                            "reason",
-                            "Sửa báo cáo sau hạn chót phải nêu lý do (trường reason).",
-                            "A correction after the deadline must give a reason (field 'reason').",
-                        )
-                    ]
-                )
-            )
         age = self.today() - report.report_date
-        if age > self.window and caller.unit.kind != UnitKind.PROVINCE:
-            days = self.window.days
-            raise errors.forbidden(
-                f"Không được sửa báo cáo cũ hơn {days} ngày; cần tài khoản cấp tỉnh.",
-                f"A report older than {days} days may only be corrected with a province token.",
-                errors.reasons(
-                    [
-                        Problem(
-                            "correction_too_old",
-                            "report_date",
-                            f"Báo cáo ngày {report.report_date} đã quá {days} ngày.",
-                            f"The report of {report.report_date} is more than {days} days old.",
-                        )
-                    ]
-                ),
-            )
+        return policy.refusal(report, deadline, age, self.window, caller.unit.kind)
 
-    def _publish(self, reports: list[ReportSubmitted]) -> str:
-        """Send reports already in the outbox; 'received' when acked, else 'queued'."""
-        ids = [str(r.report_id) for r in reports]
-        if self.outbox.count("queued"):
-            # Older reports wait for the broker: a newer one must not overtake them
-            # (a correction would otherwise arrive before the report it corrects).
-            self.outbox.mark_queued(ids)
-            self.courier.kick()
-            return "queued"
+    def status(self, report_id: str) -> Stored | None:
+        """A stored submission; a sent one without a decision is checked in the warehouse."""
+        stored = self.outbox.get(report_id)
+        if stored is None or stored.decision is not None or stored.state != "sent":
+            return stored
         try:
-            receipts = self.publisher.send(reports)
-        except PUBLISH_ERRORS as exc:
-            log.warning("broker unreachable, %d report(s) queued: %s", len(reports), exc)
-            self.outbox.mark_queued(ids)
-            self.courier.kick()
-            return "queued"
-        now = self.clock.now()
-        for receipt in receipts:
-            self.outbox.mark_sent(receipt, now)
-        return "received"
+            found = self.lookup.decisions([report_id])
+        except Exception as exc:  # a receipt without the decision beats no receipt
+            log.warning("warehouse lookup failed: %s", exc)
+            return stored
+        if report_id in found:
+            self.outbox.mark_decided(found)
+            return self.outbox.get(report_id)
+        return stored
 
     def receipt_of(self, stored: Stored) -> ReceiptOut:
         """Describe a stored submission, with the stream's decision once the warehouse has it."""
-        r = stored.report
-        out = ReceiptOut(
-            report_id=str(r.report_id),
-            unit_id=r.unit_id,
-            dataset=r.dataset,
-            report_date=r.report_date,
-            submitted_at=r.submitted_at,
-            submitted_by=r.submitted_by,
-            status="received" if stored.state == "sent" else "queued",
-            partition=stored.partition,
-            offset=stored.offset,
-            warnings=[reason_of(Violation.model_validate(w)) for w in stored.warnings],
-        )
-        try:
-            decision = self.lookup.decision(out.report_id)
-        except Exception as exc:  # a receipt without the decision beats no receipt
-            log.warning("warehouse lookup failed: %s", exc)
-            decision = None
-        if decision is not None:
-            out.status = decision.status
-            out.revision = decision.revision
-            out.timeliness = decision.timeliness
-            if decision.warnings:
-                out.warnings = [reason_of(w) for w in decision.warnings]
-            out.errors = [reason_of(e) for e in decision.errors]
-        out.message_vi, out.message_en = _STATUS_TEXT[out.status]
-        return out
-
-
-_STATUS_TEXT = {
-    "received": ("Đã nhận báo cáo; đang xử lý.", "Report received; being processed."),
-    "queued": (
-        "Đã lưu báo cáo; sẽ tự gửi khi máy chủ sẵn sàng.",
-        "Report saved; it will be sent automatically when the server is back.",
-    ),
-    "accepted": ("Báo cáo đã được chấp nhận.", "Report accepted."),
-    "rejected": ("Báo cáo bị từ chối; xem lý do.", "Report rejected; see the reasons."),
-}
-
-
-def _conflict(report_id: str) -> errors.ApiError:
-    return errors.ApiError(
-        409,
-        "report_id_conflict",
-        f"Mã báo cáo {report_id} đã được dùng cho nội dung khác; hãy dùng mã mới.",
-        f"report_id {report_id} was already used for different content; use a new one.",
-        [
-            Reason(
-                code="report_id_conflict",
-                field="report_id",
-                message_vi="Mã báo cáo đã được dùng cho nội dung khác.",
-                message_en="This report_id was already used for different content.",
-            )
-        ],
-    )
-
-
-def _as_report(rev: Revision, like: ReportSubmitted) -> ReportSubmitted:
-    return like.model_copy(
-        update={
-            "dataset": rev.dataset,
-            "report_date": rev.report_date,
-            "values": rev.values,
-            "note": rev.note,
-            "reason": rev.reason,
-            "submitted_at": rev.submitted_at,
-            "submitted_by": rev.submitted_by,
-        }
-    )
+        return receipts.of_stored(stored)

@@ -55,8 +55,9 @@ class ReceiptOut(BaseModel):
     submitted_at: datetime
     submitted_by: str
     status: ReceiptStatus = Field(
-        description="received: on the broker; queued: in the outbox until the broker is back; "
-        "accepted/rejected: decided by the stream"
+        description="received: on the broker, no decision yet (sent again if none comes); "
+        "queued: in the outbox until the broker is back; accepted/rejected: decided by the "
+        "stream, and in the warehouse"
     )
     message_vi: str = ""
     message_en: str = ""
@@ -66,6 +67,11 @@ class ReceiptOut(BaseModel):
     errors: list[Reason] = Field(default_factory=list)
     partition: int | None = None
     offset: int | None = None
+    attempts: int = Field(
+        0,
+        description="how often the broker acknowledged it: above 1 when it was sent again "
+        "because no decision came (a re-send is never counted twice)",
+    )
 
 
 class BatchReceipt(BaseModel):
@@ -180,14 +186,27 @@ class Revision(BaseModel):
     values: dict[str, int]
     note: str = ""
     reason: str = ""
+    warnings: list[Violation] = Field(default_factory=list)
 
 
 class ReportLookup(Protocol):
-    """Read decisions and revisions back; the composition root implements it on the warehouse."""
+    """Read decisions and revisions back; the composition root implements it on the warehouse.
 
-    def decision(self, report_id: str) -> Decision | None: ...
+    Called on start, for history, and when kept state is in doubt: never once per
+    submission (``tests/api/test_hot_path.py``).
+    """
 
-    def revisions(self, unit_id: str, since: date) -> list[Revision]: ...
+    def decisions(self, report_ids: list[str]) -> dict[str, Decision]:
+        """The stream's decision for each of ``report_ids`` the warehouse holds one for."""
+        ...
+
+    def revisions(self, unit_id: str, since: date) -> list[Revision]:
+        """A unit's accepted revisions of ``since`` and later days."""
+        ...
+
+    def recent(self, since: date) -> list[Revision]:
+        """Every unit's accepted revisions of ``since`` and later days, with warnings."""
+        ...
 
 
 class Publisher(Protocol):

@@ -1,10 +1,13 @@
 """A durable outbox in SQLite: every submission is written here before it is sent.
 
-The row is the submission's receipt (idempotency and conflicts are answered from it) and
-its delivery state: ``sending`` while a request thread publishes it, ``queued`` when the
-broker was unreachable, ``sent`` once the broker acknowledged it (acks=all). Writing
-first and sending second means a crash between the two re-sends the report after a
-restart; the stream drops the duplicate by report_id, so nothing is lost or counted twice.
+The row is the submission's receipt (idempotency and conflicts are answered from it),
+its delivery state and what the stream decided: ``sending`` while it is being
+published, ``queued`` when the broker was unreachable (or the report is to be sent
+again), ``sent`` once the broker acknowledged it (acks=all); ``decided_at`` once the
+warehouse holds the stream's decision. Writing first and sending second means a crash
+between the two re-sends the report after a restart; the stream drops the duplicate
+by report_id, so nothing is lost or counted twice. A sent report without a decision is
+sent again (``producers/http/redeliver.py``): a broker that forgot it loses nothing.
 """
 
 from __future__ import annotations
@@ -13,15 +16,18 @@ import json
 import logging
 import sqlite3
 import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kafka.errors import KafkaError
 
 from contract.events import ReportSubmitted
 from producers.errors import PublishError
-from producers.http.models import Publisher
+from producers.http.models import Decision
 from producers.kafka import Receipt
 
 log = logging.getLogger(__name__)
@@ -42,7 +48,20 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE INDEX IF NOT EXISTS submissions_state ON submissions (state, created_at);
 CREATE INDEX IF NOT EXISTS submissions_ledger ON submissions (ledger_key);
 """
+#: Columns added since the first outbox files: an older file gets them on open.
+ADDED = {
+    "attempts": "INTEGER NOT NULL DEFAULT 0",  # times the broker acknowledged it
+    "resend_at": "REAL",  # unix time after which an undecided row is sent again
+    "decided_at": "TEXT",
+    "decision": "TEXT",  # Decision as JSON
+}
+UNDECIDED_INDEX = (
+    "CREATE INDEX IF NOT EXISTS submissions_undecided ON submissions (resend_at) "
+    "WHERE decided_at IS NULL"
+)
 PUBLISH_ERRORS = (PublishError, KafkaError, OSError)
+#: Longest wait between two sends of a report that stays undecided.
+MAX_RESEND_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -55,95 +74,201 @@ class Stored:
     state: str
     partition: int | None
     offset: int | None
+    attempts: int = 0
+    decision: Decision | None = None
+
+
+class Writing:
+    """One write transaction of the outbox (see ``Outbox.transaction``)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def exists(self, report_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM submissions WHERE report_id = ?", (report_id,))
+        return row.fetchone() is not None
+
+    def has_other(self, ledger_key: str, report_id: str) -> bool:
+        return _has_other(self._db, ledger_key, report_id)
+
+    def insert(
+        self, report: ReportSubmitted, fingerprint: str, warnings: list[dict[str, object]]
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO submissions (report_id, ledger_key, fingerprint, payload, "
+            "warnings, state, created_at) VALUES (?, ?, ?, ?, ?, 'sending', ?)",
+            (
+                str(report.report_id),
+                report.ledger_key,
+                fingerprint,
+                report.to_json().decode(),
+                json.dumps(warnings, ensure_ascii=False),
+                report.submitted_at.isoformat(),
+            ),
+        )
 
 
 class Outbox:
-    """Keep submissions durable until the broker has them."""
+    """Keep submissions durable until the broker has them and the warehouse has a decision.
 
-    def __init__(self, path: Path) -> None:
+    Writes go through one connection (``synchronous=FULL``: a committed row survives
+    power loss); reads through another, so a request never waits behind an fsync.
+    ``resend_after_s``: how long a sent report may stay undecided before it is sent
+    again (doubling with each attempt, up to an hour).
+    """
+
+    def __init__(self, path: Path, resend_after_s: float = 120.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.resend_after_s = resend_after_s
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged row survives power loss
+        self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(submissions)")}
+        for name, kind in ADDED.items():
+            if name not in have:
+                self._db.execute(f"ALTER TABLE submissions ADD COLUMN {name} {kind}")
+        self._db.execute(UNDECIDED_INDEX)
         self._lock = threading.Lock()
+        self._read = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._read_lock = threading.Lock()
         # A 'sending' row left by a crash was never confirmed: deliver it again.
         with self._lock:
             self._db.execute("UPDATE submissions SET state = 'queued' WHERE state = 'sending'")
 
-    def get(self, report_id: str) -> Stored | None:
+    @contextmanager
+    def transaction(self) -> Iterator[Writing]:
+        """One write transaction: every insert in it is durable at once, or none is."""
         with self._lock:
-            row = self._db.execute(
-                'SELECT payload, fingerprint, warnings, state, partition, "offset" '
-                "FROM submissions WHERE report_id = ?",
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield Writing(self._db)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def _unsynced(self) -> Iterator[sqlite3.Connection]:
+        """Write without waiting for the disk: for changes a crash may lose harmlessly.
+
+        A lost 'sent', 'queued' or decision mark only means a report is sent once more
+        (and dropped by the stream as a duplicate) or its decision asked for again. The
+        next synchronous commit makes these durable too (one WAL, fsynced in order).
+        """
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                yield self._db
+            finally:
+                self._db.execute("PRAGMA synchronous=FULL")
+
+    def get(self, report_id: str) -> Stored | None:
+        with self._read_lock:
+            row = self._read.execute(
+                'SELECT payload, fingerprint, warnings, state, partition, "offset", attempts, '
+                "decision FROM submissions WHERE report_id = ?",
                 (report_id,),
             ).fetchone()
         if row is None:
             return None
+        decision = Decision.model_validate_json(row[7]) if row[7] else None
+        report, printed, warnings, state, partition, offset, attempts = row[:7]
         return Stored(
-            ReportSubmitted.model_validate_json(row[0]), row[1], json.loads(row[2]), *row[3:]
+            ReportSubmitted.model_validate_json(report),
+            printed,
+            json.loads(warnings),
+            state,
+            partition,
+            offset,
+            attempts,
+            decision,
         )
 
     def add(
         self, report: ReportSubmitted, fingerprint: str, warnings: list[dict[str, object]]
     ) -> bool:
         """Record a new submission as 'sending'; False if its report_id is already here."""
-        try:
-            with self._lock:
-                self._db.execute(
-                    "INSERT INTO submissions (report_id, ledger_key, fingerprint, payload, "
-                    "warnings, state, created_at) VALUES (?, ?, ?, ?, ?, 'sending', ?)",
-                    (
-                        str(report.report_id),
-                        report.ledger_key,
-                        fingerprint,
-                        report.to_json().decode(),
-                        json.dumps(warnings, ensure_ascii=False),
-                        report.submitted_at.isoformat(),
-                    ),
-                )
-        except sqlite3.IntegrityError:
-            return False
+        with self.transaction() as tx:
+            if tx.exists(str(report.report_id)):
+                return False
+            tx.insert(report, fingerprint, warnings)
         return True
 
     def has_other(self, ledger_key: str, report_id: str) -> bool:
         """Whether another submission exists for the same unit, dataset and date."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT 1 FROM submissions WHERE ledger_key = ? AND report_id != ? LIMIT 1",
-                (ledger_key, report_id),
-            ).fetchone()
-        return row is not None
+        with self._read_lock:
+            return _has_other(self._read, ledger_key, report_id)
 
     def ledger_keys(self, unit_id: str) -> set[str]:
         """Every unit|dataset|date this outbox holds a submission for."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._read_lock:
+            rows = self._read.execute(
                 "SELECT DISTINCT ledger_key FROM submissions WHERE ledger_key LIKE ? ESCAPE '\\'",
                 (unit_id.replace("_", "\\_").replace("%", "\\%") + "|%",),
             ).fetchall()
         return {r[0] for r in rows}
 
     def mark_sent(self, receipt: Receipt, at: datetime) -> None:
-        with self._lock:
-            self._db.execute(
+        self.mark_sent_many([receipt], at)
+
+    def mark_sent_many(self, receipts: Iterable[Receipt], at: datetime | None = None) -> None:
+        """Record the broker's acknowledgements, in one transaction."""
+        when = (at or datetime.now(UTC)).isoformat()
+        now, cap, wait = time.time(), MAX_RESEND_SECONDS, self.resend_after_s
+        with self._unsynced() as db:
+            db.executemany(
                 "UPDATE submissions SET state = 'sent', partition = ?, \"offset\" = ?, "
-                "sent_at = ? WHERE report_id = ?",
-                (receipt.partition, receipt.offset, at.isoformat(), receipt.report_id),
+                "sent_at = ?, attempts = attempts + 1, "
+                "resend_at = ? + min(?, ? * (1 << min(attempts, 20))) WHERE report_id = ?",
+                [(r.partition, r.offset, when, now, cap, wait, r.report_id) for r in receipts],
             )
 
     def mark_queued(self, report_ids: list[str]) -> None:
-        with self._lock:
-            self._db.executemany(
+        with self._unsynced() as db:
+            db.executemany(
                 "UPDATE submissions SET state = 'queued' WHERE report_id = ? AND state != 'sent'",
                 [(r,) for r in report_ids],
             )
 
+    def requeue(self, report_ids: list[str]) -> int:
+        """Queue sent reports that are still undecided to be sent again; return how many."""
+        with self._unsynced() as db:
+            cur = db.executemany(
+                "UPDATE submissions SET state = 'queued' "
+                "WHERE report_id = ? AND state = 'sent' AND decided_at IS NULL",
+                [(r,) for r in report_ids],
+            )
+        return cur.rowcount
+
+    def undecided(self, due_before: float | None = None, limit: int = 1000) -> list[str]:
+        """Sent reports without a decision (only those due to be re-sent, given a time)."""
+        sql = "SELECT report_id FROM submissions WHERE decided_at IS NULL AND state = 'sent'"
+        args: tuple[object, ...] = ()
+        if due_before is not None:
+            sql += " AND coalesce(resend_at, 0) <= ?"
+            args = (due_before,)
+        with self._read_lock:
+            rows = self._read.execute(f"{sql} ORDER BY rowid LIMIT ?", (*args, limit)).fetchall()
+        return [r[0] for r in rows]
+
+    def mark_decided(self, decisions: dict[str, Decision]) -> None:
+        """Record what the warehouse holds; an acceptance wins over a rejection."""
+        if not decisions:
+            return
+        now = datetime.now(UTC).isoformat()
+        with self._unsynced() as db:
+            db.executemany(
+                "UPDATE submissions SET decided_at = ?, decision = ? WHERE report_id = ? "
+                "AND (decided_at IS NULL OR ? = 'accepted')",
+                [(now, d.model_dump_json(), rid, d.status) for rid, d in decisions.items()],
+            )
+
     def queued(self, limit: int = 500) -> list[ReportSubmitted]:
         """The oldest undelivered submissions, in arrival order."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._read_lock:
+            rows = self._read.execute(
                 "SELECT payload FROM submissions WHERE state = 'queued' "
                 "ORDER BY created_at, rowid LIMIT ?",
                 (limit,),
@@ -151,77 +276,21 @@ class Outbox:
         return [ReportSubmitted.model_validate_json(r[0]) for r in rows]
 
     def count(self, state: str) -> int:
-        with self._lock:
-            row = self._db.execute(
+        with self._read_lock:
+            row = self._read.execute(
                 "SELECT count(*) FROM submissions WHERE state = ?", (state,)
             ).fetchone()
         return int(row[0])
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock:
+            self._read.close()
             self._db.close()
 
 
-class Courier:
-    """Deliver queued submissions in a background thread whenever the broker answers."""
-
-    def __init__(
-        self,
-        outbox: Outbox,
-        publisher: Publisher,
-        interval_s: float = 2.0,
-    ) -> None:
-        self.outbox = outbox
-        self.publisher = publisher
-        self.interval_s = interval_s
-        self.delivered = 0
-        self._sending = threading.Lock()  # one delivery at a time, or a row goes out twice
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="outbox-courier", daemon=True)
-        self._thread.start()
-
-    def kick(self) -> None:
-        """Try now instead of at the next interval (a new row was queued)."""
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def deliver_once(self) -> int:
-        """Send one batch of queued submissions; return how many the broker confirmed."""
-        with self._sending:
-            return self._deliver_batch()
-
-    def _deliver_batch(self) -> int:
-        batch = self.outbox.queued()
-        if not batch:
-            return 0
-        try:
-            receipts = self.publisher.send(batch)
-        except PUBLISH_ERRORS as exc:
-            log.info("outbox: broker still unreachable (%d queued): %s", len(batch), exc)
-            return 0
-        for receipt in receipts:
-            self.outbox.mark_sent(receipt, datetime.now().astimezone())
-        self.delivered += len(receipts)
-        log.info("outbox: delivered %d queued report(s)", len(receipts))
-        return len(receipts)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                while self.deliver_once() >= 500:  # a full batch: more may be waiting
-                    pass
-            except Exception:  # the courier must outlive any surprise; the row stays queued
-                log.exception("outbox: delivery failed; will retry")
+def _has_other(db: sqlite3.Connection, ledger_key: str, report_id: str) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM submissions WHERE ledger_key = ? AND report_id != ? LIMIT 1",
+        (ledger_key, report_id),
+    ).fetchone()
+    return row is not None

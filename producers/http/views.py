@@ -97,7 +97,7 @@ def history(desk: Desk, unit: Unit, days: int) -> HistoryOut:
         ]
         previous[key] = r.values
         first.setdefault(key, r.timeliness)
-        out.append(RevisionOut(**r.model_dump(exclude={"unit_id"}), changes=changes))
+        out.append(RevisionOut(**r.model_dump(exclude={"unit_id", "warnings"}), changes=changes))
     out.reverse()  # newest first: what a submitter looks for
     return HistoryOut(unit_id=unit.unit_id, revisions=out, days=_days(desk, unit, since, first))
 

@@ -20,6 +20,7 @@ from contract.settings import Settings
 from producers.errors import PublishError
 from producers.http import create_api
 from producers.http.auth import TokenStore
+from producers.http.known import KnownRevision
 from producers.http.models import Decision, Revision
 from producers.http.outbox import Outbox
 from producers.kafka import Receipt
@@ -57,16 +58,23 @@ class FakePublisher:
 
 @dataclass
 class FakeLookup:
-    """A warehouse that holds whatever a test puts in it."""
+    """A warehouse that holds whatever a test puts in it, counting the questions asked."""
 
-    decisions: dict[str, Decision] = field(default_factory=dict)
+    decided: dict[str, Decision] = field(default_factory=dict)
     stored: list[Revision] = field(default_factory=list)
+    queries: int = 0
 
-    def decision(self, report_id: str) -> Decision | None:
-        return self.decisions.get(report_id)
+    def decisions(self, report_ids: list[str]) -> dict[str, Decision]:
+        self.queries += 1
+        return {r: self.decided[r] for r in report_ids if r in self.decided}
 
     def revisions(self, unit_id: str, since: date) -> list[Revision]:
+        self.queries += 1
         return [r for r in self.stored if r.unit_id == unit_id and r.report_date >= since]
+
+    def recent(self, since: date) -> list[Revision]:
+        self.queries += 1
+        return [r for r in self.stored if r.report_date >= since]
 
 
 @dataclass
@@ -81,6 +89,19 @@ class Api:
 
     def auth(self, unit: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[unit]}"}
+
+    def accepted(self, revision: Revision) -> None:
+        """Put an accepted revision in the warehouse, and tell the desk as the sink does."""
+        self.lookup.stored.append(revision)
+        self.lookup.decided[revision.report_id] = Decision(
+            status="accepted",
+            revision=revision.revision,
+            timeliness=revision.timeliness,
+            warnings=revision.warnings,
+        )
+        desk = self.app.state.desk
+        desk.known.add([KnownRevision.of(revision)])
+        desk.outbox.mark_decided({revision.report_id: self.lookup.decided[revision.report_id]})
 
 
 TOKEN_UNITS = {

@@ -44,7 +44,7 @@ def test_report_id_reused_with_other_values_is_409(api: Api) -> None:
 
 def test_report_id_known_only_to_the_warehouse_is_checked_too(api: Api) -> None:
     rid = str(uuid.uuid4())
-    api.lookup.stored.append(
+    api.accepted(
         Revision(
             report_id=rid,
             dataset="district-daily",
@@ -57,7 +57,6 @@ def test_report_id_known_only_to_the_warehouse_is_checked_too(api: Api) -> None:
             values={"cases_new": 9},
         )
     )
-    api.lookup.decisions[rid] = Decision(status="accepted", revision=1, timeliness="on_time")
     same = api.client.post(
         "/api/v1/reports",
         json=report(report_id=rid, values={"cases_new": 9}),
@@ -138,7 +137,7 @@ def test_scope_district_communes_checkpoint_province(api: Api) -> None:
 
 
 def _accepted(api: Api, day: date, rid: str) -> None:
-    api.lookup.stored.append(
+    api.accepted(
         Revision(
             report_id=rid,
             dataset="district-daily",
@@ -197,7 +196,8 @@ def test_receipt_shows_the_streams_decision(api: Api) -> None:
         "report_id"
     ]
     warn = Violation(rule_id="w", severity="warning", message_vi="cảnh báo", message_en="warn")
-    api.lookup.decisions[rid] = Decision(
+    # Not yet told by the sink: the receipt asks the warehouse once, then keeps the answer.
+    api.lookup.decided[rid] = Decision(
         status="accepted", revision=2, timeliness="late", warnings=[warn]
     )
     body = api.client.get(f"/api/v1/reports/{rid}", headers=api.auth("173")).json()

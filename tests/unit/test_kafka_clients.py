@@ -22,7 +22,8 @@ from baocao import broker, status
 from contract import topics
 from contract.events import ReportSubmitted
 from contract.settings import Settings
-from producers.http.outbox import Courier, Outbox
+from producers.http.courier import Courier
+from producers.http.outbox import Outbox
 from sinks.consumer import SinkRunner
 from sinks.notify.service import Notifier
 

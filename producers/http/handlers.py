@@ -1,0 +1,84 @@
+"""The API's error answers and its offline docs page, installed on the app by ``create_api``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from producers.http import errors
+
+log = logging.getLogger(__name__)
+PREFIX = "/api/v1"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error in the API's bilingual shape (``ErrorBody``), never a bare 500."""
+
+    @app.exception_handler(errors.ApiError)
+    async def api_error(request: Request, exc: errors.ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        headers.update(exc.headers)
+        return JSONResponse(exc.body.model_dump(mode="json"), exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_params(request: Request, exc: RequestValidationError) -> JSONResponse:
+        found = [
+            errors.Reason(
+                code="invalid_parameter",
+                field=".".join(str(p) for p in e["loc"]),
+                message_vi=f"{'.'.join(str(p) for p in e['loc'])}: giá trị không hợp lệ",
+                message_en=f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}",
+            )
+            for e in exc.errors()
+        ]
+        body = errors.ErrorBody(
+            error="invalid_parameter",
+            message_vi="Tham số không hợp lệ.",
+            message_en="Invalid parameter.",
+            reasons=found,
+        )
+        return JSONResponse(body.model_dump(mode="json"), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        vi = {404: "Không tìm thấy.", 405: "Phương thức không được hỗ trợ."}
+        body = errors.ErrorBody(
+            error=f"http_{exc.status_code}",
+            message_vi=vi.get(exc.status_code, "Yêu cầu không hợp lệ."),
+            message_en=str(exc.detail),
+        )
+        return JSONResponse(body.model_dump(mode="json"), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        body = errors.ErrorBody(
+            error="internal_error",
+            message_vi="Lỗi hệ thống; hãy gửi lại với cùng report_id (không bị tính hai lần).",
+            message_en="Internal error; re-send with the same report_id (never counted twice).",
+        )
+        return JSONResponse(body.model_dump(mode="json"), 500)
+
+
+def install_docs(app: FastAPI) -> None:
+    """Serve Swagger UI from the installed swagger-ui-bundle package: no internet needed."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    assets = f"{PREFIX}/docs-assets"
+    app.mount(assets, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs")
+
+    @app.get(f"{PREFIX}/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{PREFIX}/openapi.json",
+            title="baocao API",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
+        )

@@ -1,0 +1,69 @@
+"""The answers of the correction policy and of a re-used report_id, in both languages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from contract.errors import Problem
+from contract.events import ReportSubmitted
+from contract.registry import UnitKind
+from producers.http import errors
+from producers.http.errors import ApiError
+from producers.http.models import Reason
+
+
+def refusal(
+    report: ReportSubmitted, deadline: datetime, age: timedelta, window: timedelta, kind: UnitKind
+) -> ApiError | None:
+    """What a correction gets: a reason is due after the deadline, a province token when old.
+
+    ``age``: today minus the report's date; ``kind``: the kind of the caller's unit.
+    """
+    if report.submitted_at >= deadline and not report.reason.strip():
+        return errors.invalid(
+            errors.reasons(
+                [
+                    Problem(
+                        "reason_required",
+                        "reason",
+                        "Sửa báo cáo sau hạn chót phải nêu lý do (trường reason).",
+                        "A correction after the deadline must give a reason (field 'reason').",
+                    )
+                ]
+            )
+        )
+    if age > window and kind != UnitKind.PROVINCE:
+        days = window.days
+        return errors.forbidden(
+            f"Không được sửa báo cáo cũ hơn {days} ngày; cần tài khoản cấp tỉnh.",
+            f"A report older than {days} days may only be corrected with a province token.",
+            errors.reasons(
+                [
+                    Problem(
+                        "correction_too_old",
+                        "report_date",
+                        f"Báo cáo ngày {report.report_date} đã quá {days} ngày.",
+                        f"The report of {report.report_date} is more than {days} days old.",
+                    )
+                ]
+            ),
+        )
+    return None
+
+
+def conflict(report_id: str) -> ApiError:
+    """409: a report_id already used for other content."""
+    return ApiError(
+        409,
+        "report_id_conflict",
+        f"Mã báo cáo {report_id} đã được dùng cho nội dung khác; hãy dùng mã mới.",
+        f"report_id {report_id} was already used for different content; use a new one.",
+        [
+            Reason(
+                code="report_id_conflict",
+                field="report_id",
+                message_vi="Mã báo cáo đã được dùng cho nội dung khác.",
+                message_en="This report_id was already used for different content.",
+            )
+        ],
+    )
