@@ -233,6 +233,7 @@ def readers(registry: Registry, catalog: Catalog, brief_dir: Path) -> list[Reade
         ("national brief", lambda wh: gather(wh, registry, catalog, None, DAY, tz, NOW)),
         ("brief service", lambda wh: brief_maker(wh).pending([DAY])),
         ("GET /briefs", lambda wh: brief_maker(wh).versions(DAY, DAY, "19")),
+        ("GET /briefs (newest month)", lambda wh: Archive(brief_dir, wh).newest_day()),
     ]
     for board in DASHBOARDS:
         values = {v.name: v.default for v in board.variables}
