@@ -175,15 +175,18 @@ def test_thai_nguyen_first_community_cases_after_38_days_alert_once_and_a_correc
     # The warehouse keeps each signal's state and every level.
     assert replayed.stack.stop_process("warehouse") == 0
     wh = Warehouse.connect(replayed.stack.settings)
-    wh.ensure_schema()
-    states = dict(
-        wh.query_rows("SELECT signal_id, state FROM signals_current WHERE rule = 'quiet_days'")
-    )
+    try:  # chDB runs one data directory per process: closed, the next test opens its own
+        wh.ensure_schema()
+        states = dict(
+            wh.query_rows("SELECT signal_id, state FROM signals_current WHERE rule = 'quiet_days'")
+        )
+        (count,) = wh.query_rows(
+            "SELECT count() FROM levels_latest WHERE unit_id IN (%(a)s, %(b)s) AND period = 'day'",
+            {"a": PHU_BINH, "b": THAI_NGUYEN},
+        )[0]
+    finally:
+        wh.close()
     assert {states[sid] for sid in quiet_ids()} == {"withdrawn"}
-    (count,) = wh.query_rows(
-        "SELECT count() FROM levels_latest WHERE unit_id IN (%(a)s, %(b)s) AND period = 'day'",
-        {"a": PHU_BINH, "b": THAI_NGUYEN},
-    )[0]
     assert int(count) >= 2 * (last_day - date(2021, 6, 18)).days
 
 
