@@ -47,7 +47,7 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "broker_heartbeat_interval": 2.0,
         "broker_max_poll_interval": 10.0,
         # Without a cap one poll can take longer than the interval to drain and the
-        # worker silently leaves its group (seen here).
+        # worker silently leaves its group (DESIGN.md, Faust pitfalls).
         "broker_max_poll_records": 500,
         # Decisions wait for the commit (above), so this bounds their latency
         # (0.5 s by default, not Faust's 2.8 s: contract/settings.py).

@@ -15,7 +15,8 @@ async def publish_acked(
 
     With publish-on-commit Faust would hold these sends until the input's offset is
     committed, while table writes reach the changelog at once: a rebalance in between
-    dropped the held sends and the table said they had happened (seen here).
+    dropped the held sends and the table said they had happened
+    (tests/integration/test_deadline_watch.py).
     """
     pending = [await topic.send(key=k, value=v, force=True) for k, v in messages]
     await asyncio.gather(*pending)
