@@ -7,6 +7,7 @@ to yardsticks measured in the same run.
     python -m bench                                    # everything, full scale
     python -m bench --only throughput,sink --runs 5
     python -m bench --only latency --scale small       # a smoke run: well under a minute
+    python -m bench --only api --scale small           # the deadline rush through the HTTP API
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bench import (
+    api,
     brief,
     burst,
     latency,
@@ -40,6 +42,7 @@ BENCHMARKS: dict[str, Callable[[Scale, int], list[Row]]] = {
     "store": store.run,
     "signals": signals.run,
     "brief": brief.run,
+    "api": api.run,
 }
 ALL = ["stages", *BENCHMARKS]
 #: Reports per measurement of the stage benchmarks (`--n` overrides).

@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -95,7 +96,21 @@ def publish_paced(
             time.sleep(0.05)
 
 
-def once(reg: Registry, scale: Scale, seed: int, root: Path) -> dict[str, float]:
+#: How a run sends its reports: (stack, clock, reports, wall seconds) -> extra figures.
+Send = Callable[[BenchStack, FileClock, list[ReportSubmitted], float], dict[str, float]]
+
+
+def straight_to_kafka(
+    stack: BenchStack, clock: FileClock, data: list[ReportSubmitted], wall: float
+) -> dict[str, float]:
+    publish_paced(stack, clock, data, wall)
+    return {}
+
+
+def once(
+    reg: Registry, scale: Scale, seed: int, root: Path, send: Send = straight_to_kafka
+) -> dict[str, float]:
+    """One burst: ``send`` the reports (bench/api.py sends them through the HTTP API)."""
     data = burst(reg, seed)
     n_expected, withheld = expected_units(reg, data)
     reg.dump(root / "registry.json")
@@ -115,7 +130,7 @@ def once(reg: Registry, scale: Scale, seed: int, root: Path) -> dict[str, float]
         time.sleep(20)  # the worker joins its group and sends the 14:00 reminders
         wall = BURST_SECONDS[scale]
         progress(f"  {len(data):,} of {n_expected:,} expected units submit in {wall:.0f} s")
-        publish_paced(stack, clock, data, wall)
+        extra = send(stack, clock, data, wall)
         clock.set(DEADLINE)
         t0 = time.perf_counter()
         kinds: Counter[str] = Counter()
@@ -148,6 +163,7 @@ def once(reg: Registry, scale: Scale, seed: int, root: Path) -> dict[str, float]
         "last_missing": last_missing,
         "summary": summary,
         "decided": decided_at,
+        **extra,
     }
 
 
