@@ -21,6 +21,7 @@ from typing import Any, Literal
 import click
 
 from baocao import context, warehouse_client
+from baocao.cli_surveillance import check_province, report_day
 from baocao.context import Context
 from contract.errors import BaocaoError
 from contract.population import load_population
@@ -28,8 +29,6 @@ from contract.settings import Settings
 from sinks.brief.archive import Version
 from sinks.brief.maker import Due, NoBrief
 from sinks.brief.render import FORMATS, Format
-
-_DATE_HELP = "YYYY-MM-DD"
 
 
 class ServiceError(BaocaoError):
@@ -70,27 +69,6 @@ class ServiceMaker:
 
     def fetch(self, version: Version, fmt: str) -> bytes:
         return self._call(version.url(fmt))
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"ngày không hợp lệ {text!r}, cần {_DATE_HELP} / invalid date {text!r}, need"
-            f" {_DATE_HELP}",
-            param_hint="--date",
-        ) from exc
-
-
-def _check_province(ctx: Context, code: str) -> None:
-    unit = ctx.registry.get(code)
-    if unit is None or unit.kind.value != "province":
-        raise click.BadParameter(
-            f"không có tỉnh mã {code} trong danh mục / no province {code} in the registry"
-            " (`baocao units --kind province`)",
-            param_hint="--province",
-        )
 
 
 def _from_service(settings: Settings, query: dict[str, str]) -> bytes | None:
@@ -158,10 +136,10 @@ def _direct(ctx: Context, province: str | None, day: date, fmt: Format, lang: st
 )  # fmt: skip
 def brief(day: str, province: str | None, fmt: Format, lang: str, out: Path | None) -> None:
     """Báo cáo nhanh hằng ngày / the daily brief of a province (or the nation) as a file."""
-    when = _day(day)
+    when = report_day(day)
     ctx = context.load()
     if province:
-        _check_province(ctx, province)
+        check_province(ctx.registry, province)
     area = province or "national"
     query = {"date": when.isoformat(), "format": fmt, "lang": lang, "province": province or ""}
     body = _from_service(ctx.settings, query)

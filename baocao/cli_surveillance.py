@@ -38,7 +38,8 @@ RULE_TEXT = {
 _DATE_HELP = "YYYY-MM-DD"
 
 
-def _day(text: str) -> date:
+def report_day(text: str) -> date:
+    """A --date option's value, or a bilingual error naming the option."""
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
@@ -49,7 +50,8 @@ def _day(text: str) -> date:
         ) from exc
 
 
-def _check_province(registry: Registry, code: str) -> None:
+def check_province(registry: Registry, code: str) -> None:
+    """Refuse a --province that is not a province of the registry (vi/en)."""
     unit = registry.get(code)
     if unit is None or unit.kind.value != "province":
         raise click.BadParameter(
@@ -148,9 +150,9 @@ def levels(day: str, province: str, kinds: tuple[str, ...], as_json: bool) -> No
     và ngưỡng chưa xác nhận. Each unit's newest level on or before --date, why, what
     would change it, and thresholds not confirmed from the decision's text.
     """
-    when = _day(day)
+    when = report_day(day)
     ctx = context.load()
-    _check_province(ctx.registry, province)
+    check_province(ctx.registry, province)
     data = _ask(
         ctx.settings,
         "/api/levels",
@@ -180,9 +182,9 @@ def signals(day: str, province: str, days: int, as_json: bool) -> None:
     The province's signals of the --days days up to --date that were not withdrawn,
     with what they mean.
     """
-    when = _day(day)
+    when = report_day(day)
     ctx = context.load()
-    _check_province(ctx.registry, province)
+    check_province(ctx.registry, province)
     data = _ask(
         ctx.settings,
         "/api/signals",

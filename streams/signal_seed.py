@@ -17,7 +17,7 @@ from typing import Any
 from contract import topics
 from streams.seed import Record, partition_for
 from streams.series import Rev, Series
-from streams.signal_watch import areas_above, revision_of
+from streams.signal_watch import area_total, areas_above, revision_of
 from streams.signals import SignalEngine
 
 SERIES_CHANGELOG = f"{topics.STREAMS_APP_ID}-signal_series-changelog"
@@ -56,11 +56,7 @@ def rebuild(
             area_days.setdefault((area, dataset, day), {})[unit] = [rev, values]
     days: dict[Day, tuple[Rev, dict[str, int]]] = dict(units)
     for area_day, children in area_days.items():
-        total: dict[str, int] = {}
-        for _, kept in children.values():
-            for k, v in kept.items():
-                total[k] = total.get(k, 0) + v
-        days[area_day] = ([], total)
+        days[area_day] = ([], area_total(children))
     series: dict[str, Series] = {}
     for (subject, dataset, day), (rev, values) in sorted(days.items(), key=lambda kv: kv[0][2]):
         series.setdefault(f"{subject}|{dataset}", Series()).put(day, rev, values, engine.keep_days)

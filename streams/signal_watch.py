@@ -70,6 +70,15 @@ def areas_above(registry: Registry, unit_id: str) -> list[str]:
     return out
 
 
+def area_total(children: dict[str, Any]) -> dict[str, int]:
+    """An area's day: its children's kept values (``child -> [rev, values]``) added up."""
+    total: dict[str, int] = {}
+    for _, kept in children.values():
+        for k, v in kept.items():
+            total[k] = total.get(k, 0) + v
+    return total
+
+
 def install(
     app: faust.App,
     settings: Settings,
@@ -148,10 +157,7 @@ def install(
             return  # the area already holds a newer revision of this child's day
         children[child] = [rev, values]
         contributions[day_key] = children
-        total: dict[str, int] = {}
-        for _, kept in children.values():
-            for k, v in kept.items():
-                total[k] = total.get(k, 0) + v
+        total = area_total(children)
         key = f"{area}|{dataset}"
         stored = series.get(key)
         outcome = engine.observe(stored, area, dataset, day, [], total, clock.now())
