@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,11 +52,13 @@ def test_the_start_resends_every_undecided_report_before_anything_new(
         asked.append(ids)
         return {i: warehouse[i] for i in ids if i in warehouse}
 
-    redelivery = Redelivery(outbox, commits, commits.courier, decisions)
+    settled = threading.Event()  # the stream and sink catch up only when the test says so
+    redelivery = Redelivery(outbox, commits, commits.courier, decisions, lambda: settled.wait(10))
     redelivery.start()  # holds new submissions until the recovery is done
     new = report(day="2021-07-27")
     (outcome,) = commits.commit([Entry(new, "new", [])])
     assert outcome.state == "queued"  # 202: saved, and sent after the recovery
+    settled.set()
     assert redelivery.recovered.wait(10)
     deadline = time.monotonic() + 10
     while len(publisher.sent) < 3 and time.monotonic() < deadline:
