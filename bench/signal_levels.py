@@ -43,6 +43,7 @@ from producers.epidemic import EpidemicModel
 from sinks.clickhouse import ClickHouseSink
 from sinks.consumer import MAX_POLL_RECORDS
 from sinks.warehouse import Warehouse
+from streams.signal_watch import ROLL_UP_BATCH
 from streams.signals import SignalEngine
 
 DATASET = "district-daily"
@@ -102,10 +103,16 @@ def once_per_subject(replay: Replay, values: Values, day: date) -> list[LevelAss
 
 
 def as_stream(replay: Replay, values: Values, day: date) -> list[LevelAssessed]:
-    """Each commune's report, then its district's and province's re-evaluation."""
+    """Each commune's report, its district and province re-evaluated once per batch.
+
+    A batch is what the roll-up agent takes at once when the communes report faster
+    than it evaluates (``ROLL_UP_BATCH`` updates, two per commune).
+    """
     levels: list[LevelAssessed] = []
-    for commune, kept in values.items():
-        for outcome in replay.report(commune, DATASET, day, [1], kept):
+    reports = [(commune, DATASET, day, [1], kept) for commune, kept in values.items()]
+    per_batch = ROLL_UP_BATCH // 2
+    for i in range(0, len(reports), per_batch):
+        for outcome in replay.batch(reports[i : i + per_batch]):
             levels += outcome.levels
     return levels
 

@@ -1,24 +1,36 @@
-"""The worker's signal work in one process: a unit's day, then each area's above it.
+"""The worker's signal work in one process: each unit as accepted, then its areas per batch.
 
 Mirrors ``streams/signal_watch.py`` without Faust or a broker, for the benchmarks that
-time the engine itself: a unit's series is re-evaluated from its accepted report's day,
-then each area above it (district, province) replaces that child's values for the day
-with the newest revision and is re-evaluated on the sum of its children. Series stay in
-the JSON form the worker's table holds, so every ``observe`` parses and re-encodes them
-as the worker does; what the table's changelog costs on top is Faust's, not timed here.
+time the engine itself: a unit's series is re-evaluated from its accepted report's day;
+the batch's updates for each area above (district, province) go through the worker's own
+``streams.roll_up.roll_up``, which re-evaluates the area once per batch on the sum of its
+children. Series stay in the JSON form the worker's table holds, so every evaluation
+parses and re-encodes them as the worker does; what the table's changelog costs on top
+is Faust's, not timed here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from contract.events import ReportAccepted
+from streams.roll_up import Update, roll_up
 from streams.series import Rev, Series
 from streams.signal_watch import areas_above
 from streams.signals import Outcome, SignalEngine
+
+#: (unit, dataset, day, rev, kept values): one accepted report as the engine reads it
+Kept = tuple[str, str, date, Rev, Mapping[str, int]]
+
+
+class Store(dict[str, Any]):
+    """A dict with the ``delete`` of the worker's tables (``streams.state.HotKeys``)."""
+
+    def delete(self, key: str) -> None:
+        self.pop(key, None)
 
 
 @dataclass
@@ -28,12 +40,13 @@ class Replay:
     engine: SignalEngine
     #: The worker's clock: it stamps each alert and level (``assessed_at``).
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
-    series: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: (area, dataset, day) -> child -> (rev, kept values): the ``signal_contributions`` table
-    children: dict[tuple[str, str, date], dict[str, tuple[Rev, dict[str, int]]]] = field(
-        default_factory=dict
-    )
+    series: Store = field(default_factory=Store)
+    #: ``area|dataset|day`` -> child -> [rev, kept values]: the ``signal_contributions`` table
+    children: Store = field(default_factory=Store)
     _above: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.series = Store(self.series)
 
     def areas(self, unit_id: str) -> list[str]:
         """The districts and provinces above a unit, nearest first (cached, as the worker)."""
@@ -41,27 +54,42 @@ class Replay:
             self._above[unit_id] = areas_above(self.engine.registry, unit_id)
         return self._above[unit_id]
 
-    def accepted(self, report: ReportAccepted) -> list[Outcome]:
-        """What the worker does after accepting ``report``: its unit, then its areas."""
+    def kept(self, report: ReportAccepted) -> Kept | None:
+        """What the engine keeps of an accepted report; None if no rule reads its dataset."""
         if not self.engine.keys(report.dataset):
-            return []
+            return None
         values = self.engine.extract(report.dataset, report.values)
         rev = [report.revision, report.submitted_at.isoformat(), str(report.report_id)]
-        return self.report(report.unit_id, report.dataset, report.report_date, rev, values)
+        return report.unit_id, report.dataset, report.report_date, rev, values
+
+    def accepted(self, reports: Iterable[ReportAccepted]) -> list[Outcome]:
+        """What the worker does with ``reports`` read in one batch of the area topic."""
+        return self.batch(k for r in reports if (k := self.kept(r)) is not None)
 
     def report(
         self, unit_id: str, dataset: str, day: date, rev: Rev, values: Mapping[str, int]
     ) -> list[Outcome]:
-        """One unit-day's kept values: re-evaluate the unit, then every area above it."""
-        outcome = self.observe(unit_id, dataset, day, rev, values)
-        if outcome is None:
-            return []
-        out = [outcome]
-        for area in self.areas(unit_id):
-            total = self.contribute(area, unit_id, dataset, day, rev, values)
-            rolled = None if total is None else self.observe(area, dataset, day, [], total)
-            if rolled is not None:
-                out.append(rolled)
+        """One unit-day's kept values alone in its batch: the unit, then its areas."""
+        return self.batch([(unit_id, dataset, day, rev, values)])
+
+    def batch(self, reports: Iterable[Kept]) -> list[Outcome]:
+        """Each unit re-evaluated as accepted, then every area above them once."""
+        out: list[Outcome] = []
+        updates: dict[str, list[Update]] = {}
+        for unit_id, dataset, day, rev, values in reports:
+            outcome = self.observe(unit_id, dataset, day, rev, values)
+            if outcome is None:
+                continue
+            out.append(outcome)
+            update = Update(unit_id, dataset, day, rev, dict(values))
+            for area in self.areas(unit_id):
+                updates.setdefault(area, []).append(update)
+        for area, ups in updates.items():
+            for key, outcome in roll_up(
+                self.engine, area, ups, self.children, self.series, self.now()
+            ):
+                self.series[key] = outcome.series.to_json()
+                out.append(outcome)
         return out
 
     def observe(
@@ -75,21 +103,6 @@ class Replay:
         if outcome is not None:
             self.series[key] = outcome.series.to_json()
         return outcome
-
-    def contribute(
-        self, area: str, child: str, dataset: str, day: date, rev: Rev, values: Mapping[str, int]
-    ) -> dict[str, int] | None:
-        """Put a child's day into its area's day; the area's new total, None if stale."""
-        kids = self.children.setdefault((area, dataset, day), {})
-        old = kids.get(child)
-        if old is not None and rev < old[0]:
-            return None  # the area already holds a newer revision of this child's day
-        kids[child] = (rev, dict(values))
-        total: dict[str, int] = {}
-        for _, kept in kids.values():
-            for k, v in kept.items():
-                total[k] = total.get(k, 0) + v
-        return total
 
     def seed(self, subject: str, dataset: str, day: date, values: Mapping[str, int]) -> None:
         """Put a day into a subject's series without evaluating it (history for a bench)."""

@@ -7,8 +7,9 @@ counts and population into a level with why and what would change it.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -19,7 +20,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError, model_validator
 
 from contract.errors import ConfigError
-from contract.level_explain import explain, undecided
+from contract.level_explain import Texts, explain, undecided
 from contract.level_rules import Bands, Cell, Criterion, Hold, _Config
 from contract.level_toml import describe, syntax_position
 from contract.population import ConfigFileError, Population
@@ -46,17 +47,53 @@ class LevelInputs:
     flags: Mapping[str, bool] = field(default_factory=dict)  # facts outside the data
 
 
-@dataclass(frozen=True)
 class LevelResult:
-    """A level (None when it cannot be assessed) with its reasons."""
+    """A level (None when it cannot be assessed) with its reasons.
 
-    level: int | None
-    criteria: dict[str, float | None]
-    unconfirmed: list[str]
-    why_vi: str
-    why_en: str
-    next_vi: str
-    next_en: str
+    The why / what would change it texts cost more than the level itself, and a stream
+    re-assesses many days whose result did not change: they are written on first read.
+    ``same_as`` tells two results whose level and texts would be equal apart.
+    """
+
+    def __init__(
+        self,
+        level: int | None,
+        criteria: dict[str, float | None],
+        unconfirmed: list[str],
+        texts: Callable[[], Texts],
+        basis: tuple[object, ...] = (),
+    ) -> None:
+        self.level = level
+        self.criteria = criteria
+        self.unconfirmed = unconfirmed
+        self._texts = texts
+        #: Everything the level and its texts are computed from, beyond ``criteria``.
+        self.basis = basis
+
+    @cached_property
+    def texts(self) -> Texts:
+        return self._texts()
+
+    @property
+    def why_vi(self) -> str:
+        return self.texts[0]
+
+    @property
+    def why_en(self) -> str:
+        return self.texts[1]
+
+    @property
+    def next_vi(self) -> str:
+        return self.texts[2]
+
+    @property
+    def next_en(self) -> str:
+        return self.texts[3]
+
+    def fingerprint(self) -> str:
+        """A short digest of what decides the level and its texts (equal → same result)."""
+        basis = (self.level, sorted(self.criteria.items()), self.unconfirmed, self.basis)
+        return hashlib.blake2b(repr(basis).encode(), digest_size=8).hexdigest()
 
 
 class Profile(_Config):
@@ -151,9 +188,11 @@ class Profile(_Config):
             value = values[c.name]
             bands[c.name] = c.band(value) if value is not None else c.assume_band
         level, cells = self.decide(bands)
+        missing = tuple(sorted((n, repr(m)) for n, (_, m) in measured.items() if m is not None))
         if level is None:
-            why_vi, why_en, next_vi, next_en = undecided(self, measured, bands)
-            return LevelResult(None, values, [], why_vi, why_en, next_vi, next_en)
+            return LevelResult(
+                None, values, [], lambda: undecided(self, measured, bands), (missing,)
+            )
         held = None
         if inputs.previous_level is not None and level < inputs.previous_level:
             held = next((h for h in self.holds if inputs.flags.get(h.flag) is False), None)
@@ -163,9 +202,18 @@ class Profile(_Config):
             *(f"matrix:{c.id}" for c in cells if c.unconfirmed),
             *([held.name] if held is not None and held.unconfirmed else []),
         ]
-        texts = explain(self, inputs, measured, bands, level, held)
         final = level if held is None else max(level, inputs.previous_level or level)
-        return LevelResult(final, values, unconfirmed, *texts)
+        estimated = inputs.population is not None and inputs.population.estimated
+        flags = tuple(sorted(inputs.flags.items()))
+        reported = tuple(sorted(inputs.days_reported.items()))
+        held_by = None if held is None else held.name
+        return LevelResult(
+            final,
+            values,
+            unconfirmed,
+            lambda: explain(self, inputs, measured, bands, level, held),
+            (missing, level, held_by, inputs.previous_level, flags, estimated, reported),
+        )
 
 
 class LevelsFile(_Config):

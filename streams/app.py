@@ -112,9 +112,7 @@ def create_app(
         app, settings, registry, catalog, clock, ledger, declare, alerts, dead_letter, barrier
     )
     after_accepted = (
-        signal_watch.install(
-            app, settings, registry, catalog, clock, declare, alerts, dead_letter
-        )
+        signal_watch.install(app, settings, registry, catalog, clock, declare, alerts, dead_letter)
         if settings.signals_enabled
         else None
     )

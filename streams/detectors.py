@@ -12,7 +12,7 @@ alerts and withdraws those a correction no longer finds. Invariants here:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
@@ -36,6 +36,8 @@ class Subject:
     unit_id: str
     name: str
     kind: str  # district | commune | province | checkpoint
+    #: parent_id and province_id, which route its alerts (sinks/notify/routing.py)
+    route: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,7 @@ def quiet_days(
         day=day,
         severity=rule.severity,
         message_vi=(
-            f"{subject.name}: {value} {rule.name_vi} đầu tiên sau {vi_run} "
-            f"không có {rule.name_vi}"
+            f"{subject.name}: {value} {rule.name_vi} đầu tiên sau {vi_run} không có {rule.name_vi}"
         ),
         message_en=f"{subject.name}: {en_first} after {en_run} without {rule.name_en}",
         details={

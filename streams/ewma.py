@@ -92,9 +92,7 @@ def _limits(
         w / (2.0 - w) + 1.0 / n - 2.0 * (1.0 - w) ** (guard + 1) * (1.0 - (1.0 - w) ** n) / n
     )
     # ESSENCE's small-count term, added to the scaled sd (Rnssp's constant1/constant2).
-    delta = (
-        (0.1289 - (0.2414 - 0.1826 * (1.0 - w) ** 4) * math.log(10.0 * warning_p)) * w / yellow
-    )
+    delta = (0.1289 - (0.2414 - 0.1826 * (1.0 - w) ** 4) * math.log(10.0 * warning_p)) * w / yellow
     minimum = (w / yellow) * (floor[0] + floor[1] * (1.0 - w) ** 2)
     return correction, delta, minimum, red
 

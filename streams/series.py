@@ -33,6 +33,8 @@ class Series:
     sent: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: ISO day -> provisional level assessed for it (level-change alerts compare these)
     levels: dict[str, int | None] = field(default_factory=dict)
+    #: "<ISO day>|<period>" -> fingerprint of the level result last sent for it
+    assessed: dict[str, str] = field(default_factory=dict)
 
     def put(self, day: date, rev: Rev, values: Mapping[str, int], keep_days: int) -> bool:
         """Record a day's values; False when they are stale or the day left the window."""
@@ -66,6 +68,12 @@ class Series:
         iso = horizon.isoformat()
         self.sent = {k: v for k, v in self.sent.items() if v.get("d", iso) >= iso}
         self.levels = {k: v for k, v in self.levels.items() if k >= iso}
+        self.assessed = {k: v for k, v in self.assessed.items() if k >= iso}
+
+    def level_before(self, iso: str) -> int | None:
+        """The provisional level of the latest day before ``iso`` that has one assessed."""
+        before = [k for k in self.levels if k < iso]
+        return self.levels[max(before)] if before else None
 
     def values(self) -> dict[date, dict[str, int]]:
         return {day: values for day, (_, values) in self.days.items()}
@@ -93,6 +101,7 @@ class Series:
             "c": self.cumulative,
             "s": self.sent,
             "l": self.levels,
+            "a": self.assessed,
         }
 
     @classmethod
@@ -106,4 +115,5 @@ class Series:
             cumulative=dict(data.get("c", {})),
             sent={k: dict(v) for k, v in data.get("s", {}).items()},
             levels=dict(data.get("l", {})),
+            assessed=dict(data.get("a", {})),
         )

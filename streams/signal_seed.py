@@ -15,9 +15,10 @@ from datetime import date, datetime
 from typing import Any
 
 from contract import topics
+from streams.roll_up import area_total
 from streams.seed import Record, partition_for
 from streams.series import Rev, Series
-from streams.signal_watch import area_total, areas_above, revision_of
+from streams.signal_watch import areas_above, revision_of
 from streams.signals import SignalEngine
 
 SERIES_CHANGELOG = f"{topics.STREAMS_APP_ID}-signal_series-changelog"

@@ -4,7 +4,8 @@ A unit's series is updated right after its report is accepted, in the same event
 second read of ``reports.accepted``), so its table entry lives in the partition of the
 unit's key. Areas span partitions: the unit's kept values for the day go to the
 ``signals.areas`` topic keyed by each area above it (district, province), and the
-``roll_up_signals`` agent adds the children up per area and day. Alerts are published
+``roll_up_signals`` agent adds the children up per area and day, and re-evaluates each
+area once per batch of updates. Alerts are published
 and acknowledged before the series records them (``streams/publish.py``); a crash in
 between sends the same alert ids again, which the sink and the notifier drop. Levels are
 data: sent with the input's commit, stored by the warehouse under their key.
@@ -12,10 +13,9 @@ data: sent with the input's commit, stored by the warehouse under their key.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -32,6 +32,7 @@ from contract.signal_config import SignalConfig
 from streams import state
 from streams.dead_letters import DeadLetterHook
 from streams.publish import publish_acked
+from streams.roll_up import Update, roll_up
 from streams.series import Rev
 from streams.signals import Outcome, SignalEngine
 
@@ -70,13 +71,19 @@ def areas_above(registry: Registry, unit_id: str) -> list[str]:
     return out
 
 
-def area_total(children: dict[str, Any]) -> dict[str, int]:
-    """An area's day: its children's kept values (``child -> [rev, values]``) added up."""
-    total: dict[str, int] = {}
-    for _, kept in children.values():
-        for k, v in kept.items():
-            total[k] = total.get(k, 0) + v
-    return total
+#: Area updates handled together, at most, and the longest an update waits for others.
+ROLL_UP_BATCH = 500
+ROLL_UP_WITHIN_S = 0.5
+
+
+def acting_for(stream: faust.Stream[Any], event: Any) -> None:
+    """Make ``event`` the one Faust attributes the next table writes and sends to.
+
+    A table write goes to the changelog partition of the current event
+    (``faust.tables.base.Collection.partition_for_key``); in a ``take_events`` batch
+    that is not the event a write belongs to, so the batch names it before writing.
+    """
+    stream._set_current_event(event)
 
 
 def install(
@@ -120,53 +127,41 @@ def install(
         await settle(key, outcome)
         if report.unit_id not in above:
             above[report.unit_id] = areas_above(registry, report.unit_id)
-        body = json.dumps(
-            {
-                "child": report.unit_id,
-                "dataset": report.dataset,
-                "day": day.isoformat(),
-                "rev": rev,
-                "values": values,
-            }
-        ).encode()
+        body = Update(report.unit_id, report.dataset, day, rev, values).to_json()
         for area in above[report.unit_id]:
             await areas.send(key=area.encode(), value=body)  # with the input's commit
 
     @app.agent(areas, name="roll_up_signals")
     async def roll_up_signals(stream: faust.StreamT[bytes]) -> None:
-        """Add a child's day into its area's day and re-evaluate the area from there."""
-        async for event in stream.events():
-            try:
-                area = event.key.decode()
-                msg = json.loads(event.value)
-                child, dataset = str(msg["child"]), str(msg["dataset"])
-                day, rev = date.fromisoformat(msg["day"]), list(msg["rev"])
-                values = {str(k): int(v) for k, v in msg["values"].items()}
-            except (AttributeError, ValueError, KeyError, TypeError) as exc:
-                await dead_letter(event, f"malformed area update: {type(exc).__name__}: {exc}")
-                continue
-            await roll_up(area, child, dataset, day, rev, values)
+        """Add children's days into their areas' days; re-evaluate each area once per batch.
 
-    async def roll_up(
-        area: str, child: str, dataset: str, day: date, rev: list[Any], values: dict[str, int]
-    ) -> None:
-        day_key = f"{area}|{dataset}|{day.isoformat()}"
-        children: dict[str, Any] = dict(contributions.get(day_key) or {})
-        old = children.get(child)
-        if old is not None and rev < list(old[0]):
-            return  # the area already holds a newer revision of this child's day
-        children[child] = [rev, values]
-        contributions[day_key] = children
-        total = area_total(children)
-        key = f"{area}|{dataset}"
-        stored = series.get(key)
-        outcome = engine.observe(stored, area, dataset, day, [], total, clock.now())
-        if outcome is None:
-            return
-        await settle(key, outcome)
-        kept_from = min(outcome.series.days)
-        before = [date.fromisoformat(d) for d in ((stored or {}).get("d") or {})]
-        for gone in (d for d in before if d < kept_from):
-            contributions.delete(f"{area}|{dataset}|{gone.isoformat()}")
+        A province hears from each of its units; evaluating it once per batch instead of
+        once per unit is what keeps the worker up with a rush (bench/signal_cost.py).
+        The batch's offsets are committed after it is handled (``take_events``).
+        """
+        assert isinstance(stream, faust.Stream)  # an agent's stream; StreamT lacks take_events
+        async for batch in stream.take_events(ROLL_UP_BATCH, within=ROLL_UP_WITHIN_S):
+            by_area: dict[str, list[tuple[Any, Update]]] = {}
+            for event in batch:
+                try:
+                    update = Update.from_json(event.value)
+                    area = event.key.decode()  # type: ignore[union-attr]
+                    by_area.setdefault(area, []).append((event, update))
+                except (AttributeError, ValueError, KeyError, TypeError) as exc:
+                    await dead_letter(event, f"malformed area update: {type(exc).__name__}: {exc}")
+            settled: list[tuple[Any, str, Outcome]] = []
+            for area, updates in by_area.items():
+                acting_for(stream, updates[-1][0])  # the area's partition holds its state
+                now, ups = clock.now(), [u for _, u in updates]
+                for key, outcome in roll_up(engine, area, ups, contributions, series, now):
+                    settled.append((updates[-1][0], key, outcome))
+            alerts_out = [a for _, _, o in settled for a in o.alerts]
+            if alerts_out:  # acknowledged before any series records them as sent
+                await publish_acked([(a.unit_id.encode(), a.to_json()) for a in alerts_out], alerts)
+            for event, key, outcome in settled:
+                acting_for(stream, event)
+                for level in outcome.levels:
+                    await levels.send(key=level.unit_id.encode(), value=level.to_json())
+                series[key] = outcome.series.to_json()
 
     return after_accepted

@@ -19,7 +19,7 @@ from typing import Any
 
 from contract.datasets import Catalog
 from contract.events import Alert, LevelAssessed
-from contract.levels import LEVEL_NAMES, LevelInputs, LevelProfiles, Profile
+from contract.levels import LEVEL_NAMES, LevelInputs, LevelProfiles, LevelResult, Profile
 from contract.population import Population, area_populations
 from contract.registry import Registry
 from contract.signal_config import SignalConfig
@@ -70,6 +70,7 @@ class SignalEngine:
         self.keep_days = 2 * self.reach + WEEK
         self._keys: dict[str, frozenset[str]] = {}
         self._leveled: dict[str, bool] = {}
+        self._subjects: dict[str, Subject] = {}
 
     def keys(self, dataset: str) -> frozenset[str]:
         """Metric keys (plain totals and the options levels need) kept for ``dataset``."""
@@ -116,15 +117,33 @@ class SignalEngine:
 
         None when the values are stale (an older revision) or the day is too old.
         """
+        return self.observe_days(stored, subject_id, dataset, {day: (rev, values)}, now)
+
+    def observe_days(
+        self,
+        stored: Mapping[str, Any] | None,
+        subject_id: str,
+        dataset: str,
+        days: Mapping[date, tuple[Rev, Mapping[str, int]]],
+        now: datetime,
+    ) -> Outcome | None:
+        """Put several days' values into the series, then re-evaluate once from the earliest.
+
+        Equal to observing them one by one, in day order, except that a day between two
+        changed days is evaluated once, and only the last state of each day is sent.
+        None when nothing was newer than what the series held.
+        """
         series = Series.from_json(stored)
-        if not series.put(day, rev, values, self.keep_days):
+        changed = [d for d in sorted(days) if series.put(d, *days[d], self.keep_days)]
+        if not changed:
             return None
         out = Outcome(series)
         subject = self._subject(subject_id)
-        last = day + timedelta(days=self.reach)
-        for d in sorted(d for d in series.days if day <= d <= last):
+        first, last = changed[0], changed[-1] + timedelta(days=self.reach)
+        leveled = self.levels_for(dataset)
+        for d in sorted(d for d in series.days if first <= d <= last):
             self._signals(out, subject, dataset, d, now)
-            if self.levels_for(dataset):
+            if leveled:
                 self._levels(out, subject, dataset, d, now)
         return out
 
@@ -136,10 +155,17 @@ class SignalEngine:
         return {"parent_id": unit.parent_id, "province_id": unit.province_id}
 
     def _subject(self, unit_id: str) -> Subject:
+        known = self._subjects.get(unit_id)
+        if known is not None:
+            return known
+        self._subjects[unit_id] = self._describe(unit_id)
+        return self._subjects[unit_id]
+
+    def _describe(self, unit_id: str) -> Subject:
         unit = self.registry.get(unit_id)
         if unit is None:
-            return Subject(unit_id, unit_id, "district")
-        return Subject(unit_id, unit.name, unit.kind.value)
+            return Subject(unit_id, unit_id, "district", self.where(unit_id))
+        return Subject(unit_id, unit.name, unit.kind.value, self.where(unit_id))
 
     # -- signals ---------------------------------------------------------------------
 
@@ -160,7 +186,6 @@ class SignalEngine:
             generation = 0 if mark is None else int(mark["g"]) + 1
             aid = sid if generation == 0 else f"{sid}:raised:{generation}"
             out.alerts.append(_raised(aid, sid, finding, subject, dataset, now))
-            out.alerts[-1].details.update(self.where(subject.unit_id))
             series.sent[sid] = {
                 "s": "active",
                 "g": generation,
@@ -176,7 +201,6 @@ class SignalEngine:
                 continue
             generation = int(mark["g"]) + 1
             out.alerts.append(_withdrawn(sid, generation, mark, subject, dataset, day, now))
-            out.alerts[-1].details.update(self.where(subject.unit_id))
             series.sent[sid] = {**mark, "s": "withdrawn", "g": generation}
 
     # -- levels ----------------------------------------------------------------------
@@ -184,86 +208,80 @@ class SignalEngine:
     def _levels(
         self, out: Outcome, subject: Subject, dataset: str, day: date, now: datetime
     ) -> None:
+        """Assess the day (and, on a Sunday, its week); send what changed since last sent.
+
+        A result equal to the one last sent for the same day and period is not sent again
+        (``Series.assessed``): a province re-assessed as each of its communes reports
+        mostly gives the level it already had.
+        """
         profile = self.profiles.for_day(day, self.profile_id)
         if profile is None:
             return
         series = out.series
-        periods = ["day", "week"] if day.isoweekday() == 7 else ["day"]
-        for period in periods:
-            level = self._assess(series, subject, profile, day, period, now)
-            out.levels.append(level)
-        provisional = out.levels[-len(periods)]
-        series.levels[day.isoformat()] = provisional.level
-        self._level_change(out, subject, dataset, profile, provisional, now)
+        iso = day.isoformat()
+        previous = series.level_before(iso)
+        # The week's official level (on its Sunday) reads the same 7 days as the day's.
+        result = self._result(series, subject, profile, day, previous)
+        fingerprint = result.fingerprint()
+        for period in ["day", "week"] if day.isoweekday() == 7 else ["day"]:
+            mark = f"{iso}|{period}"
+            if series.assessed.get(mark) != fingerprint:
+                series.assessed[mark] = fingerprint
+                out.levels.append(_assessed(subject, profile, day, period, result, now))
+        series.levels[iso] = result.level
+        if previous is not None and result.level is not None and previous != result.level:
+            aid = f"level:{profile.id}:{subject.unit_id}:day:{iso}"
+            if aid not in series.sent:
+                out.alerts.append(
+                    _level_alert(aid, subject, dataset, profile, previous, day, result, now)
+                )
+                series.sent[aid] = {"s": "sent", "g": 0, "d": iso, "k": "level"}
 
     def provisional_level(self, series: Series, subject_id: str, day: date) -> int | None:
         """The provisional level of ``day`` (no alert, nothing recorded): for re-seeding."""
         profile = self.profiles.for_day(day, self.profile_id)
         if profile is None:
             return None
-        level = self._assess(series, self._subject(subject_id), profile, day, "day", _EPOCH)
-        return level.level
+        previous = series.level_before(day.isoformat())
+        return self._result(series, self._subject(subject_id), profile, day, previous).level
 
-    def _assess(
+    def _result(
         self,
         series: Series,
         subject: Subject,
         profile: Profile,
         day: date,
-        period: str,
-        now: datetime,
-    ) -> LevelAssessed:
+        previous: int | None,
+    ) -> LevelResult:
         sums: dict[str, int] = {}
         reported: dict[int, int] = {}
         for metric, days in profile.sums_needed():
             sums[f"{metric}_{days}d"], reported[days] = series.window(metric, day, days)
         cumulative = {key: series.total(key, day) for key in profile.cumulative_needed()}
         population = self.populations.get(subject.unit_id)
-        iso = day.isoformat()
-        before = [k for k in series.levels if k < iso]
-        previous = series.levels[max(before)] if before else None
-        result = profile.assess(
+        return profile.assess(
             LevelInputs(population, sums, cumulative, reported, previous_level=previous)
         )
-        return LevelAssessed(
-            unit_id=subject.unit_id,
-            unit_kind=subject.kind,
-            level_date=day,
-            period=period,
-            profile=profile.id,
-            level=result.level,
-            criteria=result.criteria,
-            unconfirmed=result.unconfirmed,
-            why_vi=result.why_vi,
-            why_en=result.why_en,
-            next_vi=result.next_vi,
-            next_en=result.next_en,
-            assessed_at=now,
-        )
 
-    def _level_change(
-        self,
-        out: Outcome,
-        subject: Subject,
-        dataset: str,
-        profile: Profile,
-        level: LevelAssessed,
-        now: datetime,
-    ) -> None:
-        series = out.series
-        iso = level.level_date.isoformat()
-        before = [k for k in series.levels if k < iso]
-        if not before or level.level is None:
-            return
-        previous = series.levels[max(before)]
-        if previous is None or previous == level.level:
-            return
-        aid = f"level:{profile.id}:{subject.unit_id}:day:{iso}"
-        if aid in series.sent:
-            return
-        out.alerts.append(_level_alert(aid, subject, dataset, profile, previous, level, now))
-        out.alerts[-1].details.update(self.where(subject.unit_id))
-        series.sent[aid] = {"s": "sent", "g": 0, "d": iso, "k": "level"}
+
+def _assessed(
+    subject: Subject, profile: Profile, day: date, period: str, result: LevelResult, now: datetime
+) -> LevelAssessed:
+    return LevelAssessed(
+        unit_id=subject.unit_id,
+        unit_kind=subject.kind,
+        level_date=day,
+        period=period,
+        profile=profile.id,
+        level=result.level,
+        criteria=result.criteria,
+        unconfirmed=result.unconfirmed,
+        why_vi=result.why_vi,
+        why_en=result.why_en,
+        next_vi=result.next_vi,
+        next_en=result.next_en,
+        assessed_at=now,
+    )
 
 
 def signal_id(finding: Finding, unit_id: str) -> str:
@@ -291,6 +309,7 @@ def _raised(
             "metric": finding.metric,
             "state": "active",
             "unit_kind": subject.kind,
+            **subject.route,
         },
     )
 
@@ -321,6 +340,7 @@ def _withdrawn(
             "metric": metric,
             "state": "withdrawn",
             "unit_kind": subject.kind,
+            **subject.route,
         },
     )
 
@@ -331,12 +351,13 @@ def _level_alert(
     dataset: str,
     profile: Profile,
     previous: int,
-    level: LevelAssessed,
+    day: date,
+    level: LevelResult,
     now: datetime,
 ) -> Alert:
     assert level.level is not None
     up = level.level > previous
-    day = level.level_date.strftime("%d/%m/%Y")
+    shown = day.strftime("%d/%m/%Y")
     name_vi, name_en = LEVEL_NAMES[level.level]
     verb_vi, verb_en = ("tăng", "rose") if up else ("giảm", "fell")
     return Alert(
@@ -345,18 +366,18 @@ def _level_alert(
         severity=("critical" if level.level >= 3 else "warning") if up else "info",
         dataset=dataset,
         unit_id=subject.unit_id,
-        report_date=level.level_date,
+        report_date=day,
         raised_at=now,
         message_vi=(
             f"{subject.name}: cấp độ dịch tạm tính ({profile.id}) {verb_vi} từ cấp {previous} "
-            f"lên {name_vi} ngày {day}. {level.why_vi}"
+            f"lên {name_vi} ngày {shown}. {level.why_vi}"
             if up
             else f"{subject.name}: cấp độ dịch tạm tính ({profile.id}) {verb_vi} từ cấp "
-            f"{previous} xuống {name_vi} ngày {day}. {level.why_vi}"
+            f"{previous} xuống {name_vi} ngày {shown}. {level.why_vi}"
         ),
         message_en=(
             f"{subject.name}: provisional epidemic level ({profile.id}) {verb_en} from level "
-            f"{previous} to {name_en} on {level.level_date.isoformat()}. {level.why_en}"
+            f"{previous} to {name_en} on {day.isoformat()}. {level.why_en}"
         ),
         details={
             "profile": profile.id,
@@ -365,5 +386,6 @@ def _level_alert(
             "to": level.level,
             "unit_kind": subject.kind,
             "unconfirmed": level.unconfirmed,
+            **subject.route,
         },
     )

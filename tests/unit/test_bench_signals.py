@@ -67,17 +67,6 @@ def test_cost_reports_come_in_day_order_without_resends() -> None:
     assert reports[0].report_date == date(2021, 6, 1)
 
 
-def test_an_area_adds_up_its_childrens_newest_revisions_only() -> None:
-    r = replay()
-    a = r.contribute("19", "x1", "district-daily", DAY, [1, "t1", "a"], {"cases_new": 3})
-    b = r.contribute("19", "x2", "district-daily", DAY, [1, "t1", "b"], {"cases_new": 4})
-    assert (a, b) == ({"cases_new": 3}, {"cases_new": 7})
-    fixed = r.contribute("19", "x1", "district-daily", DAY, [2, "t2", "c"], {"cases_new": 1})
-    assert fixed == {"cases_new": 5}  # the correction replaces x1's day
-    stale = r.contribute("19", "x1", "district-daily", DAY, [1, "t1", "a"], {"cases_new": 3})
-    assert stale is None  # an older revision arriving late changes nothing
-
-
 def test_a_units_report_re_evaluates_the_unit_then_its_province() -> None:
     r = replay()
     rev = [1, "2021-07-01T10:00:00+07:00", "r1"]

@@ -91,9 +91,7 @@ def test_unreported_days_count_as_quiet(config: SignalConfig) -> None:
 
 
 @pytest.mark.parametrize(("gap", "fires"), [(13, False), (14, True)])
-def test_fourteen_quiet_days_is_the_threshold(
-    config: SignalConfig, gap: int, fires: bool
-) -> None:
+def test_fourteen_quiet_days_is_the_threshold(config: SignalConfig, gap: int, fires: bool) -> None:
     day = LAST_CASE + timedelta(gap + 1)  # ``gap`` days strictly between the two cases
     days = _days(LAST_CASE, day, cases_community=0)
     days[LAST_CASE] = {"cases_community": 1}
@@ -226,9 +224,7 @@ def _config(tmp_path: Path, rule: str) -> SignalConfig:
     ("y", "statistic"),
     [(5, None), (6, 3.875288)],
 )
-def test_ears_c2_three_sds_above_the_mean(
-    tmp_path: Path, y: int, statistic: float | None
-) -> None:
+def test_ears_c2_three_sds_above_the_mean(tmp_path: Path, y: int, statistic: float | None) -> None:
     finding = _c2(_config(tmp_path, C2), [1, 3, 1, 3, 1, 3, 1, 20, 20, y])
     if statistic is None:
         assert finding is None

@@ -63,9 +63,16 @@ def _config(tmp_path: Path, rule: str) -> SignalConfig:
 @pytest.mark.parametrize(
     ("p", "df", "table"),
     [
-        (0.95, 27, 1.703288), (0.99, 27, 2.472660), (0.95, 26, 1.705618),
-        (0.99, 26, 2.478629), (0.95, 25, 1.708141), (0.99, 25, 2.485107),
-        (0.95, 1, 6.313752), (0.975, 10, 2.228139), (0.95, 6, 1.943180), (0.99, 6, 3.142668),
+        (0.95, 27, 1.703288),
+        (0.99, 27, 2.472660),
+        (0.95, 26, 1.705618),
+        (0.99, 26, 2.478629),
+        (0.95, 25, 1.708141),
+        (0.99, 25, 2.485107),
+        (0.95, 1, 6.313752),
+        (0.975, 10, 2.228139),
+        (0.95, 6, 1.943180),
+        (0.99, 6, 3.142668),
     ],
 )
 def test_t_quantiles_match_the_t_table(p: float, df: int, table: float) -> None:
@@ -109,8 +116,8 @@ def test_a_lower_sigma_floor_lets_one_case_alert(tmp_path: Path) -> None:
     # smoothings, so sigma = delta: w = 0.9 gives 0.9/0.1565158 = 5.750219, w = 0.4 gives
     # 0.4/0.0657134 = 6.087039, the larger one.
     config = _config(
-        tmp_path, '[[datasets.rules]]\nrule = "ewma"\nmetric = "cases_new"\n'
-        "min_sigma = [0.01, 0.05]\n",
+        tmp_path,
+        '[[datasets.rules]]\nrule = "ewma"\nmetric = "cases_new"\nmin_sigma = [0.01, 0.05]\n',
     )
     finding = _ewma(config, _history([0] * 30 + [1]))
     assert finding is not None and finding.severity == "critical"

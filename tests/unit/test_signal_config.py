@@ -60,7 +60,11 @@ def test_shipped_rules_and_their_defaults() -> None:
 def test_metrics_and_lookback_tell_the_engine_what_to_keep() -> None:
     config = SignalConfig.load()
     assert config.metrics("district-daily") == {
-        "cases_community", "cases_unknown_source", "cases_new", "tests_pcr", "tests_pcr_positive",
+        "cases_community",
+        "cases_unknown_source",
+        "cases_new",
+        "tests_pcr",
+        "tests_pcr_positive",
     }
     assert config.lookback_days == 30  # 28 baseline + 2 guard days
     assert config.rules("checkpoint-daily") == [] and config.metrics("checkpoint-daily") == set()

@@ -13,6 +13,7 @@ from contract.levels import LevelProfiles
 from contract.population import load_population
 from contract.registry import Registry
 from contract.signal_config import SignalConfig
+from streams.series import Series
 from streams.signal_watch import areas_above
 from streams.signals import Outcome, SignalEngine
 
@@ -185,3 +186,35 @@ def test_a_day_older_than_the_window_is_not_re_evaluated_but_counts_in_totals(
     assert unit.stored is not None
     assert unit.stored["c"]["vaccine_dose1.age_18_49"] == 50
     assert unit.stored["lp"]["cases_community"] == start.isoformat()
+
+
+def test_a_level_is_sent_again_only_when_its_result_changed(engine: SignalEngine) -> None:
+    unit, start = Unit(engine), date(2021, 11, 1)
+    for n in range(3):
+        unit.report(start + timedelta(days=n), **cases(1))
+    day = start + timedelta(days=1)
+    # A correction that changes nothing the level reads: the day is re-assessed, not re-sent.
+    same = unit.replay(day, 2, {"cases_new": 1, "cases_community": 1, "deaths": 0})
+    assert same is not None and same.levels == []
+    # One that changes the week's sum re-sends that day and the day after it, whose
+    # 7-day window reads it, with the new figures.
+    moved = unit.replay(day, 3, cases(30))
+    assert moved is not None
+    assert [lv.level_date for lv in moved.levels] == [day, day + timedelta(days=1)]
+    week = [lv.criteria["cases_per_100k_week"] for lv in moved.levels]
+    assert week == [pytest.approx(25.6, abs=0.05), pytest.approx(26.4, abs=0.05)]  # 31, 32
+
+
+def test_days_observed_together_give_what_they_give_one_by_one(engine: SignalEngine) -> None:
+    start = date(2021, 7, 1)
+    days = {start + timedelta(days=n): ([], cases(6 if n in (3, 9) else 0)) for n in range(12)}
+    apart = Unit(engine)
+    for day, (_, values) in days.items():
+        apart.replay(day, 1, values)
+    together = engine.observe_days(None, PHU_BINH, DS, days, NOW)
+    assert together is not None
+    assert [a.alert_id for a in together.alerts] == apart.ids() + apart.ids("level")
+    assert together.series.values() == Series.from_json(apart.stored).values()
+    assert together.series.levels == Series.from_json(apart.stored).levels
+    # The newest state of each day was sent once, not once per day observed.
+    assert len({(lv.level_date, lv.period) for lv in together.levels}) == len(together.levels)
