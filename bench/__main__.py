@@ -8,6 +8,7 @@ to yardsticks measured in the same run.
     python -m bench --only throughput,sink --runs 5
     python -m bench --only latency --scale small       # a smoke run: well under a minute
     python -m bench --only api --scale small           # the deadline rush through the HTTP API
+    python -m bench --only throughput,latency,burst --broker tansu,kafka   # side by side
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 
+from baocao.broker import KIND_VARIABLE, configured_kind
 from bench import (
     api,
     brief,
@@ -30,7 +32,7 @@ from bench import (
     store,
     throughput,
 )
-from bench.common import Row, Scale, header, progress, table
+from bench.common import Row, Scale, header, progress, side_by_side, table
 
 BENCHMARKS: dict[str, Callable[[Scale, int], list[Row]]] = {
     "throughput": throughput.run,
@@ -61,6 +63,13 @@ def names(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(
             f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(ALL)}"
         )
+    return chosen
+
+
+def brokers(text: str) -> list[str]:
+    chosen = [name.strip() for name in text.split(",") if name.strip()]
+    if not chosen or any(name not in ("tansu", "kafka") for name in chosen):
+        raise argparse.ArgumentTypeError("--broker takes tansu, kafka or tansu,kafka")
     return chosen
 
 
@@ -97,6 +106,13 @@ def main() -> None:
         default="memory",
         help="where the benchmarks' stream workers keep their tables (BAOCAO_WORKER_STORE)",
     )
+    parser.add_argument(
+        "--broker",
+        type=brokers,
+        help="the embedded broker(s) each benchmark runs on, one after the other, the "
+        f"results side by side: tansu, kafka or tansu,kafka (default: {KIND_VARIABLE} "
+        "or tansu)",
+    )
     args = parser.parse_args()
     if args.runs is not None and args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -105,21 +121,31 @@ def main() -> None:
     scale: Scale = args.scale
     os.environ["BAOCAO_WORKER_STORE"] = args.store  # every stack's children inherit it
     progress(f"benchmarks {','.join(args.only)} at {scale} scale")
+    kinds = args.broker or [configured_kind()]
     for name in args.only:
         progress(f"== {name}")
         started = datetime.now().astimezone()
         command = f"python -m bench --only {name} --scale {scale}"
         command += f" --runs {args.runs}" if args.runs else ""
         command += f" --store {args.store}" if args.store != "memory" else ""
-        if name == "stages":  # the original stage benchmarks keep their own run counts
-            command += f" --n {args.n}" if args.n else ""
-            rows = stages.run(args.n or STAGE_REPORTS[scale])
-        elif name == "memory" and args.n:  # a shorter stream still shows the slope
-            command += f" --n {args.n}"
-            rows = memory.run(scale, args.runs or default_runs(name, scale), n=args.n)
-        else:
-            rows = BENCHMARKS[name](scale, args.runs or default_runs(name, scale))
-        print(f"\n### {name}\n\n{header(command, started)}\n\n{table(rows)}", flush=True)
+        command += f" --broker {','.join(kinds)}"
+        results: dict[str, list[Row]] = {}
+        for kind in kinds:
+            os.environ[KIND_VARIABLE] = kind  # every EmbeddedBroker of the run starts this one
+            if len(kinds) > 1:
+                progress(f"-- {name} on {kind}")
+            results[kind] = one(name, scale, args)
+        rows = table(results[kinds[0]]) if len(kinds) == 1 else side_by_side(results)
+        print(f"\n### {name}\n\n{header(command, started)}\n\n{rows}", flush=True)
+
+
+def one(name: str, scale: Scale, args: argparse.Namespace) -> list[Row]:
+    """One benchmark's rows on the broker ``BAOCAO_EMBEDDED_BROKER`` names."""
+    if name == "stages":  # the original stage benchmarks keep their own run counts
+        return stages.run(args.n or STAGE_REPORTS[scale])
+    if name == "memory" and args.n:  # a shorter stream still shows the slope
+        return memory.run(scale, args.runs or default_runs(name, scale), n=args.n)
+    return BENCHMARKS[name](scale, args.runs or default_runs(name, scale))
 
 
 if __name__ == "__main__":

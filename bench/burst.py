@@ -24,6 +24,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer
 
+from baocao.broker import configured_kind
 from bench.common import TZ, Row, Scale, progress
 from bench.stack import BenchStack
 from bench.warehouse_fill import all_provinces, demo_provinces, registry
@@ -38,6 +39,8 @@ from streams.deadlines import alert_id
 
 DAY = date(2021, 7, 27)
 DEADLINE = datetime(2021, 7, 27, 15, 0, tzinfo=TZ)
+#: Deadline -> last ``missing`` alert, per broker (issue 25: ≤ 3 s on Apache Kafka).
+TARGET_LAST_MISSING = {"tansu": 5.0, "kafka": 3.0}
 WINDOW = timedelta(minutes=30)
 #: Wall seconds the 30 simulated minutes are published in (real life: 30 minutes).
 BURST_SECONDS: dict[Scale, float] = {"small": 10.0, "full": 30.0}
@@ -188,7 +191,8 @@ def run(scale: Scale, runs: int) -> list[Row]:
             f"{med['withheld']:,.0f} withheld",
             f"deadline -> last missing alert {med['last_missing']:.1f} s "
             f"({each('last_missing', '{:.1f}')}), summary {med['summary']:.1f} s, "
-            f"every decision in the warehouse {med['decided']:.1f} s",
+            f"every decision in the warehouse {med['decided']:.1f} s "
+            f"(target <= {TARGET_LAST_MISSING[configured_kind()]:g} s)",
         ),
         (
             "deadline burst: alerts right",

@@ -7,7 +7,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -161,6 +161,16 @@ def header(command: str, started: datetime) -> str:
         f"Python {platform.python_version()}; started {started:%Y-%m-%d %H:%M %Z}\n"
         f"command: `{command}`"
     )
+
+
+def side_by_side(results: Mapping[str, Sequence[Row]]) -> str:
+    """One column per broker; rows matched by position (each run gives the same rows)."""
+    kinds = list(results)
+    lines = ["| stage | " + " | ".join(kinds) + " |", "|---" * (len(kinds) + 1) + "|"]
+    for i, (name, _) in enumerate(results[kinds[0]]):
+        cells = [rows[i][1] if i < len(rows) else "" for rows in results.values()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def table(rows: Sequence[Row]) -> str:

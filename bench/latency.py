@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from baocao.broker import configured_kind
 from bench.common import Row, Scale, collect, percentile, progress, reports, wait_until
 from bench.stack import BenchStack
 from contract.events import ReportSubmitted
@@ -24,6 +25,9 @@ from contract.settings import Settings
 from producers.kafka import ReportProducer
 
 RATE = 100  # reports per second
+#: p95 targets per broker: Apache Kafka answers a fetch as soon as data arrives, Tansu
+#: holds it for its full wait (issue 25).
+TARGET_P95 = {"tansu": 2.0, "kafka": 1.0}
 TICK = 0.1  # seconds between sends
 DURATIONS: dict[Scale, float] = {"small": 10.0, "full": 60.0}
 POLL_SECONDS = 0.2
@@ -161,4 +165,5 @@ def run(scale: Scale, runs: int) -> list[Row]:
     )
     figures = ", ".join(f"{q} {r[q].median:.2f} s" for q in ("p50", "p95", "p99", "max"))
     each = f"; p95 per run: {r['p95'].show('.2f')}" if runs > 1 else ""
-    return [(what, f"{figures} (target p95 <= 2 s){each}")]
+    target = TARGET_P95[configured_kind()]
+    return [(what, f"{figures} (target p95 <= {target:g} s){each}")]
