@@ -2,11 +2,11 @@
 
 Mirrors ``streams/signal_watch.py`` without Faust or a broker, for the benchmarks that
 time the engine itself: a unit's series is re-evaluated from its accepted report's day;
-the batch's updates for each area above (district, province) go through the worker's own
+the batch's updates for the nearest area above go through the worker's own
 ``streams.roll_up.roll_up``, which re-evaluates the area once per batch on the sum of its
-children. Series stay in the JSON form the worker's table holds, so every evaluation
-parses and re-encodes them as the worker does; what the table's changelog costs on top
-is Faust's, not timed here.
+children and passes its totals on to the area above it. Series stay in the JSON form
+the worker's table holds, so every evaluation parses and re-encodes them as the worker
+does; what the table's changelog costs on top is Faust's, not timed here.
 """
 
 from __future__ import annotations
@@ -73,7 +73,11 @@ class Replay:
         return self.batch([(unit_id, dataset, day, rev, values)])
 
     def batch(self, reports: Iterable[Kept]) -> list[Outcome]:
-        """Each unit re-evaluated as accepted, then every area above them once."""
+        """Each unit re-evaluated as accepted, then its areas once, a level at a time.
+
+        The worker passes an area's totals up through the area topic, so the level above
+        takes them in a later batch; here they follow at once.
+        """
         out: list[Outcome] = []
         updates: dict[str, list[Update]] = {}
         for unit_id, dataset, day, rev, values in reports:
@@ -81,16 +85,22 @@ class Replay:
             if outcome is None:
                 continue
             out.append(outcome)
-            update = Update(unit_id, dataset, day, rev, dict(values))
-            for area in self.areas(unit_id):
-                updates.setdefault(area, []).append(update)
-        for area, ups in updates.items():
-            for key, outcome in roll_up(
-                self.engine, area, ups, self.children, self.series, self.now()
-            ):
-                self.series[key] = outcome.series.to_json()
-                out.append(outcome)
+            self._pass_up(Update(unit_id, dataset, day, rev, dict(values)), updates)
+        while updates:
+            level, updates = updates, {}
+            for area, ups in level.items():
+                rolled = roll_up(self.engine, area, ups, self.children, self.series, self.now())
+                for key, outcome in rolled.outcomes:
+                    self.series[key] = outcome.series.to_json()
+                    out.append(outcome)
+                for total in rolled.totals:
+                    self._pass_up(total, updates)
         return out
+
+    def _pass_up(self, update: Update, updates: dict[str, list[Update]]) -> None:
+        above = self.areas(update.child)
+        if above:
+            updates.setdefault(above[0], []).append(update)
 
     def observe(
         self, subject: str, dataset: str, day: date, rev: Rev, values: Mapping[str, int]

@@ -1,11 +1,19 @@
 """An area's days as the sum of its children's: what the roll-up agent does with a batch.
 
-Pure over two mappings, the worker's Faust tables or a benchmark's dicts:
+Areas roll up a level at a time: a unit's day goes to the nearest area above it (its
+district, or its province for a district's own report), and an area that changed
+passes its new day totals on to the area above it, as one child among the others.
+A province so adds up a dozen districts once per batch, not hundreds of communes per
+report.
+
+Pure over two tables, the worker's Faust tables or a benchmark's dicts:
 ``contributions`` (``area|dataset|day`` -> child -> ``[rev, kept values]``) and
 ``series`` (``subject|dataset`` -> the engine's series JSON). Invariants: an area holds
 each child's newest revision of a day (an equal one is applied again, so a batch read
-again after a crash re-evaluates the same sums); the area is re-evaluated once per
-dataset per batch, from the earliest day that changed (``SignalEngine.observe_days``).
+again after a crash re-evaluates the same sums); an area's totals carry no revision
+(``[]``) and each replaces the one before, as they arrive in order on the area's
+partition; the area is re-evaluated once per dataset per batch, from the earliest day
+that changed (``SignalEngine.observe_days``).
 """
 
 from __future__ import annotations
@@ -88,6 +96,16 @@ def newest(updates: list[Update]) -> dict[tuple[str, date], dict[str, list[Any]]
     return out
 
 
+@dataclass
+class Rolled:
+    """What one batch changed in an area: its outcomes, and the totals to pass up."""
+
+    #: (``area|dataset``, outcome) per dataset re-evaluated, for the caller to store
+    outcomes: list[tuple[str, Outcome]]
+    #: the area's new day totals, as a child of the area above it
+    totals: list[Update]
+
+
 def roll_up(
     engine: SignalEngine,
     area: str,
@@ -95,8 +113,8 @@ def roll_up(
     contributions: Table,
     series: Table,
     now: datetime,
-) -> list[tuple[str, Outcome]]:
-    """Put the children's days into the area's; each dataset's outcome, keyed as stored.
+) -> Rolled:
+    """Put the children's days into the area's; its outcomes and its new day totals.
 
     Writes ``contributions`` (and forgets the days the area's series no longer keeps);
     the caller stores each outcome's series once its alerts are acknowledged.
@@ -111,14 +129,15 @@ def roll_up(
         held.update(fresh)
         contributions[day_key] = held
         changed.setdefault(dataset, {})[day] = ([], area_total(held))
-    out = []
+    out = Rolled([], [])
     for dataset, days in changed.items():
+        out.totals += [Update(area, dataset, d, [], total) for d, (_, total) in days.items()]
         key = f"{area}|{dataset}"
         stored = series.get(key)
         outcome = engine.observe_days(stored, area, dataset, days, now)
         if outcome is None:
             continue
-        out.append((key, outcome))
+        out.outcomes.append((key, outcome))
         kept_from = min(outcome.series.days)
         for gone in (stored or {}).get("d") or {}:
             if date.fromisoformat(gone) < kept_from:

@@ -52,12 +52,28 @@ def rebuild(
     """Series per ``subject|dataset`` and children per ``area|dataset|day``, as kept live."""
     units = latest_days(engine, history)
     area_days: dict[Day, dict[str, list[Any]]] = {}
+    nearest: dict[str, str | None] = {}
+
+    def parent(subject: str) -> str | None:
+        if subject not in nearest:
+            nearest[subject] = next(iter(areas_above(engine.registry, subject)), None)
+        return nearest[subject]
+
     for (unit, dataset, day), (rev, values) in units.items():
-        for area in areas_above(engine.registry, unit):
+        if (area := parent(unit)) is not None:
             area_days.setdefault((area, dataset, day), {})[unit] = [rev, values]
+    # Areas pass their totals up a level at a time (streams/roll_up.py): the deepest first.
+    depth = {a: len(areas_above(engine.registry, a)) for a, _, _ in area_days}
     days: dict[Day, tuple[Rev, dict[str, int]]] = dict(units)
-    for area_day, children in area_days.items():
-        days[area_day] = ([], area_total(children))
+    pending = sorted(area_days, key=lambda k: -depth[k[0]])
+    while pending:
+        area, dataset, day = pending.pop(0)
+        total = area_total(area_days[(area, dataset, day)])
+        days[(area, dataset, day)] = ([], total)
+        if (up := parent(area)) is not None:
+            if (up, dataset, day) not in area_days:
+                pending.append((up, dataset, day))
+            area_days.setdefault((up, dataset, day), {})[area] = [[], total]
     series: dict[str, Series] = {}
     for (subject, dataset, day), (rev, values) in sorted(days.items(), key=lambda kv: kv[0][2]):
         series.setdefault(f"{subject}|{dataset}", Series()).put(day, rev, values, engine.keep_days)

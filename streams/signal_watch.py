@@ -3,9 +3,10 @@
 A unit's series is updated right after its report is accepted, in the same event (no
 second read of ``reports.accepted``), so its table entry lives in the partition of the
 unit's key. Areas span partitions: the unit's kept values for the day go to the
-``signals.areas`` topic keyed by each area above it (district, province), and the
-``roll_up_signals`` agent adds the children up per area and day, and re-evaluates each
-area once per batch of updates. Alerts are published
+``signals.areas`` topic keyed by the nearest area above it, and the ``roll_up_signals``
+agent adds the children up per area and day, re-evaluates each area once per batch of
+updates and passes the area's new totals on to the area above it
+(``streams/roll_up.py``). Alerts are published
 and acknowledged before the series records them (``streams/publish.py``); a crash in
 between sends the same alert ids again, which the sink and the notifier drop. Levels are
 data: sent with the input's commit, stored by the warehouse under their key.
@@ -101,7 +102,7 @@ def install(
     series = state.table(app, "signal_series", settings)
     contributions = state.table(app, "signal_contributions", settings)
     areas, levels = declare(AREAS), declare(topics.LEVELS)
-    above: dict[str, list[str]] = {}
+    above: dict[str, str | None] = {}
     app.signals = engine  # type: ignore[attr-defined]  # exposed for tests and the bench
 
     async def settle(key: str, outcome: Outcome) -> None:
@@ -125,18 +126,23 @@ def install(
         if outcome is None:
             return  # an older revision, or a day too old to re-evaluate
         await settle(key, outcome)
-        if report.unit_id not in above:
-            above[report.unit_id] = areas_above(registry, report.unit_id)
-        body = Update(report.unit_id, report.dataset, day, rev, values).to_json()
-        for area in above[report.unit_id]:
-            await areas.send(key=area.encode(), value=body)  # with the input's commit
+        update = Update(report.unit_id, report.dataset, day, rev, values)
+        await pass_up(update)  # with the input's commit
+
+    async def pass_up(update: Update) -> None:
+        """Send a unit's or an area's day to the nearest area above it, if there is one."""
+        if update.child not in above:
+            above[update.child] = next(iter(areas_above(registry, update.child)), None)
+        parent = above[update.child]
+        if parent is not None:
+            await areas.send(key=parent.encode(), value=update.to_json())
 
     @app.agent(areas, name="roll_up_signals")
     async def roll_up_signals(stream: faust.StreamT[bytes]) -> None:
         """Add children's days into their areas' days; re-evaluate each area once per batch.
 
-        A province hears from each of its units; evaluating it once per batch instead of
-        once per unit is what keeps the worker up with a rush (bench/signal_cost.py).
+        An area hears from each of its children; evaluating it once per batch instead of
+        once per child is what keeps the worker up with a rush (bench/signal_cost.py).
         The batch's offsets are committed after it is handled (``take_events``).
         """
         assert isinstance(stream, faust.Stream)  # an agent's stream; StreamT lacks take_events
@@ -150,11 +156,14 @@ def install(
                 except (AttributeError, ValueError, KeyError, TypeError) as exc:
                     await dead_letter(event, f"malformed area update: {type(exc).__name__}: {exc}")
             settled: list[tuple[Any, str, Outcome]] = []
+            passed: list[tuple[Any, Update]] = []
             for area, updates in by_area.items():
-                acting_for(stream, updates[-1][0])  # the area's partition holds its state
+                event = updates[-1][0]  # any of the area's: its partition holds its state
+                acting_for(stream, event)
                 now, ups = clock.now(), [u for _, u in updates]
-                for key, outcome in roll_up(engine, area, ups, contributions, series, now):
-                    settled.append((updates[-1][0], key, outcome))
+                rolled = roll_up(engine, area, ups, contributions, series, now)
+                settled += [(event, key, outcome) for key, outcome in rolled.outcomes]
+                passed += [(event, total) for total in rolled.totals]
             alerts_out = [a for _, _, o in settled for a in o.alerts]
             if alerts_out:  # acknowledged before any series records them as sent
                 await publish_acked([(a.unit_id.encode(), a.to_json()) for a in alerts_out], alerts)
@@ -163,5 +172,8 @@ def install(
                 for level in outcome.levels:
                     await levels.send(key=level.unit_id.encode(), value=level.to_json())
                 series[key] = outcome.series.to_json()
+            for event, total in passed:
+                acting_for(stream, event)  # sent with the commit of the update it sums
+                await pass_up(total)
 
     return after_accepted

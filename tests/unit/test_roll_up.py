@@ -33,9 +33,9 @@ def test_an_area_adds_up_its_childrens_newest_revisions_only(engine: SignalEngin
 
     def total(*updates: Update) -> int | None:
         out = roll_up(engine, "19", list(updates), children, series, NOW)
-        for key, outcome in out:
+        for key, outcome in out.outcomes:
             series[key] = outcome.series.to_json()
-        return series["19|" + DS]["d"][DAY.isoformat()][1]["cases_new"] if out else None
+        return series["19|" + DS]["d"][DAY.isoformat()][1]["cases_new"] if out.outcomes else None
 
     assert total(up("173", 1, 3), up("164", 1, 4)) == 7
     assert total(up("173", 2, 1)) == 5  # a correction replaces 173's day
@@ -51,19 +51,33 @@ def test_a_batch_evaluates_each_area_once_from_its_earliest_changed_day(
     children, series = Store(), Store()
     late = DAY - timedelta(days=3)
     batch = [up("173", 1, 2), up("164", 1, 1), up("173", 1, 6, late)]
-    ((key, outcome),) = roll_up(engine, "19", batch, children, series, NOW)
+    rolled = roll_up(engine, "19", batch, children, series, NOW)
+    ((key, outcome),) = rolled.outcomes
     assert key == "19|" + DS
     assert sorted(outcome.series.days) == [late, DAY]
     assert outcome.series.days[DAY][1]["cases_new"] == 3
     assert set(children) == {f"19|{DS}|{late}", f"19|{DS}|{DAY}"}
     # One level per day evaluated (QĐ 2686 is in force), not one per update.
     assert sorted(lv.level_date for lv in outcome.levels) == [late, DAY]
+    # The area passes each changed day up as one child, its totals without a revision.
+    assert sorted((u.child, u.day, u.rev, u.values["cases_new"]) for u in rolled.totals) == [
+        ("19", late, [], 6),
+        ("19", DAY, [], 3),
+    ]
 
 
 def test_days_the_area_no_longer_keeps_are_forgotten(engine: SignalEngine) -> None:
     children, series = Store(), Store()
     old = DAY - timedelta(days=engine.keep_days + 3)
     for batch in ([up("173", 1, 1, old)], [up("173", 1, 1)]):
-        for key, outcome in roll_up(engine, "19", batch, children, series, NOW):
+        for key, outcome in roll_up(engine, "19", batch, children, series, NOW).outcomes:
             series[key] = outcome.series.to_json()
     assert set(children) == {f"19|{DS}|{DAY}"}
+
+
+def test_an_area_s_totals_replace_the_ones_it_passed_up_before(engine: SignalEngine) -> None:
+    children, series = Store(), Store()
+    district = [Update("173", DS, DAY, [], {"cases_new": n}) for n in (5, 2)]
+    for total in district:  # two batches of Phú Bình, in the order they were sent
+        roll_up(engine, "19", [total], children, series, NOW)
+    assert children[f"19|{DS}|{DAY}"] == {"173": [[], {"cases_new": 2}]}
