@@ -123,14 +123,16 @@ class EmbeddedStack:
         logs = self.root.glob("worker*.log")
         return sum(p.read_text(errors="replace").count("worker stalled") for p in logs)
 
-    def stalls(self, before: int = 120) -> str:
-        """Each watchdog restart with the log lines before it, for a failing test to show."""
+    def stalls(self, before: int = 120, after: int = 80) -> str:
+        """Each watchdog restart with the log lines around it (the lines after it say where
+        the worker waited), for a failing test to show."""
         out = []
         for path in sorted(self.root.glob("worker*.log")):
             text = path.read_text(errors="replace").splitlines()
             for i, line in enumerate(text):
                 if "worker stalled" in line:
-                    out += [f"--- {path.name}, line {i + 1} ---", *text[max(0, i - before) : i + 1]]
+                    out.append(f"--- {path.name}, line {i + 1} ---")
+                    out += text[max(0, i - before) : i + after]
         return "\n".join(out) or "(no watchdog restart)"
 
     def log_tail(self, name: str, lines: int = 40) -> str:
