@@ -141,8 +141,16 @@ def properties(host: str, port: int, controller_port: int, log_dir: Path) -> str
 
 
 def cluster_id() -> str:
-    """A random KRaft cluster id (22 characters of URL-safe base64)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random KRaft cluster id (22 characters of URL-safe base64), never starting with "-".
+
+    `kafka-storage format -t -Xy…` reads an id starting with "-" as an option and fails
+    ("expected one argument"), one format in 64; Kafka's own ``Uuid.randomUuid`` draws
+    again for the same reason.
+    """
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not found.startswith("-"):
+            return found
 
 
 def spawn(

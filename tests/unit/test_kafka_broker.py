@@ -31,6 +31,13 @@ def test_one_node_kraft_properties_keep_data_where_asked(tmp_path: Path) -> None
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", kafka_broker.cluster_id())
 
 
+def test_a_cluster_id_never_starts_with_a_dash() -> None:
+    """kafka-storage would read it as an option: one broker start in 64 failed."""
+    ids = [kafka_broker.cluster_id() for _ in range(3000)]
+    assert not [i for i in ids if i.startswith("-")]
+    assert {i[0] for i in ids} >= {"A", "_", "z"}  # still random in the first character
+
+
 def test_the_broker_kind_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BAOCAO_EMBEDDED_BROKER", raising=False)
     assert configured_kind() == "tansu"
