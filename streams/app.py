@@ -45,7 +45,12 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "topic_replication_factor": 1,
         "broker_session_timeout": 6.0,
         "broker_heartbeat_interval": 2.0,
-        "broker_max_poll_interval": 10.0,
+        # Faust fetches nothing while it rebalances and restores tables; past this
+        # interval aiokafka leaves the group and will not rejoin until it fetches, which
+        # Faust waits for the rebalance to end to do (aio-libs/aiokafka#1187;
+        # tests/integration/test_idle_member.py). A stuck worker is the liveness
+        # watchdog's to catch (streams/compat/liveness.py), not this interval's.
+        "broker_max_poll_interval": 60.0,
         # Without a cap one poll can take longer than the interval to drain and the
         # worker silently leaves its group (DESIGN.md, Faust pitfalls).
         "broker_max_poll_records": 500,
