@@ -35,7 +35,7 @@ from contract.registry import Registry
 from contract.settings import Settings
 from producers.kafka import ReportProducer
 from producers.simulator import simulate
-from streams.signal_watch import AREAS, ROLL_UP_WITHIN_S, engine_of
+from streams.signal_watch import ROLL_UP_WITHIN_S, SUBJECTS, engine_of
 
 FIRST_DAY = date(2021, 6, 1)  # QĐ 2686 is in force from 31/05/2021
 SEED = 24
@@ -124,7 +124,7 @@ def idle(stack: BenchStack, pids: dict[str, int], outputs: dict[str, float]) -> 
     outputs["idle_worker_share"] = idle_cpu / 2.0
     status = stack.status() or {"rows": {"alerts": 0}}
     outputs["alerts"] = int(status["rows"]["alerts"])
-    outputs.update(topic_sizes(stack.bootstrap, [topics.LEVELS, AREAS]))
+    outputs.update(topic_sizes(stack.bootstrap, [topics.LEVELS, SUBJECTS]))
     return look
 
 
@@ -161,7 +161,7 @@ def one_stack(
         total = len(backlog) + len(steady)
         wait_until("every steady decision", lambda: (stack.decided() or 0) >= total, 120)
         steady_out.update(throughput.cpu_use(start, idle(stack, pids, steady_out)))
-        for key in ("alerts", topics.LEVELS, AREAS):
+        for key in ("alerts", topics.LEVELS, SUBJECTS):
             steady_out[key] -= backlog_out[key]
         # What the worker spends per report beyond its idle loop over the same time.
         overhead = backlog_out["idle_worker_share"] * (steady_out["look_at"] - t0)

@@ -102,9 +102,9 @@ def finished(r: dict[str, Runs], scale: Scale) -> list[Figure]:
         ),
         Figure(
             "what the worker wrote with signals on (backlog; steady)",
-            f"{r['on_levels'].median:,.0f} level and {r['on_signals.areas'].median:,.0f} area "
-            f"messages; {r['on_paced_levels'].median:,.0f} and "
-            f"{r['on_paced_signals.areas'].median:,.0f}. Missing decisions "
+            f"{r['on_levels'].median:,.0f} level and {r['on_signals.subjects'].median:,.0f} signal "
+            f"update messages; {r['on_paced_levels'].median:,.0f} and "
+            f"{r['on_paced_signals.subjects'].median:,.0f}. Missing decisions "
             f"{r['on_missing'].median + r['off_missing'].median:.0f}; watchdog restarts "
             f"{r['on_restarts'].median:.0f} on, {r['off_restarts'].median:.0f} off",
             "",

@@ -26,8 +26,9 @@ ALL = (SUBMITTED, ACCEPTED, REJECTED, ALERTS, LEVELS, DEAD_LETTERS)
 #: auto-creation off, as in production, the send waits for a topic nobody creates.
 TICKS = "deadline.ticks"
 PARTIALS = "deadline.partials"
-SIGNAL_AREAS = "signals.areas"
-INTERNAL = (TICKS, PARTIALS, SIGNAL_AREAS)
+#: A unit's own day (from its decision) or a child's day, keyed by the subject it is for.
+SIGNAL_SUBJECTS = "signals.subjects"
+INTERNAL = (TICKS, PARTIALS, SIGNAL_SUBJECTS)
 
 #: The Faust application id; also the consumer group of the stream workers.
 STREAMS_APP_ID = "baocao-streams"

@@ -1,4 +1,7 @@
-"""An area's days as the sum of its children's: what the roll-up agent does with a batch.
+"""A batch of the signal agent: units' own days, and areas' days as their children's sums.
+
+A unit's own day (an ``Update`` whose ``child`` is the unit it is keyed by) goes into the
+unit's series as it is (``observe_own``) and is passed to the nearest area above it.
 
 Areas roll up a level at a time: a unit's day goes to the nearest area above it (its
 district, or its province for a district's own report), and an area that changed
@@ -40,7 +43,8 @@ class Table(Protocol):
 
 @dataclass(frozen=True)
 class Update:
-    """One child's kept values for a day, sent to an area above it (``signals.areas``)."""
+    """A subject's kept values for a day (``signals.subjects``), keyed by the subject they
+    are for: the unit itself (``child`` is that unit) or the nearest area above ``child``."""
 
     child: str
     dataset: str
@@ -142,4 +146,32 @@ def roll_up(
         for gone in (stored or {}).get("d") or {}:
             if date.fromisoformat(gone) < kept_from:
                 contributions.delete(f"{area}|{dataset}|{gone}")
+    return out
+
+
+def observe_own(
+    engine: SignalEngine, unit: str, updates: list[Update], series: Table, now: datetime
+) -> Rolled:
+    """Put a unit's own days into its series; its outcomes and the days to pass up.
+
+    Once per dataset per batch, from the earliest day that changed; a day the series did
+    not take (an older revision, or a day too old to keep) is not passed up either.
+    """
+    out = Rolled([], [])
+    by_dataset: dict[str, dict[date, tuple[Rev, dict[str, int]]]] = {}
+    for (dataset, day), children in newest(updates).items():
+        rev, values = children[unit]
+        by_dataset.setdefault(dataset, {})[day] = (rev, values)
+    for dataset, days in by_dataset.items():
+        key = f"{unit}|{dataset}"
+        outcome = engine.observe_days(series.get(key), unit, dataset, days, now)
+        if outcome is None:
+            continue
+        out.outcomes.append((key, outcome))
+        taken = outcome.series.days
+        out.totals += [
+            Update(unit, dataset, d, rev, values)
+            for d, (rev, values) in days.items()
+            if d in taken and list(taken[d][0]) == list(rev)
+        ]
     return out

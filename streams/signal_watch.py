@@ -1,15 +1,16 @@
-"""Faust wiring of signals and levels: per unit where it is decided, per area by repartition.
+"""Faust wiring of signals and levels: one batched agent for units and the areas above them.
 
-A unit's series is updated right after its report is accepted, in the same event (no
-second read of ``reports.accepted``), so its table entry lives in the partition of the
-unit's key. Areas span partitions: the unit's kept values for the day go to the
-``signals.areas`` topic keyed by the nearest area above it, and the ``roll_up_signals``
-agent adds the children up per area and day, re-evaluates each area once per batch of
-updates and passes the area's new totals on to the area above it
-(``streams/roll_up.py``). Alerts are published
-and acknowledged before the series records them (``streams/publish.py``); a crash in
-between sends the same alert ids again, which the sink and the notifier drop. Levels are
-data: sent with the input's commit, stored by the warehouse under their key.
+The decision agent hands each accepted report's kept values to the ``signals.subjects``
+topic keyed by its unit, with the decision's commit, and evaluates nothing itself: at
+15:00 it must keep deciding (bench/burst.py). The ``roll_up_signals`` agent takes those
+updates in batches; a unit's own day goes into its series (its table entry lives in
+the partition of the unit's key, as the decision did), is evaluated once per batch and
+is passed on keyed by the nearest area above it; an area adds its children up per day,
+is evaluated once per batch and passes its new totals on to the area above it
+(``streams/roll_up.py``). Alerts are published and acknowledged before the series
+records them (``streams/publish.py``); a crash in between sends the same alert ids
+again, which the sink and the notifier drop. Levels are data: sent with the input's
+commit, stored by the warehouse under their key.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ from contract.signal_config import SignalConfig
 from streams import state
 from streams.dead_letters import DeadLetterHook
 from streams.publish import publish_acked
-from streams.roll_up import Update, roll_up
+from streams.roll_up import Rolled, Update, observe_own, roll_up
 from streams.series import Rev
 from streams.signals import Outcome, SignalEngine
 
 log = logging.getLogger(__name__)
 
-AREAS = topics.SIGNAL_AREAS
+SUBJECTS = topics.SIGNAL_SUBJECTS
 AfterAccepted = Callable[[ReportAccepted], Awaitable[None]]
 _AREA_KINDS = (UnitKind.DISTRICT, UnitKind.PROVINCE)
 
@@ -101,33 +102,22 @@ def install(
     engine = engine_of(settings, registry, catalog)
     series = state.table(app, "signal_series", settings)
     contributions = state.table(app, "signal_contributions", settings)
-    areas, levels = declare(AREAS), declare(topics.LEVELS)
+    subjects, levels = declare(SUBJECTS), declare(topics.LEVELS)
     above: dict[str, str | None] = {}
     app.signals = engine  # type: ignore[attr-defined]  # exposed for tests and the bench
 
-    async def settle(key: str, outcome: Outcome) -> None:
-        if outcome.alerts:
-            await publish_acked([(a.unit_id.encode(), a.to_json()) for a in outcome.alerts], alerts)
-        for level in outcome.levels:
-            await levels.send(key=level.unit_id.encode(), value=level.to_json())
-        series[key] = outcome.series.to_json()
-
     async def after_accepted(report: ReportAccepted) -> None:
-        """Re-evaluate the unit from the accepted report's day; pass its day to its areas."""
+        """Hand the accepted report's kept values to the signal agent, with its commit.
+
+        Nothing is evaluated here: the decision agent must keep up at 15:00, and a unit's
+        evaluation waits for its alerts' acknowledgement (bench/burst.py).
+        """
         if not engine.keys(report.dataset):
             return  # no rule reads this dataset
         values = engine.extract(report.dataset, report.values)
         rev = revision_of(report.revision, report.submitted_at, str(report.report_id))
-        key = f"{report.unit_id}|{report.dataset}"
-        day = report.report_date
-        outcome = engine.observe(
-            series.get(key), report.unit_id, report.dataset, day, rev, values, clock.now()
-        )
-        if outcome is None:
-            return  # an older revision, or a day too old to re-evaluate
-        await settle(key, outcome)
-        update = Update(report.unit_id, report.dataset, day, rev, values)
-        await pass_up(update)  # with the input's commit
+        update = Update(report.unit_id, report.dataset, report.report_date, rev, values)
+        await subjects.send(key=report.unit_id.encode(), value=update.to_json())
 
     async def pass_up(update: Update) -> None:
         """Send a unit's or an area's day to the nearest area above it, if there is one."""
@@ -135,33 +125,45 @@ def install(
             above[update.child] = next(iter(areas_above(registry, update.child)), None)
         parent = above[update.child]
         if parent is not None:
-            await areas.send(key=parent.encode(), value=update.to_json())
+            await subjects.send(key=parent.encode(), value=update.to_json())
 
-    @app.agent(areas, name="roll_up_signals")
+    def evaluate(subject: str, updates: list[Update], now: datetime) -> Rolled:
+        """A unit's own days (``child == subject``) and its children's days, if any."""
+        own = [u for u in updates if u.child == subject]
+        rolled = observe_own(engine, subject, own, series, now)
+        children = [u for u in updates if u.child != subject]
+        if children:
+            area = roll_up(engine, subject, children, contributions, series, now)
+            rolled.outcomes += area.outcomes
+            rolled.totals += area.totals
+        return rolled
+
+    @app.agent(subjects, name="roll_up_signals")
     async def roll_up_signals(stream: faust.StreamT[bytes]) -> None:
-        """Add children's days into their areas' days; re-evaluate each area once per batch.
+        """Evaluate each unit and area once per batch of its updates; pass days up.
 
-        An area hears from each of its children; evaluating it once per batch instead of
-        once per child is what keeps the worker up with a rush (bench/signal_cost.py).
-        The batch's offsets are committed after it is handled (``take_events``).
+        A unit's update comes from the decision agent, an area's from its children; taking
+        them in batches evaluates an area once per batch instead of once per child, which
+        is what keeps the worker up with a rush (bench/signal_cost.py). The batch's offsets
+        are committed after it is handled (``take_events``).
         """
         assert isinstance(stream, faust.Stream)  # an agent's stream; StreamT lacks take_events
         async for batch in stream.take_events(ROLL_UP_BATCH, within=ROLL_UP_WITHIN_S):
-            by_area: dict[str, list[tuple[Any, Update]]] = {}
+            by_subject: dict[str, list[tuple[Any, Update]]] = {}
             for event in batch:
                 try:
                     update = Update.from_json(event.value)
-                    area = event.key.decode()  # type: ignore[union-attr]
-                    by_area.setdefault(area, []).append((event, update))
+                    subject = event.key.decode()  # type: ignore[union-attr]
+                    by_subject.setdefault(subject, []).append((event, update))
                 except (AttributeError, ValueError, KeyError, TypeError) as exc:
-                    await dead_letter(event, f"malformed area update: {type(exc).__name__}: {exc}")
+                    reason = f"malformed signal update: {type(exc).__name__}: {exc}"
+                    await dead_letter(event, reason)
             settled: list[tuple[Any, str, Outcome]] = []
             passed: list[tuple[Any, Update]] = []
-            for area, updates in by_area.items():
-                event = updates[-1][0]  # any of the area's: its partition holds its state
+            for subject, updates in by_subject.items():
+                event = updates[-1][0]  # any of the subject's: its partition holds its state
                 acting_for(stream, event)
-                now, ups = clock.now(), [u for _, u in updates]
-                rolled = roll_up(engine, area, ups, contributions, series, now)
+                rolled = evaluate(subject, [u for _, u in updates], clock.now())
                 settled += [(event, key, outcome) for key, outcome in rolled.outcomes]
                 passed += [(event, total) for total in rolled.totals]
             alerts_out = [a for _, _, o in settled for a in o.alerts]

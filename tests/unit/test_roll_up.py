@@ -1,4 +1,4 @@
-"""An area's days from its children's, a batch of updates at a time (streams/roll_up.py)."""
+"""A batch of the signal agent: units' own days and areas' sums (streams/roll_up.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bench.signal_replay import Store
 from contract.datasets import Catalog
 from contract.registry import Registry
 from contract.settings import Settings
-from streams.roll_up import Update, roll_up
+from streams.roll_up import Update, observe_own, roll_up
 from streams.signal_watch import engine_of
 from streams.signals import SignalEngine
 
@@ -81,3 +81,24 @@ def test_an_area_s_totals_replace_the_ones_it_passed_up_before(engine: SignalEng
     for total in district:  # two batches of Phú Bình, in the order they were sent
         roll_up(engine, "19", [total], children, series, NOW)
     assert children[f"19|{DS}|{DAY}"] == {"173": [[], {"cases_new": 2}]}
+
+
+def test_a_unit_s_own_days_go_into_its_series_and_on_to_its_area(engine: SignalEngine) -> None:
+    series = Store()
+    late = DAY - timedelta(days=2)
+    batch = [up("173", 2, 6), up("173", 1, 9), up("173", 1, 1, late)]
+    rolled = observe_own(engine, "173", batch, series, NOW)
+    ((key, outcome),) = rolled.outcomes  # one evaluation for the batch
+    assert key == "173|" + DS
+    assert {d: v["cases_new"] for d, (_, v) in outcome.series.days.items()} == {DAY: 6, late: 1}
+    # Each day is passed up once, with the revision the unit's series took.
+    assert sorted((u.day, u.rev[0], u.values["cases_new"]) for u in rolled.totals) == [
+        (late, 1, 1),
+        (DAY, 2, 6),
+    ]
+    series[key] = outcome.series.to_json()
+    stale = observe_own(engine, "173", [up("173", 1, 9)], series, NOW)
+    assert stale.outcomes == [] and stale.totals == []  # an older revision: nothing moves
+    too_old = DAY - timedelta(days=engine.keep_days + 1)
+    gone = observe_own(engine, "173", [up("173", 1, 4, too_old)], series, NOW)
+    assert gone.totals == []  # a day the unit no longer keeps is not passed to its area
