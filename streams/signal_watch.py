@@ -32,6 +32,7 @@ from contract.registry import Registry, UnitKind
 from contract.settings import Settings
 from contract.signal_config import SignalConfig
 from streams import state
+from streams.compat.event_context import acting_for
 from streams.dead_letters import DeadLetterHook
 from streams.publish import publish_acked
 from streams.roll_up import Rolled, Update, observe_own, roll_up
@@ -76,16 +77,6 @@ def areas_above(registry: Registry, unit_id: str) -> list[str]:
 #: Area updates handled together, at most, and the longest an update waits for others.
 ROLL_UP_BATCH = 500
 ROLL_UP_WITHIN_S = 0.5
-
-
-def acting_for(stream: faust.Stream[Any], event: Any) -> None:
-    """Make ``event`` the one Faust attributes the next table writes and sends to.
-
-    A table write goes to the changelog partition of the current event
-    (``faust.tables.base.Collection.partition_for_key``); in a ``take_events`` batch
-    that is not the event a write belongs to, so the batch names it before writing.
-    """
-    stream._set_current_event(event)
 
 
 def install(
@@ -162,7 +153,7 @@ def install(
             passed: list[tuple[Any, Update]] = []
             for subject, updates in by_subject.items():
                 event = updates[-1][0]  # any of the subject's: its partition holds its state
-                acting_for(stream, event)
+                acting_for(event)
                 rolled = evaluate(subject, [u for _, u in updates], clock.now())
                 settled += [(event, key, outcome) for key, outcome in rolled.outcomes]
                 passed += [(event, total) for total in rolled.totals]
@@ -170,12 +161,12 @@ def install(
             if alerts_out:  # acknowledged before any series records them as sent
                 await publish_acked([(a.unit_id.encode(), a.to_json()) for a in alerts_out], alerts)
             for event, key, outcome in settled:
-                acting_for(stream, event)
+                acting_for(event)
                 for level in outcome.levels:
                     await levels.send(key=level.unit_id.encode(), value=level.to_json())
                 series[key] = outcome.series.to_json()
             for event, total in passed:
-                acting_for(stream, event)  # sent with the commit of the update it sums
+                acting_for(event)  # sent with the commit of the update it sums
                 await pass_up(total)
 
     return after_accepted
