@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 from collections.abc import Callable
 from typing import Any
@@ -51,7 +52,9 @@ def handled(name_event: Callable[[faust.Stream[Any], Any], None]) -> list[int]:
             await feeding
         return seen
 
-    return asyncio.run(run())
+    # A thread of its own: the session's Playwright (sync API) keeps a loop running here.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def test_naming_each_event_through_the_context_handles_every_event_once() -> None:
