@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from baocao.broker import EmbeddedBroker, create_topics
 from contract.topics import TopicSpec
@@ -38,48 +38,36 @@ def member(bootstrap: str, topic: str, group: str) -> AIOKafkaConsumer:
 
 
 async def fetch_until(
-    consumer: AIOKafkaConsumer, holds: int, seconds: float
-) -> set[TopicPartition]:
-    """Fetch (which is what keeps a member in its group) until it holds ``holds`` partitions."""
+    members: list[AIOKafkaConsumer], holds: list[int], seconds: float
+) -> list[int]:
+    """Each member fetches (which is what keeps it in its group) until each holds as many
+    partitions as ``holds`` says, or ``seconds`` pass; how many each holds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while loop.time() < deadline:
-        await consumer.getmany(timeout_ms=200)
-        if len(consumer.assignment()) == holds:
+        await asyncio.gather(*(m.getmany(timeout_ms=200) for m in members))
+        if [len(m.assignment()) for m in members] == holds:
             break
-    return set(consumer.assignment())
+    return [len(m.assignment()) for m in members]
 
 
 async def idle_member_story(bootstrap: str, topic: str, group: str) -> None:
     idle, busy = member(bootstrap, topic, group), member(bootstrap, topic, group)
     await idle.start()
     try:
-        assert len(await fetch_until(idle, 2, 30)) == 2, "the first member never got both"
+        assert await fetch_until([idle], [2], 30) == [2], "the first member never got both"
         # The application stops fetching, as Faust does while it rebalances and recovers.
         await asyncio.sleep(POLL_INTERVAL_MS / 1000 + 3)
         await busy.start()
         # The idle member has left by itself: the second one is given every partition ...
-        assert len(await fetch_until(busy, 2, 30)) == 2
+        assert await fetch_until([busy], [2], 30) == [2]
         # ... and the idle one stays out for as long as it does not fetch.
         await asyncio.sleep(8)
-        assert len(await fetch_until(busy, 1, 1)) == 2, "the idle member rejoined by itself"
+        assert await fetch_until([busy], [1], 1) == [2], "the idle member rejoined by itself"
         # Once it fetches again it rejoins and the partitions are shared.
-        assert len(await fetch_until_shared(idle, busy, 45)) == 1
+        assert await fetch_until([idle, busy], [1, 1], 45) == [1, 1]
     finally:
         await asyncio.gather(idle.stop(), busy.stop())
-
-
-async def fetch_until_shared(
-    a: AIOKafkaConsumer, b: AIOKafkaConsumer, seconds: float
-) -> set[TopicPartition]:
-    """Both fetch until each holds one partition; the first one's partitions."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while loop.time() < deadline:
-        await asyncio.gather(a.getmany(timeout_ms=200), b.getmany(timeout_ms=200))
-        if len(a.assignment()) == 1 and len(b.assignment()) == 1:
-            break
-    return set(a.assignment())
 
 
 def test_a_member_that_stops_fetching_leaves_and_stays_out_until_it_fetches(
