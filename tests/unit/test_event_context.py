@@ -23,9 +23,10 @@ def handled(name_event: Callable[[faust.Stream[Any], Any], None]) -> list[int]:
     0.01 s, an ``await`` per event in the body), which is when take_events picks up the
     next event behind the body's back.
     """
-    app = faust.App("t-event-context", broker="kafka://127.0.0.1:1", store="memory://")
 
     async def run() -> list[int]:
+        # Made here, in the thread's own loop: Faust binds an app to the loop it finds.
+        app = faust.App("t-event-context", broker="kafka://127.0.0.1:1", store="memory://")
         channel = app.channel(maxsize=N)
         stream = app.stream(channel)
         seen: list[int] = []
