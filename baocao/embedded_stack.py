@@ -139,8 +139,17 @@ class EmbeddedStack:
         path = self.root / f"{name}.log"
         if not path.exists():
             return f"(no {name} log)"
-        text = path.read_text(errors="replace").splitlines()[-lines:]
-        return f"--- {name}.log ---\n" + "\n".join(text)
+        text = path.read_text(errors="replace").splitlines()
+        tail = text[-lines:]
+        # A crash is often reported at the end ("Reraising original exception") but
+        # logged where it happened: show the first error above the tail too.
+        first = next(
+            (i for i, line in enumerate(text) if "[ERROR]" in line or "[CRITICAL]" in line),
+            len(text),
+        )
+        head = text[first : min(first + lines, len(text) - lines)]
+        shown = [f"--- {name}.log, line {first + 1} ---", *head] if head else []
+        return "\n".join([*shown, f"--- {name}.log (last {len(tail)} lines) ---", *tail])
 
     def __enter__(self) -> Self:
         try:

@@ -20,6 +20,7 @@ CompatName = Literal[
     "producer_topics",
     "seek_committed",
     "recovery_offsets",
+    "recovery_rebalance",
     "offset_order",
     "liveness",
     "stop_deadline",

@@ -21,6 +21,7 @@ from contract.settings import CompatName, Settings
 from streams.compat import (
     producer_topics,
     recovery_offsets,
+    recovery_rebalance,
     seek_committed,
     stall_watch,
     stop_deadline,
@@ -37,6 +38,7 @@ WORKAROUNDS: dict[CompatName, tuple[WrittenFor, ...]] = {
     "producer_topics": (AIOKAFKA,),
     "seek_committed": (FAUST, AIOKAFKA),
     "recovery_offsets": (FAUST,),
+    "recovery_rebalance": (FAUST,),
     "offset_order": (FAUST,),
     "liveness": (FAUST, AIOKAFKA),  # the diagnostic reads both consumers' private state
     "stop_deadline": (FAUST,),
@@ -48,6 +50,7 @@ _HOOKS: dict[CompatName, dict[str, object]] = {
     "producer_topics": producer_topics.HOOKS,
     "seek_committed": seek_committed.HOOKS,
     "recovery_offsets": recovery_offsets.HOOKS,
+    "recovery_rebalance": recovery_rebalance.HOOKS,
     "stop_deadline": stop_deadline.HOOKS,
 }
 
@@ -89,6 +92,7 @@ def install(
         logs.limit_repeats()  # a broker outage would log thousands of retries a second
     producer_topics.install("producer_topics" not in off)
     seek_committed.install("seek_committed" not in off)
+    recovery_rebalance.install("recovery_rebalance" not in off)
     if "recovery_offsets" not in off:
         recovery_offsets.install(app, lambda: _offsets_consumer(settings))
     if on_stall is not None and settings.worker_stall_seconds > 0 and "liveness" not in off:

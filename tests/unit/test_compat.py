@@ -10,6 +10,7 @@ from pathlib import Path
 import faust
 import pytest
 from aiokafka.client import AIOKafkaClient  # type: ignore[import-untyped]
+from faust.tables.recovery import Recovery
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -19,7 +20,13 @@ from contract.registry import Registry
 from contract.settings import Settings
 from streams import compat
 from streams.app import create_app
-from streams.compat import producer_topics, recovery_offsets, seek_committed, versions
+from streams.compat import (
+    producer_topics,
+    recovery_offsets,
+    recovery_rebalance,
+    seek_committed,
+    versions,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,6 +37,7 @@ def patches_back_on() -> Iterator[None]:
     yield
     producer_topics.install()
     seek_committed.install()
+    recovery_rebalance.install()
 
 
 def patched() -> dict[str, bool]:
@@ -38,7 +46,12 @@ def patched() -> dict[str, bool]:
         is producer_topics._tracking_wait_on_metadata,
         "seek_committed": faust_aiokafka.AIOKafkaConsumerThread.seek_to_committed
         is seek_committed._seek_to_committed,
+        "recovery_rebalance": Recovery._seek_offsets is recovery_rebalance._seek_unless_rebalanced,
     }
+
+
+ALL_ON = {"producer_topics": True, "seek_committed": True, "recovery_rebalance": True}
+ALL_OFF = dict.fromkeys(ALL_ON, False)
 
 
 def app(off: str = "", app_id: str = "t-compat") -> faust.App:
@@ -48,17 +61,20 @@ def app(off: str = "", app_id: str = "t-compat") -> faust.App:
 
 def test_an_app_runs_with_every_workaround_unless_told_otherwise() -> None:
     made = app()
-    assert patched() == {"producer_topics": True, "seek_committed": True}
+    assert patched() == ALL_ON
     assert hasattr(made, recovery_offsets._FACTORY)  # its recovery reads the true ends
 
 
 def test_switched_off_patches_give_the_libraries_their_own_methods_back() -> None:
     app()
-    made = app("seek_committed, producer_topics,recovery_offsets", app_id="t-compat-off")
-    assert patched() == {"producer_topics": False, "seek_committed": False}
+    made = app(
+        "seek_committed, producer_topics,recovery_offsets,recovery_rebalance",
+        app_id="t-compat-off",
+    )
+    assert patched() == ALL_OFF
     assert not hasattr(made, recovery_offsets._FACTORY)
     app(app_id="t-compat-on-again")
-    assert patched() == {"producer_topics": True, "seek_committed": True}
+    assert patched() == ALL_ON
 
 
 def test_the_offset_check_switched_off_reports_no_gap() -> None:
@@ -81,6 +97,7 @@ def test_every_switch_name_has_its_libraries() -> None:
         "producer_topics",
         "seek_committed",
         "recovery_offsets",
+        "recovery_rebalance",
         "offset_order",
         "liveness",
         "stop_deadline",
