@@ -130,7 +130,7 @@ def create_app(
         except Exception as exc:  # the store's fault, not the report's: see decide
             raise StateWriteFailed(f"{type(exc).__name__}: {exc}") from exc
 
-    order = fixes.offset_order()
+    order = fixes.offset_order(app, submitted.get_topic_name())
 
     @app.agent(submitted, name="process_submissions")
     async def process_submissions(stream: faust.StreamT[bytes]) -> None:

@@ -19,6 +19,7 @@ from kafka import KafkaConsumer
 from contract import kafka_security, logs
 from contract.settings import CompatName, Settings
 from streams.compat import (
+    offset_order,
     producer_topics,
     recovery_offsets,
     recovery_rebalance,
@@ -27,7 +28,6 @@ from streams.compat import (
     stop_deadline,
     versions,
 )
-from streams.compat.offset_order import OffsetOrder
 from streams.compat.versions import AIOKAFKA, FAUST, WrittenFor
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ _HOOKS: dict[CompatName, dict[str, object]] = {
     "seek_committed": seek_committed.HOOKS,
     "recovery_offsets": recovery_offsets.HOOKS,
     "recovery_rebalance": recovery_rebalance.HOOKS,
+    "offset_order": offset_order.HOOKS,
     "stop_deadline": stop_deadline.HOOKS,
 }
 
@@ -64,9 +65,13 @@ class Installed:
     def on(self, name: CompatName) -> bool:
         return name not in self.off
 
-    def offset_order(self) -> OffsetOrder:
-        """The check that a stream's offsets follow each other (a no-op when off)."""
-        return OffsetOrder(checking=self.on("offset_order"))
+    def offset_order(self, app: faust.App, topic: str) -> offset_order.OffsetOrder:
+        """The check that a stream's offsets follow each other, with ``app``'s commits of
+        ``topic`` capped by it (a no-op when off)."""
+        order = offset_order.OffsetOrder(checking=self.on("offset_order"))
+        if order.checking:
+            offset_order.limit_commits(app, topic, order)
+        return order
 
 
 def install(

@@ -78,8 +78,9 @@ def test_switched_off_patches_give_the_libraries_their_own_methods_back() -> Non
 
 
 def test_the_offset_check_switched_off_reports_no_gap() -> None:
-    on = compat.Installed(frozenset()).offset_order()
-    off = compat.Installed(frozenset({"offset_order"})).offset_order()
+    made = app(app_id="t-compat-order")
+    on = compat.Installed(frozenset()).offset_order(made, "t-reports")
+    off = compat.Installed(frozenset({"offset_order"})).offset_order(made, "t-reports")
     for order in (on, off):
         order.skipped(0, 10)
     assert on.skipped(0, 20) == range(11, 20)
