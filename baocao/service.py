@@ -14,6 +14,7 @@ import threading
 from baocao.context import Context
 from baocao.feed import DecisionFeed
 from baocao.web import WebServer, build_app, runner_stats
+from contract.stop_deadline import StopDeadline, thread_stacks
 from sinks.consumer import SinkRunner
 from sinks.warehouse_wait import open_when_ready
 
@@ -44,6 +45,14 @@ def serve(ctx: Context) -> None:
     web.start()
     log.info("warehouse service on http://%s:%d", settings.http_host, settings.http_port)
     stop.wait()
+    # Invariant: a stopped service is gone within the deadline, also when the broker died
+    # with it (a killed `baocao up` stops every child at once; tests/integration/test_up.py).
+    # Rows are written before their offsets are committed: nothing written is lost.
+    StopDeadline(
+        settings.warehouse_stop_seconds,
+        thread_stacks,
+        who=("warehouse service", "Dịch vụ kho dữ liệu"),
+    ).arm()
     web.stop()  # also stops the outbox courier
     sink_thread.join(timeout=30)  # the sink flushes and commits what it holds
     wh.close()

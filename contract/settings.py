@@ -172,6 +172,13 @@ class Settings(BaseSettings):
         description="longest a worker's stop may take before the process exits anyway "
         "(0: no limit)",
     )
+    # The sink commits after it writes; a commit to a broker that died never ends either.
+    warehouse_stop_seconds: float = Field(
+        15.0,
+        ge=0,
+        description="longest the warehouse service's stop may take before the process "
+        "exits anyway (0: no limit)",
+    )
     # For experiments only: which workarounds a worker still needs (bench/workaround_loops.py).
     compat_off: Annotated[list[CompatName], NoDecode] = Field(
         default_factory=list,

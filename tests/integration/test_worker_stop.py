@@ -61,3 +61,23 @@ def test_a_worker_stopped_after_its_broker_died_exits_within_its_stop_limit(
         )
     finally:
         stack.stop()
+
+
+def test_the_warehouse_service_stop_is_bounded_too(tmp_path: Path) -> None:
+    """Its stop joins the web server (in-flight requests) and the sink (a last commit);
+    past ``BAOCAO_WAREHOUSE_STOP_SECONDS`` it exits anyway and says where it waited.
+    A deadline shorter than the web server's shutdown shows the limit is applied."""
+    stack = Stack(tmp_path)
+    stack.env["BAOCAO_WAREHOUSE_STOP_SECONDS"] = "0.01"
+    try:
+        stack.start()  # the broker, a worker and the warehouse service
+        service = stack.procs["warehouse"]
+        stack.wait_for("the service answering", lambda s: True)
+        os.killpg(service.pid, signal.SIGTERM)
+        assert service.wait(60) == EXIT_STOP_TIMED_OUT, stack.log_tail("warehouse")
+        log = (tmp_path / "warehouse.log").read_text(errors="replace")
+        assert "warehouse service stop did not finish in 0.01 s" in log
+        assert "where the stop waited" in log and "thread " in log
+    finally:
+        stack.procs.pop("warehouse", None)
+        stack.stop()

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from streams.compat.stop_deadline import EXIT_STOP_TIMED_OUT, StopDeadline
+from contract.stop_deadline import EXIT_STOP_TIMED_OUT, StopDeadline
 
 
 def test_an_armed_deadline_exits_once_with_its_code_and_says_where_it_waited(
