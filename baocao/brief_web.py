@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from baocao.access import reader_of
 from baocao.context import Context
 from sinks.brief.archive import NATIONAL, Archive, Version
 from sinks.brief.maker import BriefMaker, NoBrief, document
@@ -35,6 +36,12 @@ PAGE_DAYS = 31
 
 def _error(status: int, vi: str, en: str) -> JSONResponse:
     return JSONResponse({"error": f"{vi} / {en}", "message_vi": vi, "message_en": en}, status)
+
+
+def _forbidden() -> JSONResponse:
+    return _error(
+        403, "Mã này không được xem báo cáo nhanh này.", "This token may not read this brief."
+    )
 
 
 def _not_found() -> JSONResponse:
@@ -62,10 +69,19 @@ def add_brief_routes(app: FastAPI, ctx: Context, wh: Warehouse) -> BriefMaker:
         unit = ctx.registry.get(area)
         return "Toàn quốc / Nationwide" if area == NATIONAL else (unit.name if unit else area)
 
+    def outside(request: Request, area: str | None) -> bool:
+        """A province's brief is for its readers; a district reader's units are fewer
+        than any brief covers (access.py)."""
+        scope = reader_of(request).scope
+        return scope is not None and (scope.district is not None or area != scope.province)
+
     @app.get("/briefs", include_in_schema=False)
     def brief_list(request: Request) -> Response:
         q = request.query_params
-        area = q.get("province") or None
+        scope = reader_of(request).scope
+        area = scope.province if scope is not None else q.get("province") or None
+        if outside(request, area):
+            return _forbidden()
         try:
             last = _day(q.get("to")) or archive.newest_day() or LAST
             first = _day(q.get("from")) or max(FIRST, last - timedelta(days=PAGE_DAYS - 1))
@@ -80,7 +96,9 @@ def add_brief_routes(app: FastAPI, ctx: Context, wh: Warehouse) -> BriefMaker:
         return HTMLResponse(_list_page(found, name_of, settings.tz, older))
 
     @app.get("/briefs/{area}/{day}", include_in_schema=False)
-    def brief_latest(area: str, day: str) -> Response:
+    def brief_latest(request: Request, area: str, day: str) -> Response:
+        if outside(request, area):
+            return _forbidden()
         when = _day(day)
         if when is None:
             return _not_found()
@@ -88,10 +106,16 @@ def add_brief_routes(app: FastAPI, ctx: Context, wh: Warehouse) -> BriefMaker:
             newest = archive.latest([when]).get((area, when))
         except WarehouseUnavailable:
             return _unavailable()
-        return _not_found() if newest is None else brief_file(area, day, f"v{newest.version}.html")
+        return (
+            _not_found()
+            if newest is None
+            else brief_file(request, area, day, f"v{newest.version}.html")
+        )
 
     @app.get("/briefs/{area}/{day}/{name}", include_in_schema=False)
-    def brief_file(area: str, day: str, name: str) -> Response:
+    def brief_file(request: Request, area: str, day: str, name: str) -> Response:
+        if outside(request, area):
+            return _forbidden()
         when = _day(day)
         path = archive.file(area, when, name) if when is not None else None
         if path is None:

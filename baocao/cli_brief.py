@@ -43,7 +43,8 @@ class ServiceMaker:
 
     def _call(self, path: str, method: str = "GET") -> bytes:
         url = warehouse_client.service_url(self.settings, path)
-        request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+        data = b"" if method == "POST" else None
+        request = warehouse_client.request(self.settings, path, method, data)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as resp:
                 body: bytes = resp.read()
@@ -73,9 +74,9 @@ class ServiceMaker:
 
 def _from_service(settings: Settings, query: dict[str, str]) -> bytes | None:
     """The document from the running warehouse service; None when no service answers."""
-    url = warehouse_client.service_url(settings, "/api/briefs/render?")
+    path = "/api/briefs/render?" + urllib.parse.urlencode(query)
     try:
-        with urllib.request.urlopen(url + urllib.parse.urlencode(query), timeout=600) as resp:
+        with urllib.request.urlopen(warehouse_client.request(settings, path), timeout=600) as resp:
             body: bytes = resp.read()
             return body
     except urllib.error.HTTPError as exc:

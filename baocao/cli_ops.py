@@ -116,9 +116,21 @@ def tokens_group() -> None:
 @tokens_group.command("create")
 @click.option("--unit", "unit_id", required=True, help="unit id, e.g. 173, 19 or CP-20-01")
 @click.option("--name", default="", help="who holds it (recorded as submitted_by); default: unit")
-def tokens_create(unit_id: str, name: str) -> None:
+@click.option(
+    "--role",
+    "roles",
+    type=click.Choice(["submit", "read"]),
+    multiple=True,
+    default=("submit",),
+    show_default=True,
+    help="submit: the API and form; read: the viewer, briefs and histories of the unit and "
+    "the units below it (provinces and districts only). Repeat for both.",
+)
+def tokens_create(unit_id: str, name: str, roles: tuple[str, ...]) -> None:
     """Create a token for a unit and print it once (only its hash is stored)."""
+    from baocao.access import readable_unit
     from baocao.tokens import open_tokens, tokens_path
+    from producers.http.auth import ROLES
 
     ctx = context.load()
     unit = ctx.registry.get(unit_id)
@@ -126,12 +138,24 @@ def tokens_create(unit_id: str, name: str) -> None:
         raise click.ClickException(
             f"đơn vị {unit_id} không có trong danh mục / unit {unit_id} is not registered"
         )
+    if "read" in roles and not readable_unit(unit):
+        raise click.ClickException(
+            f"mã xem (read) chỉ cấp cho tỉnh hoặc huyện, không cho {unit.kind.value} {unit_id} / "
+            f"read tokens are for provinces and districts, not the {unit.kind.value} {unit_id}"
+        )
     store = open_tokens(ctx.settings)
-    cred, token = store.create(unit.unit_id, name or f"{unit.unit_id} {unit.name}", ctx.clock.now())
+    held = tuple(r for r in ROLES if r in roles)
+    cred, token = store.create(
+        unit.unit_id,
+        name or f"{unit.unit_id} {unit.name}",
+        ctx.clock.now(),
+        held,
+    )
     store.close()
     click.echo(token)
     click.echo(
-        f"token {cred.token_id} for {unit.unit_id} ({unit.name}, {unit.kind.value}) in "
+        f"token {cred.token_id} ({', '.join(cred.roles)}) for {unit.unit_id} ({unit.name}, "
+        f"{unit.kind.value}) in "
         f"{tokens_path(ctx.settings)}; shown once, keep it safe / chỉ hiện một lần, hãy lưu lại.",
         err=True,
     )
@@ -145,7 +169,11 @@ def tokens_list() -> None:
     store = open_tokens(context.load().settings)
     for c in store.list():
         state = f"revoked {c.revoked_at}" if c.revoked_at else "active"
-        click.echo(f"{c.token_id}  unit={c.unit_id}  {c.name!r}  created {c.created_at}  {state}")
+        roles = ",".join(c.roles)
+        click.echo(
+            f"{c.token_id}  unit={c.unit_id}  roles={roles}  {c.name!r}  created {c.created_at}  "
+            f"{state}"
+        )
     store.close()
 
 

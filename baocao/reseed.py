@@ -13,7 +13,7 @@ from typing import Any
 from kafka import KafkaProducer
 
 from baocao.broker import create_topics
-from baocao.warehouse_client import service_url
+from baocao.warehouse_client import request, service_url
 from contract.datasets import Catalog
 from contract.errors import BaocaoError
 from contract.registry import Registry
@@ -44,7 +44,7 @@ def fetch_history(settings: Settings, path: str, timeout: float = 120.0) -> list
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=60) as resp:
+            with urllib.request.urlopen(request(settings, path), timeout=60) as resp:
                 rows: list[dict[str, Any]] = json.loads(resp.read())
                 return rows
         except (urllib.error.URLError, OSError) as exc:

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -62,16 +62,39 @@ def _error(status: int, vi: str, en: str) -> Response:
     return _json(status, {"error": f"{vi} / {en}", "message_vi": vi, "message_en": en})
 
 
+class Bounds(Protocol):
+    """The area a reader is held to (``baocao.access.Scope``): a province, or one of its
+    districts. Every panel's SQL filters on both variables, bound as parameters, so
+    holding the variables holds every row the warehouse returns."""
+
+    @property
+    def province(self) -> str: ...
+
+    @property
+    def district(self) -> str | None: ...
+
+
+class OutOfBounds(VariableError):
+    """A reader asked for an area outside the one it is held to."""
+
+
 def _params(
-    query: str, dashboard: Dashboard, clock: Clock
+    query: str, dashboard: Dashboard, clock: Clock, bounds: Bounds | None = None
 ) -> tuple[dict[str, str], TimeRange, str, int]:
     """Read variables, period, language and refresh interval from the query string.
 
     Without dates, the period is the last ``DEFAULT_DAYS`` up to ``clock``'s today;
-    either way it is seen as of ``clock``'s now (``TimeRange.as_of``).
+    either way it is seen as of ``clock``'s now (``TimeRange.as_of``). With ``bounds``,
+    the area defaults to the reader's own and any other is refused (``OutOfBounds``).
     """
     q = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
-    values = {v.name: q.get(v.name, v.default) for v in dashboard.variables}
+    own = {"province": bounds.province, "district": bounds.district or ""} if bounds else {}
+    values = {v.name: q.get(v.name, own.get(v.name, v.default)) for v in dashboard.variables}
+    if bounds is not None and not (
+        values.get("province") == bounds.province
+        and bounds.district in (None, values.get("district"))
+    ):
+        raise OutOfBounds(f"{values.get('province')}/{values.get('district') or '*'}")
     check_variables(values)
     now = clock.now()  # once: today and the instant judged must agree
     today = now.astimezone(ZoneInfo(TZ)).date()
@@ -86,10 +109,13 @@ def _params(
     return values, period, lang, refresh
 
 
-def handle(target: str, wh: Warehouse, clock: Clock | None = None) -> Response | None:
+def handle(
+    target: str, wh: Warehouse, clock: Clock | None = None, bounds: Bounds | None = None
+) -> Response | None:
     """Answer a GET for ``target`` (path and query), or None if it is not the viewer's.
 
     ``clock``: whose today ends the default period (the service's; the system clock).
+    ``bounds``: the area a read token holds the reader to (None: every area).
     """
     parts = urlsplit(target)
     path = parts.path.rstrip("/")
@@ -105,11 +131,19 @@ def handle(target: str, wh: Warehouse, clock: Clock | None = None) -> Response |
     if dashboard is None or rest not in ("", "data"):
         return _error(404, "không có bảng điều khiển này", "no such dashboard")
     try:
-        values, period, lang, refresh = _params(parts.query, dashboard, clock or SystemClock())
+        values, period, lang, refresh = _params(
+            parts.query, dashboard, clock or SystemClock(), bounds
+        )
         if rest == "data":
             return _json(200, run_dashboard(wh, dashboard, values, period))
         options = variable_options(wh, dashboard, values)
+        if bounds is not None:  # offer only what the reader may choose
+            options["province"] = [bounds.province]
+            if bounds.district is not None:
+                options["district"] = [bounds.district]
         return 200, HTML, _page(dashboard, values, period, lang, refresh, options).encode()
+    except OutOfBounds as exc:
+        return _error(403, "mã này không được xem khu vực này", f"not this token's area: {exc}")
     except VariableError as exc:
         return _error(400, "tham số không hợp lệ", str(exc))
     except WarehouseUnavailable as exc:

@@ -25,11 +25,23 @@ def service_url(settings: Settings, path: str) -> str:
     return f"http://{settings.http_host}:{settings.http_port}{path}"
 
 
+def request(
+    settings: Settings, path: str, method: str = "GET", data: bytes | None = None
+) -> urllib.request.Request:
+    """A request to the warehouse service, carrying the service token when one is set
+    (``BAOCAO_INTERNAL_TOKEN``: its internal routes answer other hosts only with it)."""
+    token = settings.internal_token.get_secret_value()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return urllib.request.Request(
+        service_url(settings, path), data=data, method=method, headers=headers
+    )
+
+
 def ask(settings: Settings, path: str, direct: Callable[[Any], Any], timeout: float = 10.0) -> Any:
     """The service's JSON answer at ``path``, else ``direct(warehouse)`` on an opened one."""
     url = service_url(settings, path)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(request(settings, path), timeout=timeout) as resp:
             return json.loads(resp.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         service_error = f"service at {url}: {exc}"

@@ -22,11 +22,12 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from baocao import health, viewer
+from baocao import access, health, security_headers, viewer
 from baocao.brief_web import add_brief_routes
 from baocao.context import Context
 from baocao.lookup import WarehouseLookup
 from baocao.settle import wait_settled
+from baocao.signin import add_signin_routes
 from baocao.status import warehouse_summary
 from baocao.tokens import open_tokens, outbox_path
 from producers.http import create_api
@@ -73,13 +74,15 @@ def build_app(
         data["outbox"] = outbox_counts()
         return JSONResponse(json.loads(json.dumps(data, default=str)))
 
+    # Re-seeding an emptied broker reads everything (loopback or the service token); a
+    # read token gets its units' rows only, filtered in the warehouse's SQL.
     @app.get("/api/ledger-history", include_in_schema=False)
-    def ledger_history() -> JSONResponse:  # for re-seeding an emptied broker
-        return JSONResponse(report_history(wh))
+    def ledger_history(request: Request) -> JSONResponse:
+        return JSONResponse(report_history(wh, _units(request)))
 
     @app.get("/api/alert-history", include_in_schema=False)
-    def alerts_raised() -> JSONResponse:  # for re-seeding an emptied broker
-        return JSONResponse(alert_history(wh))
+    def alerts_raised(request: Request) -> JSONResponse:
+        return JSONResponse(alert_history(wh, _units(request)))
 
     @app.get("/", include_in_schema=False)
     def home() -> HTMLResponse:
@@ -102,7 +105,7 @@ def build_app(
 
     def delegate(request: Request) -> Response:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        answer = viewer.handle(path, wh, ctx.clock)
+        answer = viewer.handle(path, wh, ctx.clock, access.reader_of(request).scope)
         if answer is None:
             return JSONResponse(
                 {
@@ -124,10 +127,20 @@ def build_app(
         app, wh, sink_stats, outbox_counts, broker or health.probe_broker(settings)
     )
     add_brief_routes(app, ctx, wh)
+    tokens = app.state.tokens
+    add_signin_routes(app, settings, ctx.registry, tokens, ctx.clock)
+    access.install(app, settings, ctx.registry, tokens, ctx.clock)
     app.add_api_route("/dashboards", delegate, include_in_schema=False)
     app.add_api_route("/dashboards/{rest:path}", delegate, include_in_schema=False)
     app.add_api_route("/static/{rest:path}", delegate, include_in_schema=False)
+    security_headers.install(app)
     return app
+
+
+def _units(request: Request) -> list[str] | None:
+    """The units a request may read rows of (None: every unit)."""
+    scope = access.reader_of(request).scope
+    return None if scope is None else sorted(scope.units)
 
 
 def _home_page(summary: dict[str, Any]) -> str:

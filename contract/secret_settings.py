@@ -63,6 +63,8 @@ def default_secrets(settings: Settings) -> list[str]:
     if settings.kafka_security_protocol.startswith("SASL_"):
         check("BAOCAO_KAFKA_SASL_PASSWORD", settings.kafka_sasl_password)
     for var, secret in (
+        ("BAOCAO_INTERNAL_TOKEN", settings.internal_token),
+        ("BAOCAO_METRICS_TOKEN", settings.metrics_token),
         ("BAOCAO_GRAFANA_ADMIN_PASSWORD", settings.grafana_admin_password),
         ("BAOCAO_GRAFANA_CLICKHOUSE_PASSWORD", settings.grafana_clickhouse_password),
     ):

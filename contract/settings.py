@@ -190,6 +190,20 @@ class Settings(BaseSettings):
     profile: Literal["dev", "production"] = Field(
         "dev", description="production refuses empty or default secrets"
     )
+    internal_token: SecretStr = Field(
+        SecretStr(""),
+        description="bearer token baocao's own services and commands send to the warehouse "
+        "service's internal routes from another host (reads everything; docs/operations.md)",
+    )
+    metrics_token: SecretStr = Field(
+        SecretStr(""), description="bearer token for /metrics from another host (empty: loopback)"
+    )
+    read_open: bool = Field(
+        False,
+        description="serve the viewer, histories and status to anyone without a token (a demo "
+        "on a trusted network); the production profile refuses it",
+    )
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="viewer sign-in lifetime")
     kafka_security_protocol: kafka_security.Protocol = "PLAINTEXT"
     kafka_sasl_mechanism: kafka_security.Mechanism = "PLAIN"
     kafka_sasl_username: str = ""
@@ -282,6 +296,12 @@ class Settings(BaseSettings):
         problems = kafka_security.problems(self)
         if problems:
             raise ValueError("; ".join(problems))
+        if self.read_open and self.profile == "production":
+            raise ValueError(
+                "BAOCAO_PROFILE=production refuses BAOCAO_READ_OPEN: internal routes are never "
+                "served without a token off this host. Hồ sơ production không cho phép "
+                "BAOCAO_READ_OPEN: không phục vụ trang nội bộ khi chưa đăng nhập."
+            )
         weak = secret_settings.default_secrets(self) if self.profile == "production" else []
         if weak:
             raise ValueError(secret_settings.refusal(weak))

@@ -83,6 +83,11 @@ async def authenticate(
             "Mã truy cập không hợp lệ hoặc đã bị thu hồi.",
             "The token is invalid or has been revoked.",
         )
+    if not cred.may("submit"):
+        raise errors.forbidden(
+            "Mã này chỉ dùng để xem số liệu (vai trò read), không gửi báo cáo.",
+            "This token may only read (role read); it cannot submit reports.",
+        )
     limiter: RateLimiter = request.app.state.limiter
     wait = limiter.take(cred.token_id)
     if wait is not None:
@@ -247,6 +252,13 @@ def create_api(
     @app.get("/submit", response_class=HTMLResponse, include_in_schema=False)
     def get_form() -> HTMLResponse:
         return HTMLResponse(form)
+
+    # The form's script is a file, not inline, so the page's CSP can say script-src 'self'.
+    script = resources.files("producers.http").joinpath("static", "form.js").read_bytes()
+
+    @app.get("/submit/form.js", include_in_schema=False)
+    def get_form_script() -> Response:
+        return Response(script, media_type="text/javascript; charset=utf-8")
 
     return app
 

@@ -6,12 +6,26 @@ download browsers here. Under CI=true a missing browser fails the test, never sk
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from baocao.broker import free_port
+from baocao.context import Context
+from baocao.web import WebServer, build_app
+from contract.clock import ManualClock
+from contract.datasets import Catalog
+from contract.settings import Settings
 from dashboards.catalog import DASHBOARDS
 from dashboards.model import Dashboard
+from sinks.warehouse import Warehouse
+from tests.api.conftest import FakePublisher
+from tests.api.test_csp_browser import CspWatch
+from tests.dashboards import scenario
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboards"
 PERIOD = "province=19&from=2021-08-01&to=2021-08-03&refresh=2"
@@ -63,4 +77,43 @@ def test_dashboard_renders_and_switches_language(
         expect(status).to_have_text("Missing")
     page.screenshot(path=str(ARTIFACTS / f"{name}-en.png"), full_page=True)
     assert not errors, errors
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def service_url(tmp_path_factory: pytest.TempPathFactory, warehouse: Warehouse) -> Iterator[str]:
+    """The warehouse service's whole app (security headers included) on the scenario."""
+    root = Path(tmp_path_factory.mktemp("dash-service"))
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, chdb_path=root / "warehouse", database=warehouse.database,
+        data_dir=root, brief_dir=root / "briefs",
+    )  # fmt: skip
+    now = datetime(2021, 8, 3, 16, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    ctx = Context(settings, scenario.registry(), Catalog.load(), ManualClock(now))
+    app = build_app(ctx, warehouse, lambda: {"paused": False}, FakePublisher(), settle=lambda: True)
+    port = free_port()
+    server = WebServer(app, "127.0.0.1", port)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def test_dashboards_draw_under_the_content_security_policy(browser: Any, service_url: str) -> None:
+    """Plotly and viewer.js need no inline script and no eval: every chart draws, unrefused."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    watch = CspWatch(page)
+    drawn = 0
+    for dashboard in DASHBOARDS:
+        response = page.goto(f"{service_url}/dashboards/{dashboard.uid}?{PERIOD}")
+        assert response is not None
+        assert "script-src 'self';" in response.headers["content-security-policy"]
+        page.wait_for_function("() => window.baocaoRefreshes >= 1", timeout=30_000)
+        charts = [p for p in dashboard.panels if p.kind in ("timeseries", "bar", "map")]
+        for panel in charts:
+            box = page.locator(f"[data-panel='{panel.key}']")
+            assert box.locator(".main-svg").count() > 0, f"{panel.key}: plotly drew nothing"
+            assert box.locator(".point").count() > 0, f"{panel.key}: no data points"
+            drawn += 1
+        watch.assert_clean()
+    assert drawn >= 3, f"only {drawn} charts"
     page.close()
