@@ -39,6 +39,12 @@ HTML, JSON, JS, CSS = (
     "text/css; charset=utf-8",
 )
 DEFAULT_DAYS = 14
+#: Ends the reader's session (baocao/signin.py); a plain form: no script, and SameSite=Strict
+#: keeps other sites from posting it.
+SIGN_OUT = (
+    "<form class='signout' method='post' action='/signout'>"
+    "<button type='submit'>Đăng xuất / Sign out</button></form>"
+)
 REFRESH_SECONDS = 60
 
 
@@ -173,6 +179,7 @@ def _index() -> str:
     return (
         _head("baocao — bảng điều khiển / dashboards")
         + "<header><h1>baocao — bảng điều khiển / dashboards</h1><a href='/'>kho / warehouse</a>"
+        + SIGN_OUT
         + f"</header><main class='asof'><ul class='list'>{items}</ul></main></body></html>"
     )
 
@@ -233,6 +240,7 @@ def _page(
         _head(f"{d.title_vi} — baocao")
         + f"<header>{_bi('h1', d.title_vi, d.title_en)}"
         + "<a href='/dashboards'>☰</a><button id='lang-toggle' type='button'>VI / EN</button>"
+        + SIGN_OUT
         + f"</header><form class='vars' method='get'>{selects}{dates}"
         + f"<input type='hidden' name='lang' value='{lang}'>"
         + _bi("button", "Xem", "Show", "type='submit'")

@@ -271,3 +271,17 @@ def test_the_production_profile_refuses_to_open_internal_routes() -> None:
     with pytest.raises(ValidationError, match="BAOCAO_READ_OPEN"):
         Settings(_env_file=None, profile="production", read_open=True)  # type: ignore[call-arg]
     assert Settings(_env_file=None, read_open=True).read_open  # type: ignore[call-arg]
+
+
+def test_the_production_profile_serves_nothing_internal_off_this_host(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, profile="production", chdb_path=tmp_path / "warehouse", data_dir=tmp_path
+    )
+    ctx = Context(settings, scenario.registry(), Catalog.load(), ManualClock(NOW))
+    app = build_app(ctx, warehouse, lambda: {"paused": False}, FakePublisher(), settle=lambda: True)
+    with TestClient(app) as client:
+        for path in INTERNAL:
+            assert client.get(path, headers=REMOTE).status_code == 401, path
+        assert client.get("/submit", headers=REMOTE).status_code == 200
