@@ -60,8 +60,8 @@ def settings_check(s: Settings) -> Check:
             "WARN",
             f"{vi}: kết nối Kafka không mã hóa, không xác thực",
             f"{en}: Kafka traffic is neither encrypted nor authenticated",
-            "đặt BAOCAO_KAFKA_SECURITY_PROTOCOL=SASL_SSL (xem README, Security)",
-            "set BAOCAO_KAFKA_SECURITY_PROTOCOL=SASL_SSL (see README, Security)",
+            "đặt BAOCAO_KAFKA_SECURITY_PROTOCOL=SASL_SSL (xem docs/security.md)",
+            "set BAOCAO_KAFKA_SECURITY_PROTOCOL=SASL_SSL (see docs/security.md)",
         )
     return Check("settings", "OK", vi, en)
 

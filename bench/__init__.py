@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m bench` prints a Markdown results table for the README."""
+"""Benchmarks: `python -m bench` prints a Markdown results table for docs/benchmarks.md."""

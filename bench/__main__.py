@@ -87,7 +87,7 @@ def main() -> None:
         "--scale",
         choices=["small", "full"],
         default="full",
-        help="full: the README's figures; small: a smoke run of seconds per benchmark",
+        help="full: the figures in docs/benchmarks.md; small: a smoke run of seconds per benchmark",
     )
     parser.add_argument(
         "--runs",

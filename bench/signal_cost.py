@@ -50,7 +50,7 @@ COST_TARGET = 0.10  # at most 10 % more worker CPU per report
 #: updates each (district, province) over ``ROLL_UP_WITHIN_S``.
 STEADY_BATCH = int(RATE * ROLL_UP_WITHIN_S)
 #: Backlog per stack. With signals on a worker drains it slowly, out of day order across
-#: partitions (see the README): 20,000 reports did not finish in 580 s, the worker
+#: partitions (docs/benchmarks.md): 20,000 reports did not finish in 580 s, the worker
 #: restarted by its watchdog again and again, so the full size is 5,000.
 SIZES: dict[Scale, int] = {"small": 1_000, "full": 5_000}
 

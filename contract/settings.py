@@ -141,9 +141,8 @@ class Settings(BaseSettings):
     watch_hold_hours: float = Field(
         24.0, gt=0, le=24 * 31, description="how long after its deadline a date is still watched"
     )
-    # Decisions wait for the commit, so this is most of submit -> visible (bench/latency.py:
-    # p95 1.86 s at 0.5 s, ≈ 4.2 s at Faust's 2.8 s). Two CI runs that failed with 0.5 s
-    # were Faust's skipped offsets, since handled (README, "Limits"), not the interval.
+    # Decisions are published on commit, so this interval is most of submit -> visible
+    # (bench/latency.py; docs/benchmarks.md).
     worker_commit_seconds: float = Field(
         0.5,
         gt=0,
@@ -186,7 +185,7 @@ class Settings(BaseSettings):
         "(docs/known-issues.md); empty: all on",
     )
 
-    # ---- security and operations (see README: Security, Operations)
+    # ---- security and operations (docs/security.md, docs/operations.md)
     profile: Literal["dev", "production"] = Field(
         "dev", description="production refuses empty or default secrets"
     )

@@ -220,7 +220,7 @@ GROUP BY r.dataset, r.unit_id, r.report_date""",
         # (sinks.clickhouse.TABLE_ORDER), so between the two a reader sees the previous
         # revision whole, never a report without its values. (Choosing the latest
         # report among report_values' own rows with groupUniqArray took 0.45 s for a
-        # province's year; this takes about 0.2 s, see README benchmarks.)
+        # province's year; this takes about 0.2 s, see docs/benchmarks.md.)
         # GROUP BY ... report_id collapses value rows inserted twice.
         "report_values_latest",
         f"""SELECT v.dataset AS dataset, v.unit_id AS unit_id, v.report_date AS report_date,

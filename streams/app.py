@@ -52,7 +52,7 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         # watchdog's to catch (streams/compat/liveness.py), not this interval's.
         "broker_max_poll_interval": 60.0,
         # Without a cap one poll can take longer than the interval to drain and the
-        # worker silently leaves its group (DESIGN.md, Faust pitfalls).
+        # worker silently leaves its group (docs/design.md, Faust pitfalls).
         "broker_max_poll_records": 500,
         # Decisions wait for the commit (above), so this bounds their latency
         # (0.5 s by default, not Faust's 2.8 s: contract/settings.py).
