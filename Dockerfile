@@ -18,6 +18,7 @@ COPY contract ./contract
 COPY producers ./producers
 COPY streams ./streams
 COPY sinks ./sinks
+COPY warehouse ./warehouse
 COPY baocao ./baocao
 COPY dashboards ./dashboards
 RUN pip wheel --no-cache-dir --constraint constraints.txt --wheel-dir /wheels .

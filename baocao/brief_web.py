@@ -26,8 +26,8 @@ from baocao.context import Context
 from sinks.brief.archive import NATIONAL, Archive, Version
 from sinks.brief.maker import BriefMaker, NoBrief, document
 from sinks.brief.render import FORMATS, MEDIA_TYPES, Format
-from sinks.errors import WarehouseUnavailable
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
+from warehouse.errors import WarehouseUnavailable
 
 FIRST, LAST = date(2000, 1, 1), date(2299, 12, 31)
 #: Days of briefs one page of the list shows; a link leads to the days before them.

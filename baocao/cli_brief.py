@@ -98,7 +98,7 @@ def _direct(ctx: Context, province: str | None, day: date, fmt: Format, lang: st
     from sinks.brief.gather import gather
     from sinks.brief.maker import check_brief
     from sinks.brief.render import render
-    from sinks.warehouse import Warehouse
+    from warehouse.client import Warehouse
 
     language: Literal["vi", "en"] = "en" if lang == "en" else "vi"
     population = load_population(ctx.registry, ctx.settings.population_path)

@@ -28,8 +28,8 @@ published (Grafana still loads them from dashboards/provisioning).
 
 def apply_schema(settings: Settings) -> str:
     """Create the warehouse database, tables and views; return what was done, vi/en."""
-    from sinks import schema
-    from sinks.warehouse_wait import open_when_ready
+    from warehouse import schema
+    from warehouse.wait import open_when_ready
 
     with open_when_ready(settings, lambda line: click.echo(line, err=True)) as wh:
         wh.ensure_schema()

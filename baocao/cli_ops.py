@@ -70,7 +70,7 @@ def compliance(day: str, province: str | None, dataset: str | None, as_json: boo
     import urllib.parse
 
     from baocao import warehouse_client
-    from sinks import compliance as report
+    from warehouse import compliance as report
 
     try:
         when = date.fromisoformat(day)

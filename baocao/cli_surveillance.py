@@ -16,7 +16,7 @@ from contract.errors import BaocaoError
 from contract.registry import Registry
 from contract.settings import Settings
 from dashboards.signals import LEVEL_BANDS, UNCONFIRMED_EN, UNCONFIRMED_VI
-from sinks import surveillance
+from warehouse import surveillance
 
 KINDS = ("province", "district", "commune", "checkpoint")
 KIND_TEXT = {

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from baocao import metrics
 from baocao.status import StatusReport, broker_status
 from contract.settings import Settings
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 SinkStats = Callable[[], dict[str, Any]]
 BrokerProbe = Callable[[], StatusReport]

@@ -14,7 +14,7 @@ from typing import Any
 
 from contract.events import Violation
 from producers.http.models import Decision, Revision
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 # One query for both tables. Not ``AS report_id``: the alias would replace the UUID
 # column in WHERE, and a string is never IN an array of UUIDs.

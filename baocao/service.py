@@ -16,7 +16,7 @@ from baocao.feed import DecisionFeed
 from baocao.web import WebServer, build_app, runner_stats
 from contract.stop_deadline import StopDeadline, thread_stacks
 from sinks.consumer import SinkRunner
-from sinks.warehouse_wait import open_when_ready
+from warehouse.wait import open_when_ready
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from contract import topics
 from contract.kafka_offsets import end_offsets
 from contract.kafka_security import client_kwargs
 from contract.settings import Settings
+from warehouse.errors import WarehouseUnavailable
 
 #: Which consumer group reads which topics.
 GROUPS = {
@@ -101,7 +102,7 @@ def warehouse_status(settings: Settings, report: StatusReport) -> None:
     """Ask the running warehouse service, or the warehouse itself when none runs."""
     try:
         report.warehouse = warehouse_client.ask(settings, "/api/status", warehouse_summary, 5)
-    except warehouse_client.WarehouseUnavailable as exc:
+    except WarehouseUnavailable as exc:
         report.warehouse_error = str(exc)
 
 

@@ -27,8 +27,8 @@ from dashboards.labels import LABELS
 from dashboards.macros import TimeRange, check_variables
 from dashboards.model import Dashboard
 from dashboards.query import run_dashboard, variable_options
-from sinks.errors import WarehouseUnavailable
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
+from warehouse.errors import WarehouseUnavailable
 
 log = logging.getLogger(__name__)
 Response = tuple[int, str, bytes]

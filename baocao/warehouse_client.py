@@ -13,12 +13,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from contract.errors import BaocaoError
 from contract.settings import Settings
-
-
-class WarehouseUnavailable(BaocaoError):
-    """Neither the warehouse service nor the warehouse itself answered."""
+from warehouse.errors import WarehouseUnavailable
 
 
 def service_url(settings: Settings, path: str) -> str:
@@ -48,7 +44,7 @@ def ask(settings: Settings, path: str, direct: Callable[[Any], Any], timeout: fl
     if settings.warehouse != "chdb":
         # A ClickHouse server takes many clients, but the service is the documented way.
         raise WarehouseUnavailable(service_error)
-    from sinks.warehouse import Warehouse  # only when no service owns the data
+    from warehouse.client import Warehouse  # only when no service owns the data
 
     try:
         with Warehouse.connect(settings) as wh:

@@ -34,9 +34,9 @@ from producers.http import create_api
 from producers.http.models import Publisher
 from producers.http.outbox import Outbox
 from producers.http.publish import KafkaPublisher
-from sinks import compliance, surveillance
-from sinks.history import alert_history, report_history
-from sinks.warehouse import Warehouse
+from warehouse import compliance, surveillance
+from warehouse.client import Warehouse
+from warehouse.history import alert_history, report_history
 
 log = logging.getLogger(__name__)
 

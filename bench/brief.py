@@ -33,7 +33,7 @@ from sinks.brief.archive import Archive
 from sinks.brief.gather import gather
 from sinks.brief.maker import BriefMaker
 from sinks.brief.render import FORMATS, render
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 START = date(2021, 1, 1)
 PROVINCE = "19"

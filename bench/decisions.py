@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from contract.settings import Settings
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 
 def main() -> None:

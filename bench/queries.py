@@ -36,9 +36,9 @@ from dashboards.catalog import DASHBOARDS
 from dashboards.common import PROVINCE
 from dashboards.macros import TimeRange
 from dashboards.query import run_panel, variable_options
-from sinks import daily_values
 from sinks.rows import REPORT_VALUES_COLUMNS, REPORTS_COLUMNS
-from sinks.warehouse import Warehouse
+from warehouse import daily_values
+from warehouse.client import Warehouse
 
 START = date(2021, 1, 1)
 #: Repetitions per panel and period, and the time one panel may take for them.

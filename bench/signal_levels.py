@@ -42,9 +42,9 @@ from contract.signal_config import SignalConfig
 from producers.epidemic import EpidemicModel
 from sinks.clickhouse import ClickHouseSink
 from sinks.consumer import MAX_POLL_RECORDS
-from sinks.warehouse import Warehouse
 from streams.signal_watch import ROLL_UP_BATCH
 from streams.signals import SignalEngine
+from warehouse.client import Warehouse
 
 DATASET = "district-daily"
 DAY = date(2021, 9, 19)  # a Sunday under QĐ 2686 (14-day window): day and week levels

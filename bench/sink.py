@@ -27,9 +27,9 @@ from contract.settings import Settings
 from sinks.consumer import SinkRunner
 from sinks.rows import REPORT_VALUES_COLUMNS as COLUMNS
 from sinks.rows import ColumnBlock, ReportValues
-from sinks.rows import Row as TableRow
-from sinks.warehouse import Warehouse
 from streams.processor import Stored, SubmissionProcessor
+from warehouse.client import Warehouse
+from warehouse.table import Row as TableRow
 
 SIZES: dict[Scale, int] = {"small": 5_000, "full": 100_000}
 #: Rows per insert of the yardstick: the sink's own batch size (Settings.sink_batch_rows).

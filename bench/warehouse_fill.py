@@ -15,7 +15,7 @@ from datetime import date
 
 from contract.registry import Registry, UnitKind
 from contract.registry_build import DEFAULT_ASSIGNMENTS, DEMO_PROVINCES, build_registry
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 #: (metric, option, largest value, % of unit-days not 0) per commune and day: 15 metrics
 #: per district-daily report, sized so a year has ~one first and second dose per inhabitant.

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     clickhouse_user: str = "default"
     clickhouse_password: SecretStr = SecretStr("")
     # A fresh ClickHouse container answers only after its first-boot set-up
-    # (sinks/warehouse_wait.py); chDB runs in-process and is never waited for.
+    # (warehouse/wait.py); chDB runs in-process and is never waited for.
     warehouse_wait_seconds: float = Field(
         120.0,
         ge=0,

@@ -10,7 +10,7 @@ from typing import Any
 
 from dashboards.macros import TimeRange, check_variables, expand
 from dashboards.model import Dashboard, Panel
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 
 def _plain(value: Any) -> Any:

@@ -7,7 +7,7 @@ from dashboards.model import Dashboard, Panel
 from dashboards.signals import LEVEL_BANDS, active_signals, current_levels, units
 
 # The year-long panels read the daily rollup (one row per unit-day of its latest
-# revision, `totals` by metric; sinks.daily_values), not report_values_latest, which
+# revision, `totals` by metric; warehouse.daily_values), not report_values_latest, which
 # chooses each unit-day's latest report on every read. FINAL makes it exact before
 # merges. A series keeps only unit-days that reported one of its metrics, so its days
 # (and a 7-day average over them) are those the values table would give.

@@ -35,8 +35,9 @@ from contract.events import (
 )
 from sinks import rows as r
 from sinks import signal_rows
-from sinks.errors import RowError, WarehouseUnavailable
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
+from warehouse.errors import RowError, WarehouseUnavailable
+from warehouse.table import Row
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ TABLE_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 COLUMNS = dict(TABLE_ORDER)
 #: What one message adds to a table: rows, or a report's value rows in their compact form.
-TableRows = list[r.Row] | r.ReportValues
+TableRows = list[Row] | r.ReportValues
 
 
 class SinkTopics(NamedTuple):

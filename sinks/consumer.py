@@ -22,8 +22,8 @@ from contract.kafka_security import client_kwargs
 from contract.settings import Settings
 from contract.topics import SINK_GROUP
 from sinks.clickhouse import ClickHouseSink, Partition, SinkTopics
-from sinks.errors import WarehouseUnavailable
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
+from warehouse.errors import WarehouseUnavailable
 
 log = logging.getLogger(__name__)
 

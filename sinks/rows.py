@@ -1,6 +1,6 @@
 """Turn decoded events into warehouse rows: pure functions, no I/O.
 
-Each function returns tuples in the column order of its table in ``sinks.schema``.
+Each function returns tuples in the column order of its table in ``warehouse.schema``.
 A value the warehouse column cannot hold raises ``RowError`` so the sink dead-letters
 that one message instead of failing (and retrying) a whole batch forever.
 """
@@ -13,21 +13,16 @@ from functools import lru_cache
 from typing import Any
 
 from contract.events import Alert, ReportAccepted, ReportRejected, SourceRef, Violation
-from contract.registry import Unit, UnitKind
-from sinks import schema
-from sinks.errors import RowError
-
-Row = tuple[Any, ...]
+from warehouse import schema
+from warehouse.errors import RowError
+from warehouse.table import DATE_MAX, DATE_MIN, Row
 
 REPORT_VALUES_COLUMNS = schema.REPORT_VALUES.column_names
 REPORTS_COLUMNS = schema.REPORTS.column_names
 REJECTIONS_COLUMNS = schema.REJECTIONS.column_names
 ALERTS_COLUMNS = schema.ALERTS.column_names
-UNITS_COLUMNS = schema.UNITS.column_names
 DEAD_LETTERS_COLUMNS = schema.DEAD_LETTERS.column_names
 
-#: What ClickHouse's Date and DateTime64 can store.
-DATE_MIN, DATE_MAX = date(1970, 1, 1), date(2149, 6, 6)
 INSTANT_MIN = datetime(1900, 1, 1, tzinfo=UTC)
 INSTANT_MAX = datetime(2299, 12, 31, 23, 59, 59, tzinfo=UTC)
 MAX_REVISION = 65_535
@@ -233,33 +228,3 @@ def dead_letter_row(ref: SourceRef, error: str, raw: bytes | None, seen_at: date
     """A message the sink could not store, kept (truncated) for an operator to inspect."""
     text = (raw or b"").decode("utf-8", errors="replace")[:MAX_RAW_CHARS]
     return (ref.topic, ref.partition, ref.offset, error[:MAX_ERROR_CHARS], text, seen_at)
-
-
-def _clamp(day: date) -> date:
-    return min(max(day, DATE_MIN), DATE_MAX)
-
-
-def unit_row(unit: Unit, version: int) -> Row:
-    """One registry unit; a district's own district_id is itself."""
-    if any(count < 0 for count in unit.population_by_age.values()):
-        raise RowError(f"unit {unit.unit_id}: a population band is negative")
-    district = unit.district_id
-    if district is None and unit.kind == UnitKind.DISTRICT:
-        district = unit.unit_id
-    return (
-        unit.unit_id,
-        unit.name,
-        unit.name_ascii,
-        unit.kind.value,
-        unit.parent_id,
-        unit.province_id,
-        district,
-        unit.population,
-        dict(unit.population_by_age),
-        unit.lat,
-        unit.lon,
-        list(unit.datasets),
-        _clamp(unit.active_from),
-        None if unit.active_to is None else _clamp(unit.active_to),
-        version,
-    )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from contract.events import Alert, LevelAssessed
 from contract.registry import UnitKind
-from sinks.errors import RowError
-from sinks.rows import Row, storable_date, storable_instant, to_json
-from sinks.signal_tables import LEVELS, SIGNALS
+from sinks.rows import storable_date, storable_instant, to_json
+from warehouse.errors import RowError
+from warehouse.signal_tables import LEVELS, SIGNALS
+from warehouse.table import Row
 
 SIGNALS_COLUMNS = SIGNALS.column_names
 LEVELS_COLUMNS = LEVELS.column_names

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from sinks.brief.render import FORMATS, Format
-from sinks.schema import BRIEFS
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
+from warehouse.schema import BRIEFS
 
 #: The area of the roll-up of the whole registry (its Brief has province_id None).
 NATIONAL = "national"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from contract.datasets import Catalog
 from sinks.brief import queries
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from contract.registry import Registry
 from sinks.brief import figures, queries, sections
 from sinks.brief.context import Context, Unit
 from sinks.brief.model import Brief
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 CASES = "district-daily"
 #: Days the charts show, and the days before them a 7-day average of their first day reads.

@@ -29,7 +29,7 @@ from sinks.brief.archive import NATIONAL, Archive, Version, area_of, province_of
 from sinks.brief.gather import gather
 from sinks.brief.model import Brief
 from sinks.brief.render import FORMATS, Format, render
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 Gather = Callable[..., Brief]
 Render = Callable[[Brief, Format, Literal["vi", "en"]], bytes]

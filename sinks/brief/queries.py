@@ -133,7 +133,7 @@ ORDER BY report_date DESC, unit_id, signal_id
 """
 
 # Per unit and day: the assessment that counts (on a Sunday the official weekly one
-# before the provisional daily one, then the newest: sinks.surveillance.LEVELS_SQL's
+# before the provisional daily one, then the newest: warehouse.surveillance.LEVELS_SQL's
 # order) and the provisional daily level alone (what a level change compares).
 LEVELS = """
 SELECT unit_id, level_date,

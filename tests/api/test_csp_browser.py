@@ -22,8 +22,8 @@ from contract.datasets import Catalog
 from contract.registry import Registry
 from contract.settings import Settings
 from producers.http.auth import TokenStore
-from sinks.warehouse import Warehouse
 from tests.api.conftest import NOW, FakePublisher
+from warehouse.client import Warehouse
 
 #: Collects every violation the page reports, from the first script on.
 WATCH = """

@@ -28,8 +28,8 @@ from contract.registry import Registry
 from contract.settings import Settings
 from producers.http.auth import TokenStore
 from sinks.clickhouse import ClickHouseSink
-from sinks.warehouse import Warehouse
 from tests.api.conftest import NOW, TZ, FakePublisher
+from warehouse.client import Warehouse
 
 
 class CountingWarehouse(Warehouse):

@@ -25,9 +25,9 @@ from contract.clock import ManualClock
 from contract.datasets import Catalog
 from contract.registry import Registry
 from contract.settings import Settings
-from sinks.errors import WarehouseUnavailable
-from sinks.warehouse import Warehouse
 from tests.api.conftest import NOW, FakePublisher
+from warehouse.client import Warehouse
+from warehouse.errors import WarehouseUnavailable
 
 RUNNING: dict[str, Any] = {
     "running": True,

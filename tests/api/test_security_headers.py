@@ -24,8 +24,8 @@ from contract.datasets import Catalog
 from contract.registry import Registry
 from contract.settings import Settings
 from producers.http.handlers import install_error_handlers
-from sinks.warehouse import Warehouse
 from tests.api.conftest import NOW, FakePublisher
+from warehouse.client import Warehouse
 
 #: One path of every kind the service serves, and whether it answers with a page.
 PATHS = {

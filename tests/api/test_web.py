@@ -19,8 +19,8 @@ from contract.registry import Registry
 from contract.settings import Settings
 from producers.http.auth import TokenStore
 from sinks.rows import REJECTIONS_COLUMNS, REPORTS_COLUMNS, rejection_row, report_row
-from sinks.warehouse import Warehouse
 from tests.api.conftest import NOW, FakePublisher
+from warehouse.client import Warehouse
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from contract.events import ReportAccepted, SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
 from sinks import rows
-from sinks.warehouse import Warehouse
 from tests.brief import replay
+from warehouse.client import Warehouse
 
 #: The brief's hour with the default delay; the replay has one late report after it (18:06).
 BRIEF_AT = datetime(2021, 7, 27, 15, 5, tzinfo=replay.TZ)

@@ -15,8 +15,8 @@ from contract.registry import Registry
 from contract.settings import Settings
 from sinks.brief.gather import gather
 from sinks.brief.model import Brief
-from sinks.warehouse import Warehouse
 from tests.brief import replay
+from warehouse.client import Warehouse
 
 #: When the brief is made: 15:05 on the day plus three hours, so that the day's late
 #: report (18:06) is not yet in and a correction after the deadline may be.

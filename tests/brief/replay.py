@@ -22,10 +22,10 @@ from producers.epidemic import EpidemicModel
 from producers.replay import load_scenario
 from producers.simulator import simulate
 from sinks import rows, signal_rows
-from sinks.warehouse import Warehouse
 from streams.processor import SubmissionProcessor
 from streams.signal_watch import areas_above, engine_of
 from streams.signals import Outcome
+from warehouse.client import Warehouse
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SCENARIO = "thai-nguyen-2021-07-27"

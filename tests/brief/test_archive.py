@@ -13,9 +13,9 @@ from contract.datasets import Catalog
 from contract.registry import Registry
 from sinks.brief.archive import NATIONAL, Archive, Version
 from sinks.brief.maker import BriefMaker, content_hash
-from sinks.warehouse import Warehouse
 from tests.brief import replay
 from tests.brief.beside import BRIEF_AT, after, arrive, held_back, own_database
+from warehouse.client import Warehouse
 
 TN, DAY = replay.THAI_NGUYEN, replay.DAY
 

@@ -20,10 +20,10 @@ from contract.clock import ManualClock
 from contract.datasets import Catalog
 from contract.registry import Registry
 from contract.settings import Settings
-from sinks.warehouse import Warehouse
 from tests.api.conftest import FakePublisher
 from tests.brief import replay
 from tests.brief.beside import own_database
+from warehouse.client import Warehouse
 
 DAY = replay.DAY.isoformat()
 

@@ -26,9 +26,9 @@ from sinks.brief.deliver import Deliverer, subject
 from sinks.brief.maker import BriefMaker
 from sinks.brief.service import BriefService
 from sinks.notify.channels import signature
-from sinks.warehouse import Warehouse
 from tests.brief import replay
 from tests.brief.beside import BRIEF_AT, after, arrive, held_back, own_database
+from warehouse.client import Warehouse
 
 TN, DAY = replay.THAI_NGUYEN, replay.DAY
 SECRET = "brief-s3cret"

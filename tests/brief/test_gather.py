@@ -6,9 +6,9 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from sinks.brief.model import Brief, Figure
-from sinks.warehouse import Warehouse
 from tests.brief import replay
 from tests.brief.conftest import GENERATED_AT
+from warehouse.client import Warehouse
 
 PROVINCE_UNITS = "unit_id IN (SELECT unit_id FROM units_current WHERE province_id = '19')"
 

@@ -8,8 +8,8 @@ from contract.datasets import Catalog
 from contract.registry import Registry
 from sinks.brief.gather import gather
 from sinks.brief.render import render
-from sinks.warehouse import Warehouse
 from tests.brief import replay
+from warehouse.client import Warehouse
 
 
 def at(hour: int, minute: int = 0) -> datetime:

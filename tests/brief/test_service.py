@@ -25,9 +25,9 @@ from contract.topics import TopicSpec
 from sinks.brief.archive import NATIONAL, Archive, Version
 from sinks.brief.maker import BriefMaker, Due
 from sinks.brief.service import BriefService, Schedule
-from sinks.warehouse import Warehouse
 from tests.brief import replay
 from tests.brief.beside import BRIEF_AT, after, arrive, held_back, own_database
+from warehouse.client import Warehouse
 
 TN, DAY = replay.THAI_NGUYEN, replay.DAY
 AREAS = ["12", TN, "20", "24", "30", NATIONAL]  # the demo registry's provinces, the nation

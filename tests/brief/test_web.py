@@ -18,10 +18,10 @@ from contract.datasets import Catalog
 from contract.registry import Registry
 from contract.settings import Settings
 from sinks.brief.archive import NATIONAL
-from sinks.warehouse import Warehouse
 from tests.api.conftest import FakePublisher
 from tests.brief import replay
 from tests.brief.beside import BRIEF_AT, after, arrive, held_back, own_database
+from warehouse.client import Warehouse
 
 TN, DAY = replay.THAI_NGUYEN, replay.DAY
 V = "/briefs/19/2021-07-27"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from contract.settings import Settings
-from sinks.warehouse import Warehouse
 from tests.dashboards import scenario
+from warehouse.client import Warehouse
 
 
 @pytest.fixture(scope="package")

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from contract.events import ReportAccepted, ReportRejected, SourceRef, Violation
 from contract.registry import Registry, Unit, UnitKind
 from sinks import rows
-from sinks.warehouse import Warehouse
 from tests.dashboards import surveillance_rows
+from warehouse.client import Warehouse
 
 ICT = timezone(timedelta(hours=7))
 DAY1, DAY2, DAY3 = date(2021, 8, 1), date(2021, 8, 2), date(2021, 8, 3)

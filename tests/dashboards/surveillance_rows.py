@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from contract.events import Alert, LevelAssessed
 from sinks import signal_rows
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 
 def _on(day: date) -> datetime:

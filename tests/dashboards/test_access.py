@@ -27,9 +27,9 @@ from contract.datasets import Catalog
 from contract.settings import Settings
 from dashboards.catalog import DASHBOARDS
 from producers.http.auth import TokenStore
-from sinks.warehouse import Warehouse
 from tests.api.conftest import FakePublisher
 from tests.dashboards import scenario
+from warehouse.client import Warehouse
 
 NOW = datetime.fromisoformat("2021-08-03T16:00:00+07:00")
 PERIOD = "from=2021-08-01&to=2021-08-03"

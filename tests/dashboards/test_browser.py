@@ -22,10 +22,10 @@ from contract.datasets import Catalog
 from contract.settings import Settings
 from dashboards.catalog import DASHBOARDS
 from dashboards.model import Dashboard
-from sinks.warehouse import Warehouse
 from tests.api.conftest import FakePublisher
 from tests.api.test_csp_browser import CspWatch
 from tests.dashboards import scenario
+from warehouse.client import Warehouse
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboards"
 PERIOD = "province=19&from=2021-08-01&to=2021-08-03&refresh=2"

@@ -19,8 +19,8 @@ import pytest
 from dashboards.common import TZ, day_filter
 from dashboards.errors import MacroError
 from dashboards.macros import TimeRange, expand
-from sinks.warehouse import Warehouse
 from tests.unit.grafana_sql import Span, expand_macros
+from warehouse.client import Warehouse
 
 VN = ZoneInfo(TZ)
 DAY = date(2021, 8, 2)

@@ -14,8 +14,8 @@ from dashboards import alerts, grafana
 from dashboards.catalog import DASHBOARDS
 from dashboards.macros import TimeRange, expand
 from dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID
-from sinks.warehouse import Warehouse
 from tests.dashboards.scenario import DAY3
+from warehouse.client import Warehouse
 
 ROOT = Path(grafana.__file__).parent
 PROVISIONING = ROOT / "provisioning"

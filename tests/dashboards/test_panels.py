@@ -14,9 +14,9 @@ from dashboards.common import TZ
 from dashboards.macros import TimeRange
 from dashboards.model import Panel
 from dashboards.query import run_dashboard, run_panel, variable_options
-from sinks.warehouse import Warehouse
 from tests.dashboards import scenario
 from tests.dashboards.scenario import DAY1, DAY3, EXPECTED, VARS
+from warehouse.client import Warehouse
 
 PERIOD = TimeRange(DAY1, DAY3)
 

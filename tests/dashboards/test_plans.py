@@ -14,9 +14,9 @@ import pytest
 from dashboards.catalog import by_uid
 from dashboards.macros import expand
 from dashboards.model import Panel
-from sinks.warehouse import Warehouse
 from tests.dashboards.scenario import VARS
 from tests.dashboards.test_panels import PERIOD
+from warehouse.client import Warehouse
 
 _READ = re.compile(r"ReadFromMergeTree \(\w+\.(\w+)\)")
 _FACTS = ("report_values", "reports", "signals", "levels", "daily_values")

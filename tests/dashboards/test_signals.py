@@ -11,11 +11,11 @@ from dashboards import grafana
 from dashboards.catalog import by_uid
 from dashboards.macros import TimeRange
 from dashboards.query import run_panel
-from sinks.warehouse import Warehouse
 from tests.dashboards import surveillance_rows as sr
 from tests.dashboards.scenario import VARS
 from tests.dashboards.surveillance_rows import EXPECTED
 from tests.dashboards.test_panels import PERIOD, as_dicts, scalar
+from warehouse.client import Warehouse
 
 SIGNALS, SITUATION = "baocao-signals", "baocao-situation"
 NOTE_VI = "ngưỡng chưa xác nhận từ văn bản"

@@ -23,7 +23,7 @@ from typing import Any
 from contract.registry import Registry
 from contract.settings import Settings
 from producers.http.auth import TokenStore
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 ACKNOWLEDGED = (200, 201, 202)
 

@@ -13,8 +13,8 @@ from contract.datasets import Catalog
 from contract.events import ReportSubmitted
 from contract.registry import Registry
 from producers.simulator import Expected, Scenario, simulate
-from sinks.warehouse import Warehouse
 from tests.integration.stack import Stack
+from warehouse.client import Warehouse
 
 DAYS = [date(2021, 7, 20) + timedelta(days=n) for n in range(8)]
 

@@ -27,7 +27,6 @@ from baocao.broker import create_topics
 from baocao.reseed import reseed
 from contract import topics
 from contract.registry import Registry
-from sinks.warehouse import Warehouse
 from tests.integration.clients import (
     Answer,
     Clients,
@@ -37,6 +36,7 @@ from tests.integration.clients import (
     warehouse_of,
 )
 from tests.integration.stack import PARTITIONS, Stack
+from warehouse.client import Warehouse
 
 pytestmark = pytest.mark.integration
 

@@ -23,9 +23,9 @@ from baocao.cli import main
 from contract.events import Alert, ReportAccepted, SourceRef
 from contract.settings import Settings
 from sinks import rows
-from sinks.compliance import compliance
-from sinks.warehouse import Warehouse
 from tests.unit.deadline_fixtures import DS, at, small_registry
+from warehouse.client import Warehouse
+from warehouse.compliance import compliance
 
 pytestmark = pytest.mark.integration
 

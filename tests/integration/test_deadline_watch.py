@@ -28,11 +28,11 @@ from contract.registry import Registry, Unit
 from contract.settings import Settings
 from producers.kafka import ReportProducer
 from sinks import rows
-from sinks.history import alert_history
-from sinks.warehouse import Warehouse
 from streams.seed import ALERTS_SENT_CHANGELOG, alerts_sent_records, partition_for
 from tests.integration.stack import PARTITIONS, Stack
 from tests.unit.deadline_fixtures import DAY, DS, at, small_registry
+from warehouse.client import Warehouse
+from warehouse.history import alert_history
 
 pytestmark = pytest.mark.integration
 #: Junk queued before a report: a few seconds of the worker's time (dead letters).

@@ -17,7 +17,7 @@ from contract import topics
 from contract.settings import Settings
 from sinks.consumer import SinkRunner
 from sinks.notify.service import Notifier
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 pytestmark = pytest.mark.integration
 

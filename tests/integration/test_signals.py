@@ -27,9 +27,9 @@ from producers.epidemic import EpidemicModel
 from producers.kafka import ReportProducer
 from producers.replay import load_scenario
 from producers.simulator import Scenario, simulate
-from sinks.warehouse import Warehouse
 from tests.integration.stack import Stack
 from tests.integration.test_scale_out import wait_for_split
+from warehouse.client import Warehouse
 
 pytestmark = pytest.mark.integration
 

@@ -43,8 +43,8 @@ from contract.settings import Settings
 from contract.topics import TopicSpec
 from sinks.clickhouse import ClickHouseSink, SinkTopics
 from sinks.consumer import SinkRunner
-from sinks.errors import WarehouseUnavailable
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
+from warehouse.errors import WarehouseUnavailable
 
 pytestmark = pytest.mark.integration
 

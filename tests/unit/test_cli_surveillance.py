@@ -22,9 +22,9 @@ from baocao.broker import free_port
 from baocao.cli import main
 from contract.registry import Registry
 from contract.settings import Settings
-from sinks import surveillance
-from sinks.warehouse import Warehouse
 from tests.dashboards import surveillance_rows as sr
+from warehouse import surveillance
+from warehouse.client import Warehouse
 
 D0725, D0727 = date(2021, 7, 25), date(2021, 7, 27)
 D0919, D0920, D0921 = date(2021, 9, 19), date(2021, 9, 20), date(2021, 9, 21)

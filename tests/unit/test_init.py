@@ -19,8 +19,8 @@ import dashboards.publish
 from baocao.cli import main
 from contract.settings import Settings
 from dashboards.catalog import DASHBOARDS
-from sinks import schema
-from sinks.warehouse import Warehouse
+from warehouse import schema
+from warehouse.client import Warehouse
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ by ClickHouse's own parser (chDB's ``formatQuery``), and its views are run in ch
 against single-server tables.
 
 If a schema change is intended, refresh the snapshot:
-    .venv/bin/python -c "from sinks.schema import statements as s; \
+    .venv/bin/python -c "from warehouse.schema import statements as s; \
 print(';\\n\\n'.join(s('baocao')) + ';')" > tests/unit/snapshots/schema-single-node.sql
 """
 
@@ -24,18 +24,18 @@ import pytest
 from contract.events import SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
-from sinks import daily_values, schema
 from sinks.rows import (
     REPORT_VALUES_COLUMNS,
     REPORTS_COLUMNS,
-    UNITS_COLUMNS,
     ColumnBlock,
     ReportValues,
     report_row,
 )
-from sinks.table import DEDUP_WINDOW
-from sinks.warehouse import Warehouse
 from tests.unit.test_sink_rows import accepted
+from warehouse import daily_values, schema
+from warehouse.client import Warehouse
+from warehouse.table import DEDUP_WINDOW
+from warehouse.units import UNITS_COLUMNS
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "schema-single-node.sql"
 CLUSTER = "prod"

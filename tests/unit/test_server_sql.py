@@ -4,7 +4,7 @@ No ClickHouse server runs here; chDB is the same engine. Each statement is parse
 (``EXPLAIN AST``) under the settings the server applies to the user who sends it, and
 each SELECT also runs against the schema with no reports in it, which catches unknown
 tables, columns and functions and type errors. The cluster DDL is only parsed (chDB has
-no cluster). The statements: the DDL (sinks/schema.py); Grafana's provisioned panels,
+no cluster). The statements: the DDL (warehouse/schema.py); Grafana's provisioned panels,
 variables and alert rules as its ClickHouse plugin expands them, run as its read-only
 user (tests/unit/grafana_sql.py); and every reader of the web service, the CLI, the
 brief and the sink's start-up, recorded as they run (tests/unit/server_sql.py). Each
@@ -22,11 +22,11 @@ import pytest
 
 from contract.datasets import Catalog
 from contract.registry import Registry
-from sinks import schema
 from sinks.clickhouse import TABLE_ORDER
-from sinks.warehouse import Warehouse
 from tests.unit import grafana_sql, server_sql
 from tests.unit.grafana_sql import Sent
+from warehouse import schema
+from warehouse.client import Warehouse
 
 CLUSTER = "prod"
 
@@ -147,7 +147,7 @@ def test_the_single_node_ddl_is_sent_and_parses(server: Server) -> None:
 
 def test_the_cluster_ddl_parses(server: Server) -> None:
     problems = [
-        f"sinks/schema.py statements(cluster) {n}: {err}\n    {_head(sql)}"
+        f"warehouse/schema.py statements(cluster) {n}: {err}\n    {_head(sql)}"
         for n, sql in enumerate(schema.statements(server.database, CLUSTER), start=1)
         if (err := _parse(server.baocao, sql)) is not None
     ]
@@ -206,7 +206,7 @@ def test_inserts_parse_and_their_settings_exist_on_the_server(server: Server) ->
         ).result_rows
         if not found or found[0][0]:
             problems.append(
-                f"sinks/warehouse.py:Warehouse.insert setting {name}: unknown or obsolete"
+                f"warehouse/client.py:Warehouse.insert setting {name}: unknown or obsolete"
             )
     for table, columns in tables:
         names = ", ".join(f"`{c}`" for c in columns)

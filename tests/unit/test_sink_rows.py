@@ -19,7 +19,8 @@ from contract.events import (
 from contract.registry import Unit, UnitKind
 from sinks import rows, signal_rows
 from sinks.clickhouse import ClickHouseSink, SinkTopics
-from sinks.errors import RowError
+from warehouse import units
+from warehouse.errors import RowError
 
 ICT = timezone(timedelta(hours=7))
 SUBMITTED = datetime(2021, 8, 1, 14, 30, tzinfo=ICT)
@@ -205,8 +206,8 @@ def test_district_unit_is_its_own_district() -> None:
     commune = Unit(
         unit_id="05800", name="Xã Úc Kỳ", kind=UnitKind.COMMUNE, province_id="19", district_id="173"
     )
-    assert by_column(rows.unit_row(district, 1), rows.UNITS_COLUMNS)["district_id"] == "173"
-    assert by_column(rows.unit_row(commune, 1), rows.UNITS_COLUMNS)["district_id"] == "173"
+    assert by_column(units.unit_row(district, 1), units.UNITS_COLUMNS)["district_id"] == "173"
+    assert by_column(units.unit_row(commune, 1), units.UNITS_COLUMNS)["district_id"] == "173"
 
 
 SIGNAL = "anomaly:quiet_days:173:cases_community:2021-07-27"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from contract.settings import Settings
-from sinks import schema
-from sinks.warehouse import Warehouse
+from warehouse import schema
+from warehouse.client import Warehouse
 
 # As versions before 2026-11-23 created them: sorted by day first, one partition.
 OLD_ORDER = {
@@ -44,7 +44,7 @@ def test_a_table_with_an_older_layout_is_kept_and_named_in_a_warning(
     with Warehouse.connect(settings) as wh:
         old_warehouse(wh, "old")
 
-        with caplog.at_level(logging.WARNING, logger="sinks.warehouse"):
+        with caplog.at_level(logging.WARNING, logger="warehouse.client"):
             wh.ensure_schema()
 
         # Only the drifted tables are named, with both layouts, in English and Vietnamese.

@@ -23,9 +23,9 @@ from click.testing import CliRunner
 
 from baocao.cli import main
 from contract.settings import Settings
-from sinks import schema
-from sinks.errors import WarehouseUnavailable
-from sinks.warehouse_wait import open_when_ready
+from warehouse import schema
+from warehouse.errors import WarehouseUnavailable
+from warehouse.wait import open_when_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 LATE = 3.0  # seconds before the stand-in's port opens

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 Response = tuple[int, str, bytes]
 STATUS_TEXT = {

@@ -28,7 +28,7 @@ only the parts that overlap, and once merged it reads each unit-day once, no gro
 
 from __future__ import annotations
 
-from sinks.table import LC, UTC_MS, Table
+from warehouse.table import LC, UTC_MS, Table
 
 # One row per unit-day once merged (per revision until then); readers use FINAL.
 DAILY_VALUES = Table(

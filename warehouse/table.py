@@ -1,13 +1,20 @@
 """A warehouse table: its columns and keys, and its DDL on one server or on a cluster.
 
 Every table is a ReplacingMergeTree keyed by the identity of what it stores (see
-``sinks.schema``); on a cluster the same definition becomes a replicated
+``warehouse.schema``); on a cluster the same definition becomes a replicated
 ``<table>_local`` on every node plus a Distributed table under the original name.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+#: One row to insert, in its table's column order.
+Row = tuple[Any, ...]
+#: What ClickHouse's Date and DateTime64 can store.
+DATE_MIN, DATE_MAX = date(1970, 1, 1), date(2149, 6, 6)
 
 UTC_MS = "DateTime64(3, 'UTC')"
 TIMELINESS = "Enum8('on_time' = 1, 'late' = 2)"
@@ -66,3 +73,8 @@ class Table:
         )
         replicated = self._create(database, local, on, engine, "replicated_deduplication_window")
         return replicated, distributed
+
+
+def clamp_date(day: date) -> date:
+    """``day`` moved into what a Date column can hold."""
+    return min(max(day, DATE_MIN), DATE_MAX)

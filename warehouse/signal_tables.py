@@ -2,13 +2,13 @@
 
 Each keeps every row it is sent; its view gives the newest state: ``signals_current``
 one row per signal, ``levels_latest`` one row per unit, profile, period and day. Like
-every view in ``sinks.schema`` they deduplicate with GROUP BY and argMax, so they are
+every view in ``warehouse.schema`` they deduplicate with GROUP BY and argMax, so they are
 exact right after an insert, before any merge, and after a batch was written twice.
 """
 
 from __future__ import annotations
 
-from sinks.table import LC, UTC_MS, Table
+from warehouse.table import LC, UTC_MS, Table
 
 SIGNAL_STATE = "Enum8('active' = 1, 'withdrawn' = 2)"
 #: Tells apart two assessments of one unit-day stamped with the same instant (levels_latest

@@ -23,9 +23,10 @@ from clickhouse_connect.driver.exceptions import OperationalError
 from contract.errors import ConfigError
 from contract.registry import Registry
 from contract.settings import Settings
-from sinks import schema
-from sinks.errors import SinkError, WarehouseUnavailable
-from sinks.rows import UNITS_COLUMNS, Row, unit_row
+from warehouse import schema
+from warehouse.errors import WarehouseError, WarehouseUnavailable
+from warehouse.table import Row
+from warehouse.units import UNITS_COLUMNS, unit_row
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,7 +69,7 @@ class Warehouse:
     def _run(self, what: str, call: Callable[[], T], *, writing: bool = False) -> T:
         with self._lock:
             if self._closed:
-                raise SinkError(f"{what}: the warehouse connection is closed")
+                raise WarehouseError(f"{what}: the warehouse connection is closed")
             try:
                 return call()
             except (OperationalError, OSError) as exc:
@@ -78,9 +79,11 @@ class Warehouse:
                 # refused query or DDL is the caller's mistake.
                 if writing:
                     raise WarehouseUnavailable(f"{what}: {exc}", self.retry_after) from exc
-                raise SinkError(f"{what}: {exc}") from exc
+                raise WarehouseError(f"{what}: {exc}") from exc
             except (TypeError, ValueError, OverflowError) as exc:
-                raise SinkError(f"{what}: the driver could not encode the data: {exc}") from exc
+                raise WarehouseError(
+                    f"{what}: the driver could not encode the data: {exc}"
+                ) from exc
 
     def command(self, sql: str, parameters: Parameters = None) -> Any:
         """Run a statement (DDL, DELETE, a one-value SELECT) and return its result."""
@@ -216,7 +219,7 @@ class Warehouse:
             target = f"`{self.database}`.units_local ON CLUSTER `{self.cluster}`"
         try:
             self.command(f"DELETE FROM {target} WHERE version < {{v:UInt64}}", {"v": version})
-        except SinkError as exc:
+        except WarehouseError as exc:
             log.warning("old unit versions stay until the next load: %s", exc)
         return len(rows)
 

@@ -3,7 +3,7 @@
 Read only from the ``signals_current`` and ``levels_latest`` views (with unit names from
 ``units_current``), so `baocao signals`, `baocao levels`, the service's ``/api/signals``
 and ``/api/levels`` and the dashboards agree. ``handle`` plugs into the warehouse service
-the way ``sinks.compliance.handle`` does.
+the way ``warehouse.compliance.handle`` does.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 if TYPE_CHECKING:  # the `baocao` command imports this module at start: no driver import
-    from sinks.warehouse import Warehouse
+    from warehouse.client import Warehouse
 
 Response = tuple[int, str, bytes]
 #: How many days back (the asked day included) the signals list looks by default.

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from clickhouse_connect.driver.exceptions import OperationalError
 
 from contract.settings import Settings
-from sinks.errors import WarehouseUnavailable
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
+from warehouse.errors import WarehouseUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from sinks.warehouse import Warehouse
+from warehouse.client import Warehouse
 
 # One row per accepted report_id (a redelivered row is read once), oldest revision first.
 HISTORY_SQL = """

@@ -6,9 +6,9 @@ deduplicate with GROUP BY / argMax / LIMIT BY, because merges run in the backgro
 an unknown time (and may never run on a small table), while dashboards must be exact
 right after an insert, even after a redelivered batch was written a second time.
 
-The surveillance tables and their views live in ``sinks.signal_tables``; the daily
+The surveillance tables and their views live in ``warehouse.signal_tables``; the daily
 rollup, which the warehouse fills from ``reports`` and readers read with FINAL, in
-``sinks.daily_values``; the Table definition in ``sinks.table``.
+``warehouse.daily_values``; the Table definition in ``warehouse.table``.
 
 On a cluster (``Settings.clickhouse_cluster``) the same definitions become replicated
 ``<table>_local`` tables on every node plus Distributed tables under the original
@@ -17,11 +17,11 @@ names, so the sink, the views and every reader keep using the names below.
 
 from __future__ import annotations
 
-from sinks import daily_values
-from sinks.compliance_views import COMPLIANCE_VIEWS
-from sinks.daily_values import DAILY_VALUES
-from sinks.signal_tables import LEVELS, SIGNAL_VIEWS, SIGNALS
-from sinks.table import LC, TIMELINESS, UTC_MS, Table
+from warehouse import daily_values
+from warehouse.compliance_views import COMPLIANCE_VIEWS
+from warehouse.daily_values import DAILY_VALUES
+from warehouse.signal_tables import LEVELS, SIGNAL_VIEWS, SIGNALS
+from warehouse.table import LC, TIMELINESS, UTC_MS, Table
 
 REPORT_VALUES = Table(
     "report_values",
