@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from contract.errors import BaocaoError
+
 #: Children that finish their work and exit 0 (the demo's history, the live demo).
 ONE_SHOT = frozenset({"demo", "live"})
 FIRST_BACKOFF_S = 1.0
@@ -33,7 +35,7 @@ class Supervised(Protocol):
     log: Path
 
 
-class GaveUp(Exception):
+class GaveUp(BaocaoError):
     """A child died right after each of its last starts."""
 
 

@@ -11,13 +11,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from contract.errors import BaocaoError
+
 RULE_NAMES = ("quiet_days", "unknown_source", "ewma", "ears_c2")
 Severity = Literal["warning", "critical"]
 _CODE = r"^[a-z][a-z0-9_]*$"
 
 
-class Bilingual(ValueError):
-    """A validation problem worded in both languages (pydantic keeps it in ``ctx``)."""
+class Bilingual(BaocaoError, ValueError):
+    """A validation problem worded in both languages (pydantic keeps it in ``ctx``; a
+    validator must raise a ValueError for pydantic to report it)."""
 
     def __init__(self, vi: str, en: str) -> None:
         self.vi = vi

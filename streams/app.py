@@ -17,6 +17,7 @@ from faust.types import TP
 from contract import kafka_security, logs, topics
 from contract.clock import Clock, configured
 from contract.datasets import Catalog
+from contract.errors import BaocaoError
 from contract.events import ReportAccepted, SourceRef
 from contract.registry import Registry
 from contract.settings import Settings
@@ -27,7 +28,7 @@ from streams.processor import Stored, SubmissionProcessor
 log = logging.getLogger(__name__)
 
 
-class StateWriteFailed(RuntimeError):
+class StateWriteFailed(BaocaoError):
     """The worker's table refused a write: the report must be read again, not set aside."""
 
 

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import faust
 
+from contract.errors import BaocaoError
 from contract.settings import Settings
 
 MiB = 1024 * 1024
@@ -44,7 +45,7 @@ LOCK_FILE = ".baocao-worker.lock"
 _held: list[IO[str]] = []
 
 
-class StateDirInUse(RuntimeError):
+class StateDirInUse(BaocaoError):
     """Another worker process holds the state directory."""
 
 
