@@ -25,6 +25,27 @@ _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class Said:
+    """One log line in English and Vietnamese, each value given once (``said``).
+
+    Formatted only when a handler emits it (``logging`` calls ``str`` on a message
+    object then), as ``%``-arguments are: a filtered-out line costs nothing.
+    """
+
+    __slots__ = ("en", "values", "vi")
+
+    def __init__(self, en: str, vi: str, values: dict[str, object]) -> None:
+        self.en, self.vi, self.values = en, vi, values
+
+    def __str__(self) -> str:
+        return f"{self.en.format_map(self.values)} {self.vi.format_map(self.values)}"
+
+
+def said(en: str, vi: str, /, **values: object) -> Said:
+    """``log.warning(said("partition {p}: …", "Phân vùng {p}: …", p=3))``."""
+    return Said(en, vi, values)
+
+
 class JsonFormatter(logging.Formatter):
     """Format a record as JSON: time, level, logger, message, then every extra field."""
 

@@ -17,6 +17,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from contract.logs import said
+
 log = logging.getLogger(__name__)
 
 
@@ -57,13 +59,15 @@ class StopDeadline:
 
     def _expire(self) -> None:
         log.error(
-            "%s stop did not finish in %g s; exiting now (uncommitted input is read "
-            "again when it starts). %s không dừng xong sau %g giây; thoát ngay "
-            "(dữ liệu chưa commit sẽ được đọc lại).",
-            self.who[0],
-            self.seconds,
-            self.who[1],
-            self.seconds,
+            said(
+                "{en} stop did not finish in {s:g} s; exiting now (uncommitted input is "
+                "read again when it starts).",
+                "{vi} không dừng xong sau {s:g} giây; thoát ngay (dữ liệu chưa commit sẽ "
+                "được đọc lại).",
+                en=self.who[0],
+                vi=self.who[1],
+                s=self.seconds,
+            )
         )
         try:
             log.warning("where the stop waited:\n%s", self.describe())

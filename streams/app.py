@@ -19,6 +19,7 @@ from contract.clock import Clock, configured
 from contract.datasets import Catalog
 from contract.errors import BaocaoError
 from contract.events import ReportAccepted, SourceRef
+from contract.logs import said
 from contract.registry import Registry
 from contract.settings import Settings
 from streams import compat, dead_letters, signal_watch, state, watch
@@ -147,15 +148,16 @@ def create_app(
         gap = order.skipped(msg.partition, msg.offset)
         if gap is not None:
             log.error(
-                "%s[%d]: offsets %d..%d never reached the stream; %s. Bỏ sót offset %d..%d; %s.",
-                msg.topic,
-                msg.partition,
-                gap.start,
-                gap.stop - 1,
-                "restarting to read them in order" if on_stall else "continuing",
-                gap.start,
-                gap.stop - 1,
-                "khởi động lại để đọc đúng thứ tự" if on_stall else "tiếp tục",
+                said(
+                    "{topic}[{p}]: offsets {first}..{last} never reached the stream; {then}.",
+                    "Bỏ sót offset {first}..{last}; {then_vi}.",
+                    topic=msg.topic,
+                    p=msg.partition,
+                    first=gap.start,
+                    last=gap.stop - 1,
+                    then="restarting to read them in order" if on_stall else "continuing",
+                    then_vi="khởi động lại để đọc đúng thứ tự" if on_stall else "tiếp tục",
+                )
             )
             if on_stall is not None:
                 on_stall()  # the process is replaced; nothing after this runs

@@ -20,6 +20,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
+from contract.logs import said
+
 log = logging.getLogger(__name__)
 
 #: The broker's end offset of a partition of the submissions topic.
@@ -44,11 +46,16 @@ class DeadlineBarrier:
             return await self._end_offset(partition)
         except Exception as exc:  # the broker did not answer: wait out max_wait instead
             log.warning(
-                "partition %d: end of the submissions unknown (%s); missing units are "
-                "judged in %.0f s. Phân vùng %d: không rõ vị trí cuối (%s); xét đơn vị "
-                "thiếu báo cáo sau %.0f giây.",
-                partition, exc, self.max_wait, partition, exc, self.max_wait,
-            )  # fmt: skip
+                said(
+                    "partition {p}: end of the submissions unknown ({exc}); missing units "
+                    "are judged in {s:.0f} s.",
+                    "Phân vùng {p}: không rõ vị trí cuối ({exc}); xét đơn vị thiếu báo cáo "
+                    "sau {s:.0f} giây.",
+                    p=partition,
+                    exc=exc,
+                    s=self.max_wait,
+                )
+            )
             return sys.maxsize
 
     def decided(self, partition: int, offset: int) -> None:
@@ -79,13 +86,17 @@ class DeadlineBarrier:
             if at < end:
                 left = "?" if end == sys.maxsize else str(end - at)
                 log.warning(
-                    "partition %d: %s submission(s) sent before the %s deadline still "
-                    "undecided after %.0f s; judging missing units now. "
-                    "Phân vùng %d: còn %s báo cáo gửi trước hạn %s chưa xử lý sau %.0f giây; "
-                    "xét đơn vị thiếu báo cáo ngay.",
-                    partition, left, deadline.isoformat(), self.max_wait,
-                    partition, left, deadline.isoformat(), self.max_wait,
-                )  # fmt: skip
+                    said(
+                        "partition {p}: {n} submission(s) sent before the {at} deadline "
+                        "still undecided after {s:.0f} s; judging missing units now.",
+                        "Phân vùng {p}: còn {n} báo cáo gửi trước hạn {at} chưa xử lý sau "
+                        "{s:.0f} giây; xét đơn vị thiếu báo cáo ngay.",
+                        p=partition,
+                        n=left,
+                        at=deadline.isoformat(),
+                        s=self.max_wait,
+                    )
+                )
             del self._marks[key]
             self._passed.add(key)
         return ok

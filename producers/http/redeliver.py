@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from contract.logs import said
 from producers.http.commit import GroupCommit
 from producers.http.courier import Courier
 from producers.http.models import Decision
@@ -89,10 +90,12 @@ class Redelivery:
                 resent += self._resend(batch, patience=LOOKUP_PATIENCE_S)
             if resent:
                 log.warning(
-                    "outbox: gửi lại %d báo cáo đã nhận nhưng chưa có kết quả / "
-                    "re-sending %d acknowledged report(s) with no decision in the warehouse",
-                    resent,
-                    resent,
+                    said(
+                        "outbox: re-sending {n} acknowledged report(s) with no decision "
+                        "in the warehouse.",
+                        "Gửi lại {n} báo cáo đã nhận nhưng chưa có kết quả.",
+                        n=resent,
+                    )
                 )
             return resent
         finally:
@@ -116,12 +119,12 @@ class Redelivery:
         resent = self._resend(due, patience=0.0)
         if resent:
             log.warning(
-                "outbox: gửi lại %d báo cáo chưa có kết quả sau %.0f giây / re-sending %d "
-                "report(s) still undecided after %.0f s",
-                resent,
-                self.outbox.resend_after_s,
-                resent,
-                self.outbox.resend_after_s,
+                said(
+                    "outbox: re-sending {n} report(s) still undecided after {s:.0f} s.",
+                    "Gửi lại {n} báo cáo chưa có kết quả sau {s:.0f} giây.",
+                    n=resent,
+                    s=self.outbox.resend_after_s,
+                )
             )
         return resent
 

@@ -85,10 +85,11 @@ def install(
     off = frozenset(settings.compat_off)
     if off:
         log.warning(
-            "workarounds off (BAOCAO_COMPAT_OFF): %s; see docs/known-issues.md. "
-            "Đã tắt các bản vá: %s.",
-            ", ".join(sorted(off)),
-            ", ".join(sorted(off)),
+            logs.said(
+                "workarounds off (BAOCAO_COMPAT_OFF): {names}; see docs/known-issues.md.",
+                "Đã tắt các bản vá: {names}.",
+                names=", ".join(sorted(off)),
+            )
         )
     for name in WORKAROUNDS:
         if name not in off:

@@ -38,6 +38,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from contract.kafka_offsets import end_offsets, records_at
+from contract.logs import said
 
 log = logging.getLogger(__name__)
 
@@ -215,20 +216,22 @@ def task_stacks(loops: Iterable[asyncio.AbstractEventLoop]) -> str:
 
 def report_stuck_rebalance(lasted: float) -> None:
     log.error(
-        "worker stalled: a rebalance has not ended after %.0f s; restarting. "
-        "Worker bị treo: tái phân bổ phân vùng chưa xong sau %.0f giây; khởi động lại.",
-        lasted,
-        lasted,
+        said(
+            "worker stalled: a rebalance has not ended after {s:.0f} s; restarting.",
+            "Worker bị treo: tái phân bổ phân vùng chưa xong sau {s:.0f} giây; khởi động lại.",
+            s=lasted,
+        )
     )
 
 
 def report_stall(stuck: list[TopicPartition], limit: float) -> None:
     names = ", ".join(f"{tp.topic}[{tp.partition}]" for tp in stuck)
     log.error(
-        "worker stalled: input waiting on %s with no commit for %.0f s; restarting. "
-        "Worker bị treo: có dữ liệu chờ ở %s nhưng không xử lý trong %.0f giây; khởi động lại.",
-        names,
-        limit,
-        names,
-        limit,
+        said(
+            "worker stalled: input waiting on {names} with no commit for {s:.0f} s; restarting.",
+            "Worker bị treo: có dữ liệu chờ ở {names} nhưng không xử lý trong {s:.0f} giây; "
+            "khởi động lại.",
+            names=names,
+            s=limit,
+        )
     )

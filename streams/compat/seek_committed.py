@@ -27,6 +27,8 @@ from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from contract.logs import said
+
 log = logging.getLogger(__name__)
 
 _aiokafka_seek: Any = getattr(faust_aiokafka.AIOKafkaConsumerThread, "seek_to_committed", None)
@@ -63,10 +65,12 @@ async def rewind_uncommitted(
     }
     if ahead:  # fetched there, never committed: rare enough to say each time
         log.warning(
-            "reading %s again from the start: records were fetched there but no offset "
-            "is committed yet. Đọc lại từ đầu %s: đã tải bản ghi nhưng chưa commit offset nào.",
-            _names(ahead),
-            _names(ahead),
+            said(
+                "reading {where} again from the start: records were fetched there but no "
+                "offset is committed yet.",
+                "Đọc lại từ đầu {where}: đã tải bản ghi nhưng chưa commit offset nào.",
+                where=_names(ahead),
+            )
         )
     for tp in ahead:
         consumer.seek(tp, starts[tp])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 from contract.errors import BaocaoError
+from contract.logs import said
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,18 @@ def check(name: str, written_for: tuple[WrittenFor, ...], hooks: dict[str, objec
         found = lib.installed()
         if found is not None and not lib.holds(found):
             log.warning(
-                "workaround %s was written for %s >=%s,<%s, not %s: check "
-                "docs/known-issues.md whether it is still needed. Bản vá %s viết cho %s "
-                ">=%s,<%s, không phải %s: xem docs/known-issues.md.",
-                name, lib.dist, lib.lowest, lib.below, found,
-                name, lib.dist, lib.lowest, lib.below, found,
-            )  # fmt: skip
+                said(
+                    "workaround {name} was written for {lib} >={low},<{below}, not {found}: "
+                    "check docs/known-issues.md whether it is still needed.",
+                    "Bản vá {name} viết cho {lib} >={low},<{below}, không phải {found}: xem "
+                    "docs/known-issues.md.",
+                    name=name,
+                    lib=lib.dist,
+                    low=lib.lowest,
+                    below=lib.below,
+                    found=found,
+                )
+            )
 
 
 def _key(text: str) -> tuple[int, ...]:

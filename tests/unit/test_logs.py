@@ -129,3 +129,22 @@ def test_limit_repeats_puts_one_filter_on_each_logger_however_often_it_is_called
     logs.limit_repeats(["baocao.test.noisy"], 5.0)  # a worker's create_app runs per app
     noisy = logging.getLogger("baocao.test.noisy")
     assert [type(f) for f in noisy.filters] == [logs.RepeatLimit]
+
+
+def test_a_bilingual_line_takes_each_value_once_and_formats_only_when_emitted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls: list[int] = []
+
+    class Counted:
+        def __format__(self, spec: str) -> str:
+            calls.append(1)
+            return format(7.25, spec)
+
+    log = logging.getLogger("t-said")
+    with caplog.at_level(logging.ERROR, logger="t-said"):
+        log.warning(logs.said("waited {s:.0f} s", "chờ {s:.0f} giây", s=Counted()))
+        assert calls == []  # filtered out: never formatted
+        log.error(logs.said("waited {s:.0f} s on {p}", "chờ {s:.0f} giây ở {p}", s=Counted(), p=3))
+    assert caplog.messages == ["waited 7 s on 3 chờ 7 giây ở 3"]
+    assert calls  # formatted by each handler that emitted it
