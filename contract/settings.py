@@ -128,8 +128,8 @@ class Settings(BaseSettings):
     fetch_wait_ms: int = Field(
         100, ge=1, le=1500, description="longest the sink's and notifier's fetches wait for data"
     )
-    # 0.25 s, with the worker's 0.5 s commits, keeps submit -> visible at p95 <= 2 s
-    # (bench/latency.py: 1.86 s; 2.02 s at 0.5 s). A backlog fills batches by rows first.
+    # With the worker's commits, this bounds submit -> visible (its target: p95 <= 2 s,
+    # bench/latency.py, docs/benchmarks.md). A backlog fills batches by rows first.
     sink_flush_seconds: float = Field(0.25, gt=0, description="longest a row waits in a batch")
 
     clock_file: Path | None = Field(

@@ -145,8 +145,8 @@ SITUATION = Dashboard(
             width=24,
             height=10,
             # Sums the province's units only: the filter on unit_id reaches the rollup's
-            # sort key. (Through daily_district_totals the whole nation was summed first:
-            # 32.6 s over a national year, see docs/benchmarks.md.)
+            # sort key (through daily_district_totals the whole nation was summed first;
+            # bench/queries.py, docs/benchmarks.md).
             sql=(
                 "SELECT u.name AS name, u.lat AS lat, u.lon AS lon, t.value AS value"
                 " FROM units_current AS u LEFT JOIN (SELECT c.district_id AS district_id,"

@@ -28,10 +28,8 @@ MiB = 1024 * 1024
 #: below; the processor reads each unit-day about once, mostly a key not there yet
 #: (answered by the bloom filter). Faust's defaults (3 × 64 MiB and a 2 GiB cache,
 #: each) would let memory grow with the data, which is what this store is for
-#: avoiding. ``python -m bench --only store`` (in-process, 2 tables × 4 partitions, 1 M
-#: read-then-write keys): RSS 79 → 86 MiB from 10 % to 100 %, 8.2 µs per read-then-write;
-#: with 1 MiB memtables and 2 MiB caches, 88 → 106 MiB and 8.5 µs. Faust costs ≈ 1 ms
-#: per event.
+#: avoiding. Invariant: the worker's memory stays flat as the data grows, at a read cost
+#: far below Faust's per-event cost (``python -m bench --only store``; docs/benchmarks.md).
 ROCKSDB_OPTIONS: dict[str, Any] = {
     "driver": "rocksdict",  # wheels on PyPI; python-rocksdb needs a C++ build
     "write_buffer_size": MiB // 2,

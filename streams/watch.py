@@ -99,7 +99,7 @@ def install(
     # Per process, and forgotten on every rebalance, so each worker sends its counts
     # again: a partial published just as a second worker joined was never read by the
     # new owner of its partition, and the sender never sent it again, so the deadline
-    # summary never came (the two-worker deadline test, 3 runs in about 20 on rocksdb).
+    # summary never came (tests/integration/test_deadline_watch.py, two workers).
     published: dict[tuple[int, str], str] = {}
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
