@@ -30,7 +30,7 @@ from baocao.settle import wait_settled
 from baocao.signin import add_signin_routes
 from baocao.status import warehouse_summary
 from baocao.tokens import open_tokens, outbox_path
-from producers.http import create_api
+from producers.http.api import create_api
 from producers.http.models import Publisher
 from producers.http.outbox import Outbox
 from producers.http.publish import KafkaPublisher

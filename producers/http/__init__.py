@@ -1,5 +1,5 @@
-"""The submission web app and HTTP API: FastAPI routes, tokens, outbox and the web form."""
+"""The submission web app and HTTP API: FastAPI routes, tokens, outbox and the web form.
 
-from producers.http.api import create_api
-
-__all__ = ["create_api"]
+``producers.http.api.create_api`` builds it. Nothing is imported here, so importing one
+module of the package (its errors, its models) never loads the whole app in a circle.
+"""

@@ -18,7 +18,7 @@ from contract.events import ReportSubmitted
 from contract.registry import Registry
 from contract.settings import Settings
 from producers.errors import PublishError
-from producers.http import create_api
+from producers.http.api import create_api
 from producers.http.auth import TokenStore
 from producers.http.known import KnownRevision
 from producers.http.models import Decision, Revision

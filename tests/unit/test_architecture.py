@@ -5,6 +5,8 @@ included."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,3 +49,11 @@ def test_the_check_sees_a_crossing_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from sinks.rows import x\n    import streams.app\n")
     assert imported(module) == {"sinks", "streams"}
+
+
+def test_one_module_of_the_http_package_loads_without_the_whole_app() -> None:
+    """producers/http/__init__ once imported the app, so importing its errors module went
+    api -> views -> desk -> errors: a circle at load time."""
+    code = "import sys, producers.http.errors; print('producers.http.api' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr
