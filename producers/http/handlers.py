@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contract.web_policy import content_security_policy
 from producers.http import errors
 
 log = logging.getLogger(__name__)
@@ -96,23 +97,10 @@ def docs_policy(page: str) -> str:
     """The docs page's Content-Security-Policy: the strict one, plus its inline script.
 
     Swagger UI starts from one inline ``<script>`` (FastAPI's ``get_swagger_ui_html``);
-    its SHA-256 lets exactly that text run, and no other inline script. The rest repeats
-    every page's policy (``baocao/security_headers.py``, whose middleware keeps a header
-    a route set; producers do not import baocao).
+    its SHA-256 lets exactly that text run, and no other inline script. The service's
+    middleware keeps a header a route set.
     """
     inline = re.findall(r"<script>(.*?)</script>", page, re.DOTALL)
-    hashes = " ".join(
+    return content_security_policy(
         f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in inline
-    )
-    return "; ".join(
-        (
-            "default-src 'self'",
-            f"script-src 'self' {hashes}",
-            "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data:",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-            "form-action 'self'",
-        )
     )
