@@ -201,7 +201,9 @@ def _refuse(request: Request, status: int, vi: str, en: str) -> Response:
 
 def _bearer(request: Request) -> str | None:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
 
 
 def _local(request: Request) -> bool:

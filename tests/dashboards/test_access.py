@@ -193,6 +193,13 @@ def test_roles_are_separate_authorities(service: Service) -> None:
     assert service.get("/dashboards", commune).status_code == 401
 
 
+def test_only_a_bearer_header_carries_a_token(service: Service) -> None:
+    token = service.token("19")
+    path = f"/dashboards/baocao-situation/data?{PERIOD}"
+    assert service.get(path, authorization=f"Basic {token}").status_code == 401
+    assert service.get(path, authorization=f"bearer {token}").status_code == 200
+
+
 def test_metrics_answer_a_scraper_with_its_token(service: Service) -> None:
     assert service.get("/metrics", METRICS_TOKEN).status_code == 200
     assert service.get("/api/status", METRICS_TOKEN).status_code == 401  # metrics only
