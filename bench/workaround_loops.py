@@ -49,6 +49,7 @@ SIGNS = {
     "seek_rewind": re.compile(r"again from the start: records were fetched"),
     "offset_gap": re.compile(r"never reached the stream"),
     "stop_cut_short": re.compile(r"worker stop did not finish"),
+    "recovery_again": re.compile(r"a rebalance came during table recovery"),
 }
 
 

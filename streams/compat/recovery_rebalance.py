@@ -17,9 +17,14 @@ checks its signal before seeking.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from faust.tables import recovery as faust_recovery
+
+from contract.logs import said
+
+log = logging.getLogger(__name__)
 
 _seek_offsets: Any = getattr(faust_recovery.Recovery, "_seek_offsets", None)
 _rebalance_again: Any = getattr(faust_recovery, "RebalanceAgain", None)
@@ -36,6 +41,13 @@ async def _seek_unless_rebalanced(
 ) -> None:
     if self.signal_recovery_start.is_set():
         # Invariant: the offsets were built for an assignment that is gone.
+        log.info(
+            said(
+                "a rebalance came during table recovery ({title} seek); recovering again.",
+                "Phân bổ lại phân vùng khi đang khôi phục bảng; khôi phục lại.",
+                title=title,
+            )
+        )
         raise _rebalance_again()
     await _seek_offsets(self, consumer, tps, offsets, title)
 
