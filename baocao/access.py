@@ -89,9 +89,6 @@ class Scope:
         """The district a district reader is held to (None for a province reader)."""
         return self.unit.unit_id if self.unit.kind == UnitKind.DISTRICT else None
 
-    def covers(self, unit_id: str) -> bool:
-        return unit_id in self.units
-
     @classmethod
     def of(cls, unit: Unit, registry: Registry) -> Scope:
         if unit.kind == UnitKind.PROVINCE:
@@ -117,6 +114,15 @@ def readable_unit(unit: Unit) -> bool:
     return unit.kind in READ_UNITS
 
 
+def read_unit(cred: Credential | None, registry: Registry) -> Unit | None:
+    """The unit a valid read token reads for, or None (no token, no read role, a unit
+    that is unknown or not a province or district)."""
+    unit = registry.get(cred.unit_id) if cred is not None else None
+    if cred is None or unit is None or not cred.may("read") or not readable_unit(unit):
+        return None
+    return unit
+
+
 def reader_of(request: Request) -> Reader:
     """The reader ``install``'s middleware found for this request."""
     reader: Reader = request.state.reader
@@ -130,11 +136,16 @@ def install(
     internal = settings.internal_token.get_secret_value()
     metrics = settings.metrics_token.get_secret_value()
 
+    scopes: dict[str, Scope] = {}  # by unit: the registry does not change while serving
+
     def from_token(cred: Credential | None) -> Reader | None:
-        unit = registry.get(cred.unit_id) if cred is not None else None
-        if cred is None or unit is None or not cred.may("read") or not readable_unit(unit):
+        unit = read_unit(cred, registry)
+        if cred is None or unit is None:
             return None
-        return Reader(f"token {cred.token_id}", Scope.of(unit, registry))
+        scope = scopes.get(unit.unit_id) or scopes.setdefault(
+            unit.unit_id, Scope.of(unit, registry)
+        )
+        return Reader(f"token {cred.token_id}", scope)
 
     @app.middleware("http")
     async def check_access(

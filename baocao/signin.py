@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from baocao.access import COOKIE, readable_unit, session_expiry
+from baocao.access import COOKIE, read_unit, session_expiry
 from contract.clock import Clock
 from contract.registry import Registry
 from contract.settings import Settings
@@ -39,8 +39,7 @@ def add_signin_routes(
         token = (form.get("token") or [""])[-1].strip()
         target = _safe_next((form.get("next") or [HOME])[-1])
         cred = tokens.check(token) if token else None
-        unit = registry.get(cred.unit_id) if cred else None
-        if cred is None or unit is None or not cred.may("read") or not readable_unit(unit):
+        if cred is None or read_unit(cred, registry) is None:
             message = (
                 "Mã không hợp lệ, đã bị thu hồi, hoặc không có quyền xem (read) của một "
                 "tỉnh hay huyện. / The token is invalid, revoked, or not a read token of a "
