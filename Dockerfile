@@ -1,5 +1,5 @@
 # One image for every baocao service in docker-compose.yml; the command picks the role
-# (worker, warehouse, notify, init, create-topics). Checked by tests/unit/test_dockerfile.py;
+# (worker, warehouse, notify, init, create-topics). Checked by tests/project/test_dockerfile.py;
 # never built on the development machines (no Docker engine there).
 
 # Build stage: turn the source and every dependency into wheels, so the runtime stage

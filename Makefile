@@ -63,7 +63,7 @@ test: lint typecheck $(CHROMIUM) $(PDFTOTEXT) $(JAVA) $(MAVEN) $(NPM)
 	$(BIN)/python -m pytest -ra
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -ra tests/unit
+	$(BIN)/python -m pytest -ra --ignore=tests/integration --ignore=tests/browser tests
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -36,7 +36,7 @@ rejected, with every reason.
 
 def _fail_submission(exc: SubmissionError) -> None:
     click.secho("Báo cáo bị từ chối / Report refused:", fg="red", err=True)
-    for p in exc.problems:
+    for p in exc.reasons:
         # "line 3: values.x" + a message that already names values.x -> show "line 3" only
         head, _, last = p.field.rpartition(": ")
         field = head if last and p.message_en.startswith(last + ":") else p.field

@@ -4,7 +4,7 @@ The sink runs in the same process as the API. Each batch it writes carries the s
 decisions, from every channel (API, CLI, CSV, simulator); handed to the desk the moment
 the warehouse confirms them, they keep its state current without a query: receipts show
 the decision, re-sends and corrections are recognised, and the outbox stops re-sending
-what is decided (``tests/api/test_hot_path.py``).
+what is decided (``tests/producers/http/test_hot_path.py``).
 """
 
 from __future__ import annotations

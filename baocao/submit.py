@@ -8,8 +8,9 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from baocao.context import Context
-from contract.errors import BaocaoError, Problem, SubmissionError
+from contract.errors import BaocaoError, SubmissionError
 from contract.events import ReportSubmitted
+from contract.reasons import Reason
 from producers.csvfile import decode_csv, parse_rows
 from producers.ingest import build_report, parse_date, parse_json_report, preflight
 
@@ -25,7 +26,7 @@ def _parse_values(pairs: tuple[str, ...]) -> dict[str, Any]:
         key, sep, raw = pair.partition("=")
         if not sep or not key.strip():
             problems.append(
-                Problem(
+                Reason.of(
                     "invalid_value", pair, f"{pair!r}: dùng dạng KEY=N.", f"{pair!r}: use KEY=N."
                 )
             )
@@ -65,7 +66,7 @@ def reports_from_cli(ctx: Context, request: SubmitRequest) -> list[ReportSubmitt
     if sources != 1:
         raise SubmissionError(
             [
-                Problem(
+                Reason.of(
                     "usage",
                     "",
                     "Dùng đúng một trong: các cờ --dataset/--unit/--date, --file, --csv.",
@@ -84,7 +85,11 @@ def reports_from_cli(ctx: Context, request: SubmitRequest) -> list[ReportSubmitt
     ]
     if missing:
         raise SubmissionError(
-            [Problem("usage", "", f"Thiếu {', '.join(missing)}.", f"Missing {', '.join(missing)}.")]
+            [
+                Reason.of(
+                    "usage", "", f"Thiếu {', '.join(missing)}.", f"Missing {', '.join(missing)}."
+                )
+            ]
         )
     assert r.report_date is not None
     fields: dict[str, Any] = {
@@ -111,16 +116,13 @@ def _checked_csv(ctx: Context, text: str, submitted_by: str) -> list[ReportSubmi
         try:
             preflight(report, ctx.registry, ctx.catalog, ctx.settings.tz)
         except SubmissionError as exc:
-            problems.extend(
-                Problem(p.code, f"line {line}: {p.field}", p.message_vi, p.message_en)
-                for p in exc.problems
-            )
+            problems.extend(p.at(f"line {line}: ") for p in exc.reasons)
     if problems:
         raise SubmissionError(sorted(problems, key=_line_of))
     return [report for _, report in parsed]
 
 
-def _line_of(problem: Problem) -> int:
+def _line_of(problem: Reason) -> int:
     head = problem.field.split(":", 1)[0]
     return int(head.removeprefix("line ")) if head.startswith("line ") else 0
 
@@ -134,16 +136,14 @@ def send_reports(
     them. Returns the exit status: 0, or with ``wait`` 1 if a report was rejected and
     3 if one had no decision in time.
     """
-    problems: list[Problem] = []
+    problems: list[Reason] = []
     warnings: dict[str, list[str]] = {}
     for n, report in enumerate(reports, start=1):
         try:
             verdict = preflight(report, ctx.registry, ctx.catalog, ctx.settings.tz)
         except SubmissionError as exc:
             prefix = f"report {n}: " if len(reports) > 1 else ""
-            problems.extend(
-                Problem(p.code, prefix + p.field, p.message_vi, p.message_en) for p in exc.problems
-            )
+            problems.extend(p.at(prefix) for p in exc.reasons)
             continue
         warnings[str(report.report_id)] = [
             f"{w.message_vi} / {w.message_en}" for w in verdict.warnings

@@ -84,7 +84,7 @@ class Rule(_Config):
             else f" [{self.left} = {outcome.left}; {self.right} = {outcome.right}]"
         )
         return Violation(
-            rule_id=self.id,
+            code=self.id,
             severity="error" if self.severity == "error" else "warning",
             message_vi=self.message_vi + detail,
             message_en=self.message_en + detail,

@@ -12,7 +12,17 @@ from datetime import date, datetime
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StrictInt
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictInt,
+    model_validator,
+)
+
+from contract.reasons import Reason
 
 #: Largest count the contract can carry (the warehouse stores UInt32); datasets set a
 #: lower plausibility limit of their own.
@@ -46,14 +56,23 @@ class _Event(BaseModel):
         return self.model_dump_json(by_alias=True).encode()
 
 
-class Violation(_Event):
+# A Reason with a severity. On the wire its code is ``rule_id`` and it has no ``field``
+# (derived from ``fields``), so the events' schemas are what they were before the type
+# was shared (docs/schemas/ is checked by `baocao schemas --check`).
+class Violation(Reason):
     """A rule a report broke; ``error`` rejects the report, ``warning`` only flags it."""
 
-    rule_id: str
-    severity: Severity
-    message_vi: str
-    message_en: str
+    code: str = Field(alias="rule_id", description="the rule, e.g. 'positives_le_tests'")
+    field: str = Field("", exclude=True, description="derived: the first of ``fields``")
     fields: list[str] = Field(default_factory=list, description="metrics or fields involved")
+    severity: Severity
+
+    @model_validator(mode="before")
+    @classmethod
+    def _field_from_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("field") and data.get("fields"):
+            return {**data, "field": data["fields"][0]}
+        return data
 
 
 class ReportSubmitted(_Event):

@@ -113,7 +113,7 @@ class RepeatLimit(logging.Filter):
     connect to node", "Unable to update metadata") would fill a disk in an outage of
     hours. The first line of a kind still shows at once, and the next one says how
     many were held back. Applied by ``streams.compat`` (``log_repeats``); shown by
-    tests/unit/test_logs.py.
+    tests/contract/test_logs.py.
     """
 
     def __init__(self, seconds: float = 30.0, now: Callable[[], float] = time.monotonic) -> None:

@@ -4,7 +4,7 @@
 two markers below from ``contract/settings.py``: one row per field (its variable, default,
 accepted values and ``description=``), grouped as the source groups its fields (by blank
 lines). Everything outside the markers is hand-written and kept. ``--check`` writes
-nothing and exits 1 when the file is out of date (``tests/unit/test_docs.py`` does the same).
+nothing and exits 1 when the file is out of date (``tests/project/test_docs.py`` does the same).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ class Verdict:
 
 def error(rule_id: str, vi: str, en: str, *fields: str) -> Violation:
     return Violation(
-        rule_id=rule_id, severity="error", message_vi=vi, message_en=en, fields=list(fields)
+        code=rule_id, severity="error", message_vi=vi, message_en=en, fields=list(fields)
     )
 
 

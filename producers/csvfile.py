@@ -13,8 +13,9 @@ import io
 from collections import Counter
 
 from contract.clock import Clock
-from contract.errors import Problem, SubmissionError
+from contract.errors import SubmissionError
 from contract.events import ReportSubmitted
+from contract.reasons import Reason
 from producers.ingest import build_report
 
 REQUIRED = ("dataset", "unit_id", "report_date")
@@ -28,7 +29,7 @@ def decode_csv(raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise SubmissionError(
             [
-                Problem(
+                Reason.of(
                     "csv_encoding",
                     "file",
                     "Tệp CSV không phải UTF-8: trong Excel chọn Lưu thành > CSV UTF-8.",
@@ -39,12 +40,12 @@ def decode_csv(raw: bytes) -> str:
         ) from exc
 
 
-def _header_problems(header: list[str]) -> list[Problem]:
+def _header_problems(header: list[str]) -> list[Reason]:
     problems = []
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         problems.append(
-            Problem(
+            Reason.of(
                 "csv_header",
                 "header",
                 f"Thiếu cột: {', '.join(missing)}.",
@@ -54,7 +55,7 @@ def _header_problems(header: list[str]) -> list[Problem]:
     repeated = sorted(c for c, n in Counter(header).items() if n > 1)
     if repeated:
         problems.append(
-            Problem(
+            Reason.of(
                 "csv_header",
                 "header",
                 f"Cột bị lặp lại: {', '.join(repeated)}.",
@@ -74,7 +75,7 @@ def read_reports(text: str, clock: Clock, submitted_by: str) -> list[ReportSubmi
 
 def parse_rows(
     text: str, clock: Clock, submitted_by: str
-) -> tuple[list[tuple[int, ReportSubmitted]], list[Problem]]:
+) -> tuple[list[tuple[int, ReportSubmitted]], list[Reason]]:
     """Parse every row: (line, report) for good rows and the problems of bad ones."""
     # newline="" lets the csv module see quoted line breaks and stray carriage returns.
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
@@ -82,7 +83,7 @@ def parse_rows(
         return _parse(reader, clock, submitted_by)
     except csv.Error as exc:  # e.g. an unterminated quote: the file itself is broken
         return [], [
-            Problem(
+            Reason.of(
                 "csv_syntax",
                 f"line {reader.line_num}",
                 f"Tệp CSV sai cú pháp: {exc}.",
@@ -93,19 +94,19 @@ def parse_rows(
 
 def _parse(
     reader: csv.DictReader[str], clock: Clock, submitted_by: str
-) -> tuple[list[tuple[int, ReportSubmitted]], list[Problem]]:
+) -> tuple[list[tuple[int, ReportSubmitted]], list[Reason]]:
     header = [h.strip() for h in reader.fieldnames or []]
     header_problems = _header_problems(header)
     if header_problems:
         return [], header_problems
     reader.fieldnames = header
     reports: list[tuple[int, ReportSubmitted]] = []
-    problems: list[Problem] = []
+    problems: list[Reason] = []
     for row in reader:
         line = reader.line_num  # the physical line, even after blank lines
         if None in row:
             problems.append(
-                Problem(
+                Reason.of(
                     "csv_row",
                     f"line {line}",
                     "Dòng có nhiều ô hơn tiêu đề.",
@@ -115,7 +116,7 @@ def _parse(
             continue
         if any(row[c] is None for c in header):
             problems.append(
-                Problem(
+                Reason.of(
                     "csv_row",
                     f"line {line}",
                     "Dòng có ít ô hơn tiêu đề.",
@@ -138,13 +139,10 @@ def _parse(
         try:
             reports.append((line, build_report(fields, clock, submitted_by)))
         except SubmissionError as exc:
-            problems.extend(
-                Problem(p.code, f"line {line}: {p.field}", p.message_vi, p.message_en)
-                for p in exc.problems
-            )
+            problems.extend(p.at(f"line {line}: ") for p in exc.reasons)
     if not reports and not problems:
         problems.append(
-            Problem(
+            Reason.of(
                 "csv_empty",
                 "",
                 "Tệp CSV không có dòng số liệu nào.",

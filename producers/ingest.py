@@ -16,17 +16,15 @@ from pydantic import ValidationError
 
 from contract.clock import Clock
 from contract.datasets import Catalog
-from contract.errors import Problem, SubmissionError
+from contract.errors import SubmissionError
 from contract.events import ReportSubmitted, Violation
+from contract.reasons import Reason
 from contract.registry import Registry
 from contract.validation import Verdict, check_submission, shape_violations
 
 
-def _problems(violations: list[Violation], prefix: str = "") -> list[Problem]:
-    return [
-        Problem(v.rule_id, prefix + (v.fields[0] if v.fields else ""), v.message_vi, v.message_en)
-        for v in violations
-    ]
+def _reasons(violations: list[Violation], prefix: str = "") -> list[Reason]:
+    return [v.at(prefix) for v in violations]
 
 
 def build_report(fields: Mapping[str, Any], clock: Clock, submitted_by: str) -> ReportSubmitted:
@@ -35,7 +33,7 @@ def build_report(fields: Mapping[str, Any], clock: Clock, submitted_by: str) -> 
     if "submitted_at" in data:
         raise SubmissionError(
             [
-                Problem(
+                Reason.of(
                     "submitted_at_not_allowed",
                     "submitted_at",
                     "Thời điểm gửi do hệ thống ghi nhận; hãy bỏ trường submitted_at.",
@@ -46,7 +44,7 @@ def build_report(fields: Mapping[str, Any], clock: Clock, submitted_by: str) -> 
     if data.get("submitted_by", submitted_by) != submitted_by:
         raise SubmissionError(
             [
-                Problem(
+                Reason.of(
                     "submitted_by_mismatch",
                     "submitted_by",
                     f"Người gửi được ghi theo tài khoản đăng nhập ({submitted_by}); "
@@ -63,11 +61,11 @@ def build_report(fields: Mapping[str, Any], clock: Clock, submitted_by: str) -> 
     try:
         return ReportSubmitted.model_validate_json(json.dumps(data))
     except ValidationError as exc:
-        raise SubmissionError(_problems(shape_violations(exc))) from exc
+        raise SubmissionError(_reasons(shape_violations(exc))) from exc
     except (TypeError, ValueError) as exc:  # values json cannot encode
         raise SubmissionError(
             [
-                Problem(
+                Reason.of(
                     "invalid_report", "", f"Báo cáo không hợp lệ: {exc}", f"Invalid report: {exc}"
                 )
             ]
@@ -81,7 +79,7 @@ def parse_json_report(raw: bytes, clock: Clock, submitted_by: str) -> ReportSubm
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SubmissionError(
             [
-                Problem(
+                Reason.of(
                     "not_json",
                     "",
                     f"Tệp không phải JSON hợp lệ: {exc}",
@@ -92,7 +90,7 @@ def parse_json_report(raw: bytes, clock: Clock, submitted_by: str) -> ReportSubm
     if not isinstance(obj, dict):
         raise SubmissionError(
             [
-                Problem(
+                Reason.of(
                     "not_json_object",
                     "",
                     "Báo cáo phải là một đối tượng JSON.",
@@ -119,10 +117,10 @@ def preflight(
     errors = (
         verdict.errors
         if check_rules
-        else [e for e in verdict.errors if e.rule_id not in _rule_ids(catalog, report.dataset)]
+        else [e for e in verdict.errors if e.code not in _rule_ids(catalog, report.dataset)]
     )
     if errors:
-        raise SubmissionError(_problems(errors))
+        raise SubmissionError(_reasons(errors))
     return verdict
 
 
@@ -137,7 +135,7 @@ def parse_date(text: str) -> date:
     except ValueError as exc:
         raise SubmissionError(
             [
-                Problem(
+                Reason.of(
                     "invalid_date",
                     "report_date",
                     f"Ngày {text!r} không hợp lệ (định dạng YYYY-MM-DD).",

@@ -99,7 +99,7 @@ class Decision:
 
 def _violation(rule_id: str, vi: str, en: str, field: str) -> Violation:
     return Violation(
-        rule_id=rule_id, severity="error", message_vi=vi, message_en=en, fields=[field]
+        code=rule_id, severity="error", message_vi=vi, message_en=en, fields=[field]
     )
 
 

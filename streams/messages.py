@@ -125,7 +125,7 @@ def rejected(
         details={
             **(_where(unit) if unit else {}),
             "rejection_id": str(event.rejection_id),
-            "rule_ids": [e.rule_id for e in event.errors],
+            "rule_ids": [e.code for e in event.errors],
         },
     )
 

@@ -80,7 +80,7 @@ class SubmissionProcessor:
         report, obj, errors = decode_submission(value or b"", self.max_bytes)
         if report is None:
             out = self._reject(key, value or b"", obj, None, errors, source)
-            return dataclasses.replace(out, dead_letter="; ".join(e.rule_id for e in errors))
+            return dataclasses.replace(out, dead_letter="; ".join(e.code for e in errors))
         verdict = check_submission(report, self.registry, self.catalog, self.tz)
         if not verdict.ok:
             return self._reject(key, value or b"", None, report, verdict.errors, source)
@@ -178,7 +178,7 @@ class SubmissionProcessor:
             errors=errors,
             **fields,
         )
-        rules = [e.rule_id for e in errors]
+        rules = [e.code for e in errors]
         log.info(
             "rejected report %s of unit %s: %s",
             fields.get("report_id", "?"),
@@ -193,6 +193,6 @@ class SubmissionProcessor:
         )
         self.counters.rejected += 1
         for e in errors:
-            self.counters.by_rule[e.rule_id] = self.counters.by_rule.get(e.rule_id, 0) + 1
+            self.counters.by_rule[e.code] = self.counters.by_rule.get(e.code, 0) + 1
         out_key = (fields.get("unit_id") or "").encode() or (key or b"")
         return Output(topics.REJECTED, out_key, rejection.to_json(), rejection)

@@ -17,6 +17,11 @@ import pytest
 
 from baocao import kafka_broker
 from baocao.broker import KIND_VARIABLE, BrokerKind, EmbeddedBroker
+from contract.datasets import Catalog
+from contract.registry import Registry
+
+# The API test app (`api` fixture) is used by producers/http, baocao and sinks tests.
+pytest_plugins = ["tests.support.api_app"]
 
 BROKERS: tuple[BrokerKind, ...] = ("tansu", "kafka")
 
@@ -28,6 +33,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "broker_kind" not in metafunc.fixturenames:
         metafunc.fixturenames.append("broker_kind")
     metafunc.parametrize("broker_kind", BROKERS, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    """The built-in demo registry."""
+    return Registry.load()
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    """The built-in dataset catalog."""
+    return Catalog.load()
 
 
 @pytest.fixture(scope="session")

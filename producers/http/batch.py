@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 
-from contract.errors import Problem, SubmissionError
+from contract.errors import SubmissionError
 from contract.events import ReportSubmitted
+from contract.reasons import Reason
 from producers.csvfile import decode_csv, parse_rows
 from producers.http import errors
 from producers.http.commit import Entry
 from producers.http.desk import Caller, Desk, fingerprint
-from producers.http.models import Reason, ReceiptOut
+from producers.http.models import ReceiptOut
 from producers.http.receipts import of_new
 from producers.ingest import preflight
 
@@ -20,7 +21,7 @@ def submit_csv(desk: Desk, caller: Caller, raw: bytes) -> tuple[int, list[Receip
     try:
         parsed, problems = parse_rows(decode_csv(raw), desk.clock, caller.credential.name)
     except SubmissionError as exc:
-        raise errors.invalid(errors.reasons(exc.problems)) from exc
+        raise errors.invalid(exc.reasons) from exc
     except csv.Error as exc:  # parse_rows lets the csv module's syntax errors through
         raise errors.invalid(
             [
@@ -34,7 +35,7 @@ def submit_csv(desk: Desk, caller: Caller, raw: bytes) -> tuple[int, list[Receip
         ) from exc
     if len(parsed) > desk.settings.max_csv_reports:
         raise errors.too_many_reports(len(parsed), desk.settings.max_csv_reports)
-    denied: list[Problem] = []
+    denied: list[Reason] = []
     fresh: list[tuple[int, ReportSubmitted, list[dict[str, object]]]] = []
     known: dict[int, ReceiptOut] = {}
     for line, report in parsed:
@@ -48,10 +49,7 @@ def submit_csv(desk: Desk, caller: Caller, raw: bytes) -> tuple[int, list[Receip
             verdict = preflight(report, desk.registry, desk.catalog, desk.settings.tz)
             desk.check_correction(caller, report)
         except SubmissionError as exc:
-            problems += [
-                Problem(p.code, f"{where}: {p.field}", p.message_vi, p.message_en)
-                for p in exc.problems
-            ]
+            problems += [p.at(f"{where}: ") for p in exc.reasons]
             continue
         except errors.ApiError as exc:
             found = exc.body.reasons or [
@@ -62,19 +60,17 @@ def submit_csv(desk: Desk, caller: Caller, raw: bytes) -> tuple[int, list[Receip
                 )
             ]
             target = denied if exc.status == 403 else problems
-            target += [
-                Problem(r.code, f"{where}: {r.field}", r.message_vi, r.message_en) for r in found
-            ]
+            target += [r.at(f"{where}: ") for r in found]
             continue
         fresh.append((line, report, [w.model_dump(mode="json") for w in verdict.warnings]))
     if denied:
         raise errors.forbidden(
             "Tệp có dòng cho đơn vị mà tài khoản không được gửi.",
             "The file has rows for units this token may not submit for.",
-            errors.reasons(denied + problems),
+            denied + problems,
         )
     if problems:
-        raise errors.invalid(errors.reasons(problems))
+        raise errors.invalid(problems)
     # One group commit for every row: one transaction, one flush. The rows were checked
     # above; a row whose report_id a concurrent request stored meanwhile is a re-send.
     entries = [Entry(report, fingerprint(report), warnings) for _, report, warnings in fresh]

@@ -5,7 +5,7 @@ The promise of each answer is unchanged: 201 once the broker acknowledged the re
 here) and a broker round trip; paid per request they capped the API at a few dozen
 reports a second. A request hands its rows to the committer and waits; the committer
 writes whatever has arrived in one transaction and publishes it with one flush, so a
-rush makes batches bigger rather than queues longer (``tests/api/test_group_commit.py``).
+rush makes batches bigger rather than queues longer (``tests/producers/http/test_group_commit.py``).
 
 Two requests racing for the same unit-day meet here in order: a row whose correction
 policy would refuse it once another submission exists (``Entry.refuse_if_earlier``)

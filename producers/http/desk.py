@@ -5,7 +5,7 @@ for the unit (a stranger learns nothing about the rules), then idempotency, then
 dataset's rules, then the correction policy, and only then the outbox and the broker.
 Every answer comes from state this process keeps (the outbox, ``KnownReports``), never
 from a warehouse query per submission: the 14:59 rush is the normal load
-(``tests/api/test_hot_path.py``). Days older than the kept state are asked of the
+(``tests/producers/http/test_hot_path.py``). Days older than the kept state are asked of the
 warehouse, as is a receipt whose decision is not known yet.
 """
 
@@ -34,7 +34,6 @@ from producers.http.models import (
     ReceiptOut,
     ReportLookup,
     Revision,
-    reason_of,
 )
 from producers.http.outbox import Outbox, Stored
 from producers.ingest import build_report
@@ -143,7 +142,7 @@ class Desk:
         try:
             report = build_report(fields, self.clock, caller.credential.name)
         except SubmissionError as exc:
-            raise errors.invalid(errors.reasons(exc.problems)) from exc
+            raise errors.invalid(exc.reasons) from exc
         self.authorize_unit_field(caller, report.unit_id)
         if not cold and not self.known.covers(report.report_date):
             return None
@@ -156,7 +155,7 @@ class Desk:
         # involved, and the form marks each of them.
         verdict = check_submission(report, self.registry, self.catalog, self.settings.tz)
         if verdict.errors:
-            raise errors.invalid([reason_of(v) for v in verdict.errors])
+            raise errors.invalid([*verdict.errors])
         refusal = self.correction_refusal(caller, report)
         if refusal is not None and self.has_earlier(report, earlier):
             raise refusal

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from contract.errors import BaocaoError, Problem
-from producers.http.models import ErrorBody, Reason
+from contract.errors import BaocaoError
+from contract.reasons import Reason
+from producers.http.models import ErrorBody
 
 __all__ = ["ApiError", "ErrorBody", "Reason"]
 
@@ -24,10 +25,6 @@ class ApiError(BaocaoError):
         self.status = status
         self.body = ErrorBody(error=error, message_vi=vi, message_en=en, reasons=reasons or [])
         self.headers = headers or {}
-
-
-def reasons(problems: list[Problem]) -> list[Reason]:
-    return [Reason(**p.as_dict()) for p in problems]
 
 
 def unauthorized(vi: str, en: str) -> ApiError:

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contract.reasons import Reason
 from contract.web_policy import content_security_policy
 from producers.http import errors
 
@@ -31,7 +32,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def bad_params(request: Request, exc: RequestValidationError) -> JSONResponse:
         found = [
-            errors.Reason(
+            Reason(
                 code="invalid_parameter",
                 field=".".join(str(p) for p in e["loc"]),
                 message_vi=f"{'.'.join(str(p) for p in e['loc'])}: giá trị không hợp lệ",

@@ -9,7 +9,7 @@ from the warehouse when the service starts, then fed by the sink with every revi
 the moment the warehouse confirms it (``baocao/feed.py``). Older days are asked of the
 warehouse, as before. Between a decision and its feed the index may lag by one sink
 flush; the stream checks everything again, so a stale answer is at worst a 201
-"received" for what the stream then decides (``tests/api/test_hot_path.py``).
+"received" for what the stream then decides (``tests/producers/http/test_hot_path.py``).
 """
 
 from __future__ import annotations

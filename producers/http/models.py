@@ -8,20 +8,11 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from contract.events import ReportSubmitted, Violation
+from contract.reasons import Reason
 from producers.kafka import Receipt
 
 ReceiptStatus = Literal["received", "queued", "accepted", "rejected"]
 DayStatus = Literal["on_time", "late", "missing", "pending"]
-
-
-class Reason(BaseModel):
-    """One reason a request was refused, addressed to a field where possible."""
-
-    code: str
-    field: str = ""
-    message_vi: str
-    message_en: str
-    fields: list[str] = Field(default_factory=list, description="every field involved")
 
 
 class ErrorBody(BaseModel):
@@ -193,7 +184,7 @@ class ReportLookup(Protocol):
     """Read decisions and revisions back; the composition root implements it on the warehouse.
 
     Called on start, for history, and when kept state is in doubt: never once per
-    submission (``tests/api/test_hot_path.py``).
+    submission (``tests/producers/http/test_hot_path.py``).
     """
 
     def decisions(self, report_ids: list[str]) -> dict[str, Decision]:
@@ -213,16 +204,6 @@ class Publisher(Protocol):
     """Put reports on the broker and return once it acknowledged them (acks=all)."""
 
     def send(self, reports: list[ReportSubmitted]) -> list[Receipt]: ...
-
-
-def reason_of(v: Violation) -> Reason:
-    return Reason(
-        code=v.rule_id,
-        field=v.fields[0] if v.fields else "",
-        message_vi=v.message_vi,
-        message_en=v.message_en,
-        fields=v.fields,
-    )
 
 
 def jsonable(model: BaseModel) -> dict[str, Any]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from contract.errors import Problem
 from contract.events import ReportSubmitted
+from contract.reasons import Reason
 from contract.registry import UnitKind
 from producers.http import errors
 from producers.http.errors import ApiError
-from producers.http.models import Reason
 
 
 def refusal(
@@ -21,32 +20,28 @@ def refusal(
     """
     if report.submitted_at >= deadline and not report.reason.strip():
         return errors.invalid(
-            errors.reasons(
-                [
-                    Problem(
-                        "reason_required",
-                        "reason",
-                        "Sửa báo cáo sau hạn chót phải nêu lý do (trường reason).",
-                        "A correction after the deadline must give a reason (field 'reason').",
-                    )
-                ]
-            )
+            [
+                Reason.of(
+                    "reason_required",
+                    "reason",
+                    "Sửa báo cáo sau hạn chót phải nêu lý do (trường reason).",
+                    "A correction after the deadline must give a reason (field 'reason').",
+                )
+            ]
         )
     if age > window and kind != UnitKind.PROVINCE:
         days = window.days
         return errors.forbidden(
             f"Không được sửa báo cáo cũ hơn {days} ngày; cần tài khoản cấp tỉnh.",
             f"A report older than {days} days may only be corrected with a province token.",
-            errors.reasons(
-                [
-                    Problem(
-                        "correction_too_old",
-                        "report_date",
-                        f"Báo cáo ngày {report.report_date} đã quá {days} ngày.",
-                        f"The report of {report.report_date} is more than {days} days old.",
-                    )
-                ]
-            ),
+            [
+                Reason.of(
+                    "correction_too_old",
+                    "report_date",
+                    f"Báo cáo ngày {report.report_date} đã quá {days} ngày.",
+                    f"The report of {report.report_date} is more than {days} days old.",
+                )
+            ],
         )
     return None
 

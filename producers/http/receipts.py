@@ -5,7 +5,7 @@ from __future__ import annotations
 from contract.events import ReportSubmitted, Violation
 from producers.http.commit import Outcome
 from producers.http.known import KnownRevision
-from producers.http.models import Decision, ReceiptOut, reason_of
+from producers.http.models import Decision, ReceiptOut
 from producers.http.outbox import Stored
 
 STATUS_TEXT = {
@@ -51,7 +51,7 @@ def of_stored(stored: Stored) -> ReceiptOut:
         partition=stored.partition,
         offset=stored.offset,
         attempts=stored.attempts,
-        warnings=[reason_of(Violation.model_validate(w)) for w in stored.warnings],
+        warnings=[Violation.model_validate(w) for w in stored.warnings],
     )
     return decided(out, stored.decision)
 
@@ -77,7 +77,7 @@ def decided(out: ReceiptOut, decision: Decision | None) -> ReceiptOut:
         out.revision = decision.revision
         out.timeliness = decision.timeliness
         if decision.warnings:
-            out.warnings = [reason_of(w) for w in decision.warnings]
-        out.errors = [reason_of(e) for e in decision.errors]
+            out.warnings = [*decision.warnings]
+        out.errors = [*decision.errors]
     out.message_vi, out.message_en = STATUS_TEXT[out.status]
     return out

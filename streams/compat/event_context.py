@@ -11,7 +11,7 @@ and ``take_events`` reads that attribute for the next event after an ``await``
 event under one already handled, which was then handled twice and the next one never.
 The signals benchmark lost 5-9 unit signals in 6,655 that way. Setting only the
 context variable touches the agent's own task and nothing the buffer reads
-(tests/unit/test_event_context.py).
+(tests/streams/test_event_context.py).
 """
 
 from __future__ import annotations

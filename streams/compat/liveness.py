@@ -17,7 +17,7 @@ The clocks pause while Faust rebalances or restores tables (work, not a stall), 
 rebalance that is not restoring anything and has not ended after ``2 × limit``
 counts as a stall too: a commit blocked on the producer (``producer_topics``) held a
 worker in its partition revocation for good, and with the clocks paused nothing
-restarted it. Shown by tests/integration/test_liveness.py and tests/unit/test_liveness.py;
+restarted it. Shown by tests/integration/test_liveness.py and tests/streams/test_liveness.py;
 it can go when neither Faust issue is open and the fault tests, run with it off
 (bench/workaround_loops.py), never stall.
 """

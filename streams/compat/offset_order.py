@@ -10,7 +10,7 @@ original, and was handed offset 104 after 99 as its table recovery completed.
 Within one assignment the offsets a worker sees must follow each other or go back
 (a replay after a seek). When they jump forward the worker stops deciding and
 restarts, to read the partition again from its committed offset. A new assignment
-starts afresh: another worker may have read on. Shown by tests/unit/test_offset_order.py
+starts afresh: another worker may have read on. Shown by tests/streams/test_offset_order.py
 and tests/integration/test_recovery.py; it can go when Faust never hands a stream a
 record past one it dropped.
 

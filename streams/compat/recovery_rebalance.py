@@ -10,7 +10,7 @@ Offset must be a positive integer`` at once, before Faust looks at its own signa
 the worker crashes (the signals rebalance test on Kafka: tests/integration/
 test_signals.py; no upstream report found). With ``install``, a seek asked while a
 new recovery is signalled raises Faust's own ``RebalanceAgain``, which its loop
-answers by starting over with the new assignment (tests/unit/
+answers by starting over with the new assignment (tests/streams/
 test_recovery_rebalance.py shows the crash and the restart). It can go when Faust
 checks its signal before seeking.
 """

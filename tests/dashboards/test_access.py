@@ -27,8 +27,8 @@ from contract.datasets import Catalog
 from contract.settings import Settings
 from dashboards.catalog import DASHBOARDS
 from producers.http.auth import TokenStore
-from tests.api.conftest import FakePublisher
-from tests.dashboards import scenario
+from tests.support import dashboard_scenario as scenario
+from tests.support.api_app import FakePublisher
 from warehouse.client import Warehouse
 
 NOW = datetime.fromisoformat("2021-08-03T16:00:00+07:00")

@@ -3,7 +3,7 @@
 Grafana's ClickHouse plugin writes ``$__dateFilter``'s dates in its process's zone, UTC
 in the Grafana image: before 07:00 in Vietnam a range ending now ended "yesterday" and
 could start a day early. Every panel filters days through ``common.day_filter`` instead.
-Here its SQL runs on chDB as the pinned plugin expands it (tests/unit/grafana_sql.py)
+Here its SQL runs on chDB as the pinned plugin expands it (tests/support/grafana_sql.py)
 and as the viewer binds it, at 03:00 and at 23:00 Vietnam time, over rows dated on both
 sides of the local midnights.
 """
@@ -19,7 +19,7 @@ import pytest
 from dashboards.common import TZ, day_filter
 from dashboards.errors import MacroError
 from dashboards.macros import TimeRange, expand
-from tests.unit.grafana_sql import Span, expand_macros
+from tests.support.grafana_sql import Span, expand_macros
 from warehouse.client import Warehouse
 
 VN = ZoneInfo(TZ)

@@ -14,7 +14,7 @@ from dashboards import alerts, grafana
 from dashboards.catalog import DASHBOARDS
 from dashboards.macros import TimeRange, expand
 from dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID
-from tests.dashboards.scenario import DAY3
+from tests.support.dashboard_scenario import DAY3
 from warehouse.client import Warehouse
 
 ROOT = Path(grafana.__file__).parent

@@ -14,8 +14,8 @@ from dashboards.common import TZ
 from dashboards.macros import TimeRange
 from dashboards.model import Panel
 from dashboards.query import run_dashboard, run_panel, variable_options
-from tests.dashboards import scenario
-from tests.dashboards.scenario import DAY1, DAY3, EXPECTED, VARS
+from tests.support import dashboard_scenario as scenario
+from tests.support.dashboard_scenario import DAY1, DAY3, EXPECTED, VARS
 from warehouse.client import Warehouse
 
 PERIOD = TimeRange(DAY1, DAY3)

@@ -14,8 +14,8 @@ import pytest
 from dashboards.catalog import by_uid
 from dashboards.macros import expand
 from dashboards.model import Panel
-from tests.dashboards.scenario import VARS
 from tests.dashboards.test_panels import PERIOD
+from tests.support.dashboard_scenario import VARS
 from warehouse.client import Warehouse
 
 _READ = re.compile(r"ReadFromMergeTree \(\w+\.(\w+)\)")

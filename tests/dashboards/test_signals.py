@@ -11,10 +11,10 @@ from dashboards import grafana
 from dashboards.catalog import by_uid
 from dashboards.macros import TimeRange
 from dashboards.query import run_panel
-from tests.dashboards import surveillance_rows as sr
-from tests.dashboards.scenario import VARS
-from tests.dashboards.surveillance_rows import EXPECTED
 from tests.dashboards.test_panels import PERIOD, as_dicts, scalar
+from tests.support import surveillance_rows as sr
+from tests.support.dashboard_scenario import VARS
+from tests.support.surveillance_rows import EXPECTED
 from warehouse.client import Warehouse
 
 SIGNALS, SITUATION = "baocao-signals", "baocao-situation"

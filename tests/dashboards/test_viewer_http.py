@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.dashboards.scenario import EXPECTED
+from tests.support.dashboard_scenario import EXPECTED
 
 PERIOD = "from=2021-08-01&to=2021-08-03"
 

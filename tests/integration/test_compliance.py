@@ -23,7 +23,7 @@ from baocao.cli import main
 from contract.events import Alert, ReportAccepted, SourceRef
 from contract.settings import Settings
 from sinks import rows
-from tests.unit.deadline_fixtures import DS, at, small_registry
+from tests.support.deadlines import DS, at, small_registry
 from warehouse.client import Warehouse
 from warehouse.compliance import compliance
 

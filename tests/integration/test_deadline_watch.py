@@ -30,7 +30,7 @@ from producers.kafka import ReportProducer
 from sinks import rows
 from streams.seed import ALERTS_SENT_CHANGELOG, alerts_sent_records, partition_for
 from tests.integration.stack import PARTITIONS, Stack
-from tests.unit.deadline_fixtures import DAY, DS, at, small_registry
+from tests.support.deadlines import DAY, DS, at, small_registry
 from warehouse.client import Warehouse
 from warehouse.history import alert_history
 

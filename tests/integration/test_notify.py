@@ -21,7 +21,7 @@ from contract.settings import Settings
 from contract.topics import TopicSpec
 from sinks.notify.channels import signature
 from sinks.notify.service import Notifier
-from tests.unit.deadline_fixtures import DAY, DS, at
+from tests.support.deadlines import DAY, DS, at
 
 pytestmark = pytest.mark.integration
 SECRET = b"s3cret"

@@ -208,4 +208,4 @@ def test_decisions_an_uncommitted_run_made_out_of_order_are_made_again(stack: St
     fix_ids = {str(r.report_id) for r in late_fixes.values()}
     rejected = read_back(stack.broker.bootstrap, topics.REJECTED, fix_ids, timeout=30)
     assert {r.report_id for r in rejected} == fix_ids
-    assert {e.rule_id for r in rejected for e in r.errors} == {"reason_required"}
+    assert {e.code for r in rejected for e in r.errors} == {"reason_required"}
