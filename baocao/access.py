@@ -5,7 +5,7 @@ One port serves both, so every request is sorted by its path before any route ru
 - **public** (a reverse proxy publishes these to every district and commune): the
   submission form and its script, the API under ``/api/v1/`` (which checks its own
   ``submit`` tokens), ``/healthz``, ``/readyz``, the viewer's sign-in and sign-out and
-  its static files (the chart library, script and style: no data);
+  its static files (the chart library, script, style and icon: no data) and /favicon.ico;
 - **read** (leadership and analysts): the dashboards, the daily
   briefs, the ledger and alert histories, each limited to the reader's unit and the
   units below it (DHIS2's model: a user sees the organisation units assigned to them
@@ -45,8 +45,16 @@ Surface = Literal["public", "read", "operator", "metrics"]
 #: The session cookie of the viewer (its value is a random id; only its hash is stored).
 COOKIE = "baocao_session"
 
-#: The viewer's static files hold no data (the chart library, its script and style).
-PUBLIC_PATHS = ("/submit", "/healthz", "/readyz", "/signin", "/signout", "/static/")
+#: The viewer's static files hold no data (the chart library, its script, style and icon).
+PUBLIC_PATHS = (
+    "/submit",
+    "/healthz",
+    "/readyz",
+    "/signin",
+    "/signout",
+    "/static/",
+    "/favicon.ico",
+)
 READ_PREFIXES = (
     "/dashboards",
     "/briefs",

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from baocao.access import reader_of
 from baocao.context import Context
+from baocao.viewer import ICON_LINK
 from sinks.brief.archive import NATIONAL, Archive, Version
 from sinks.brief.maker import BriefMaker, NoBrief, document
 from sinks.brief.render import FORMATS, MEDIA_TYPES, Format
@@ -198,7 +199,7 @@ def _list_page(
     return (
         "<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        "<title>Báo cáo nhanh hằng ngày / Daily briefs — baocao</title>"
+        f"<title>Báo cáo nhanh hằng ngày / Daily briefs — baocao</title>{ICON_LINK}"
         "<link rel='stylesheet' href='/static/viewer.css'>"
         "<style>main{padding:1rem}td{vertical-align:top}span.v{display:block;"
         "margin:0 0 .2rem}</style></head><body>"

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from baocao.access import COOKIE, read_unit, session_expiry
+from baocao.viewer import ICON_LINK
 from contract.clock import Clock
 from contract.registry import Registry
 from contract.settings import Settings
@@ -88,7 +89,7 @@ def _page(target: str, message: str = "") -> str:
     return (
         "<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        "<title>Đăng nhập / Sign in — baocao</title>"
+        f"<title>Đăng nhập / Sign in — baocao</title>{ICON_LINK}"
         "<link rel='stylesheet' href='/static/viewer.css'></head><body>"
         "<header><h1>Đăng nhập / Sign in</h1></header><main class='asof'>"
         "<p>Dán mã truy cập có quyền xem (read) của tỉnh hoặc huyện. / Paste a read token "

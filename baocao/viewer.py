@@ -23,20 +23,22 @@ from contract.errors import BaocaoError
 from dashboards.catalog import DASHBOARDS, by_uid
 from dashboards.common import TZ
 from dashboards.errors import VariableError
-from dashboards.labels import LABELS
+from dashboards.figures import with_figures
+from dashboards.labels import LABELS, STATUS_MARKS
 from dashboards.macros import TimeRange, check_variables
-from dashboards.model import Dashboard
-from dashboards.query import run_dashboard, variable_options
+from dashboards.model import Dashboard, Panel
+from dashboards.query import run_dashboard, variable_choices
 from warehouse.client import Warehouse
 from warehouse.errors import WarehouseUnavailable
 
 log = logging.getLogger(__name__)
 Response = tuple[int, str, bytes]
-HTML, JSON, JS, CSS = (
+HTML, JSON, JS, CSS, SVG = (
     "text/html; charset=utf-8",
     "application/json",
     "text/javascript; charset=utf-8",
     "text/css; charset=utf-8",
+    "image/svg+xml",
 )
 DEFAULT_DAYS = 14
 #: Ends the reader's session (baocao/signin.py); a plain form: no script, and SameSite=Strict
@@ -46,6 +48,10 @@ SIGN_OUT = (
     "<button type='submit'>Đăng xuất / Sign out</button></form>"
 )
 REFRESH_SECONDS = 60
+#: The site's icon, named by every page; a browser that finds none asks for /favicon.ico,
+#: which is answered with the same file (no 404 in the console on any page).
+ICON_LINK = "<link rel='icon' type='image/svg+xml' href='/static/favicon.svg'>"
+FAVICON = "/favicon.ico"
 
 
 def _static_files() -> dict[str, tuple[Path, str]]:
@@ -57,6 +63,7 @@ def _static_files() -> dict[str, tuple[Path, str]]:
         "plotly.min.js": (Path(plotly.__file__).parent / "package_data" / "plotly.min.js", JS),
         "viewer.js": (own / "viewer.js", JS),
         "viewer.css": (own / "viewer.css", CSS),
+        "favicon.svg": (own / "favicon.svg", SVG),
     }
 
 
@@ -125,6 +132,8 @@ def handle(
     """
     parts = urlsplit(target)
     path = parts.path.rstrip("/")
+    if path == FAVICON:
+        path = "/static/favicon.svg"
     if path.startswith("/static/"):
         found = _static_files().get(path.removeprefix("/static/"))
         return (200, found[1], found[0].read_bytes()) if found else None
@@ -140,13 +149,13 @@ def handle(
         values, period, lang, refresh = _params(
             parts.query, dashboard, clock or SystemClock(), bounds
         )
-        if rest == "data":
-            return _json(200, run_dashboard(wh, dashboard, values, period))
-        options = variable_options(wh, dashboard, values)
+        if rest == "data":  # with each chart's Plotly figure, in both languages
+            return _json(200, with_figures(dashboard, run_dashboard(wh, dashboard, values, period)))
+        options = variable_choices(wh, dashboard, values)
         if bounds is not None:  # offer only what the reader may choose
-            options["province"] = [bounds.province]
+            options["province"] = _only(options.get("province", []), bounds.province)
             if bounds.district is not None:
-                options["district"] = [bounds.district]
+                options["district"] = _only(options.get("district", []), bounds.district)
         return 200, HTML, _page(dashboard, values, period, lang, refresh, options).encode()
     except OutOfBounds as exc:
         return _error(403, "mã này không được xem khu vực này", f"not this token's area: {exc}")
@@ -160,11 +169,16 @@ def handle(
         return _error(500, "lỗi truy vấn bảng điều khiển", f"dashboard query failed: {exc}")
 
 
+def _only(choices: list[tuple[str, str]], value: str) -> list[tuple[str, str]]:
+    """The one choice a reader may make, named as the list names it (else by its code)."""
+    return [c for c in choices if c[0] == value] or [(value, value)]
+
+
 def _head(title: str) -> str:
     return (
         "<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{html.escape(title)}</title>"
+        f"<title>{html.escape(title)}</title>{ICON_LINK}"
         "<link rel='stylesheet' href='/static/viewer.css'></head><body>"
     )
 
@@ -190,21 +204,48 @@ def _bi(tag: str, vi: str, en: str, attrs: str = "") -> str:
     return f'<{tag} {attrs} data-vi="{v}" data-en="{e}">{v}</{tag}>'
 
 
+def _legend(p: Panel) -> str:
+    """The key under a grid: each cell's mark with its name, readable without colour."""
+    if p.kind != "grid":
+        return ""
+    if p.bands is None:
+        keys = [
+            (f"st-{status}", "", mark, *LABELS[status]) for status, mark in STATUS_MARKS.items()
+        ]
+    else:  # as the grid's cells show a band: its value, "–" when it has none
+        missing = p.bands.missing
+        keys = [
+            (
+                "band",
+                f" style='background:{html.escape(b.colour)}'",
+                "–" if b is missing else b.value,
+                b.name_vi,
+                b.name_en,
+            )
+            for b in (*p.bands.values, missing)
+        ]
+    items = "".join(
+        f"<li><span class='mark {cls}'{style}>{html.escape(mark)}</span> {_bi('span', vi, en)}</li>"
+        for cls, style, mark, vi, en in keys
+    )
+    return f"<ul class='legend'>{items}</ul>"
+
+
 def _page(
     d: Dashboard,
     values: dict[str, str],
     period: TimeRange,
     lang: str,
     refresh: int,
-    options: dict[str, list[str]],
+    options: dict[str, list[tuple[str, str]]],
 ) -> str:
     selects = ""
     for var in d.variables:
-        choices = ([""] if var.include_all else []) + options.get(var.name, [])
+        every = [("", "Tất cả / All")] if var.include_all else []
         opts = "".join(
-            f"<option value='{html.escape(c)}'{' selected' if c == values[var.name] else ''}>"
-            f"{html.escape(c or 'Tất cả / All')}</option>"
-            for c in choices
+            f"<option value='{html.escape(value)}'"
+            f"{' selected' if value == values[var.name] else ''}>{html.escape(text)}</option>"
+            for value, text in every + options.get(var.name, [])
         )
         label = _bi("span", var.label_vi, var.label_en)
         selects += f"<label>{label}<select name='{var.name}'>{opts}</select></label>"
@@ -218,7 +259,7 @@ def _page(
     panels = "".join(
         f"<section class='panel {p.kind}' data-panel='{p.key}' data-kind='{p.kind}'"
         f" style='grid-column: span {p.width}'>{_bi('h2', p.title_vi, p.title_en)}"
-        "<div class='chart'></div></section>"
+        f"<div class='chart'></div>{_legend(p)}</section>"
         for p in d.panels
         if p.key != "as_of"
     )
@@ -228,6 +269,7 @@ def _page(
         "dataPath": f"/dashboards/{d.uid}/data",
         "refreshSeconds": refresh,
         "labels": LABELS,
+        "marks": STATUS_MARKS,
         "panels": [
             {"key": p.key, "kind": p.kind, "bands": asdict(p.bands) if p.bands else None}
             for p in d.panels

@@ -133,6 +133,7 @@ def build_app(
     app.add_api_route("/dashboards", delegate, include_in_schema=False)
     app.add_api_route("/dashboards/{rest:path}", delegate, include_in_schema=False)
     app.add_api_route("/static/{rest:path}", delegate, include_in_schema=False)
+    app.add_api_route(viewer.FAVICON, delegate, include_in_schema=False)
     security_headers.install(app)
     return app
 
@@ -152,7 +153,8 @@ def _home_page(summary: dict[str, Any]) -> str:
     return (
         "<!doctype html><html lang='vi'><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        "<title>baocao</title><style>body{font-family:sans-serif;margin:1rem;max-width:40rem}"
+        f"<title>baocao</title>{viewer.ICON_LINK}"
+        "<style>body{font-family:sans-serif;margin:1rem;max-width:40rem}"
         "a{display:block;margin:.4rem 0;font-size:1.1rem}td{padding:.1rem .6rem}</style>"
         "<h1>baocao</h1>"
         "<a href='/submit'>Gửi báo cáo / Submit a report</a>"

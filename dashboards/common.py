@@ -30,11 +30,16 @@ def day_filter(column: str) -> str:
     return f"{column} BETWEEN {FROM_DAY} AND {TO_DAY}"
 
 
+#: A unit as a selector shows it, "Tỉnh Bắc Giang (24)", while its value stays the code:
+#: Grafana reads the ``__text`` and ``__value`` columns of a variable's query, and so does
+#: the viewer (``dashboards.query.variable_choices``).
+_NAMED = "concat(name, ' (', unit_id, ')') AS __text, unit_id AS __value"
+
 PROVINCE = Variable(
     name="province",
     label_vi="Tỉnh",
     label_en="Province",
-    query="SELECT unit_id FROM units_current WHERE kind = 'province' ORDER BY unit_id",
+    query=f"SELECT {_NAMED} FROM units_current WHERE kind = 'province' ORDER BY unit_id",
     default="19",
 )
 DISTRICT = Variable(
@@ -42,7 +47,7 @@ DISTRICT = Variable(
     label_vi="Huyện",
     label_en="District",
     query=(
-        "SELECT unit_id FROM units_current WHERE kind = 'district'"
+        f"SELECT {_NAMED} FROM units_current WHERE kind = 'district'"
         " AND province_id = '${province}' ORDER BY unit_id"
     ),
     include_all=True,

@@ -14,7 +14,14 @@ from dashboards.common import (
     as_of,
     day_filter,
 )
+from dashboards.labels import LABELS, STATUS_MARKS
 from dashboards.model import Dashboard, Panel
+
+
+def _legend(lang: int) -> str:
+    """The grid's marks named: "✓ Đúng hạn · T Trễ hạn · ✗ Thiếu · … Chưa đến hạn"."""
+    return " · ".join(f"{mark} {LABELS[status][lang]}" for status, mark in STATUS_MARKS.items())
+
 
 # Every (unit, day) that must report: active that day and assigned the dataset
 # (DHIS2's "expected"); a closed or inactive unit is not expected.
@@ -95,6 +102,8 @@ COMPLIANCE = Dashboard(
             kind="grid",
             width=24,
             height=12,
+            description_vi=_legend(0),
+            description_en=_legend(1),
             sql=f"SELECT name AS unit, day, status FROM ({STATUS}) ORDER BY unit, day",
         ),
     ),

@@ -8,6 +8,7 @@ from typing import Any
 
 from dashboards.catalog import DASHBOARDS
 from dashboards.common import TZ
+from dashboards.labels import LABELS, STATUS_MARKS
 from dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID, Bands, Dashboard, Panel, Variable
 
 SCHEMA_VERSION = 39
@@ -22,6 +23,12 @@ _TYPES = {
     "grid": "table",
 }
 _STATUS_COLOURS = {"on_time": "green", "late": "orange", "missing": "red", "pending": "blue"}
+
+
+def status_text(status: str) -> str:
+    """A compliance status as a grid cell shows it: "T Trễ hạn / Late"."""
+    vi, en = LABELS[status]
+    return f"{STATUS_MARKS[status]} {vi} / {en}"
 
 
 def target(sql: str, time_series: bool = False) -> dict[str, Any]:
@@ -111,11 +118,34 @@ def _field_config(panel: Panel) -> dict[str, Any]:
     if panel.kind == "grid":
         # the heat-map style grid: one coloured cell per unit and day
         defaults["custom"] = {"cellOptions": {"type": "color-background"}}
+        # each status shown by its mark and name, as in the viewer: not by colour alone
         defaults["mappings"] = [
-            {"type": "value", "options": {k: {"color": c} for k, c in _STATUS_COLOURS.items()}}
+            {
+                "type": "value",
+                "options": {
+                    status: {"color": colour, "text": status_text(status), "index": i}
+                    for i, (status, colour) in enumerate(_STATUS_COLOURS.items())
+                },
+            }
         ]
     overrides = [_band_override(panel, panel.bands)] if panel.bands else []
+    overrides += [_right_axis(panel, column) for column in panel.right_axis]
     return {"defaults": defaults, "overrides": overrides}
+
+
+def _right_axis(panel: Panel, column: str) -> dict[str, Any]:
+    """Draw ``column`` against an axis of its own, on the right, in its own unit."""
+    vi, en = LABELS.get(column, (column, column))
+    return {
+        "matcher": {"id": "byName", "options": column},
+        "properties": [
+            {"id": "custom.axisPlacement", "value": "right"},
+            {"id": "unit", "value": panel.right_unit},
+            {"id": "custom.axisLabel", "value": f"{vi} / {en}"},
+            {"id": "min", "value": 0},
+            {"id": "custom.lineStyle", "value": {"fill": "dot", "dash": [0, 10]}},
+        ],
+    }
 
 
 def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
@@ -152,7 +182,9 @@ def variable_json(var: Variable) -> dict[str, Any]:
         "multi": False,
         "current": current,
         "options": [],
-        "sort": 1,
+        # 0: in the query's order (units by code); Grafana's alphabetical sort would order
+        # the names' bytes, putting "Đ" after "Z".
+        "sort": 0,
     }
 
 

@@ -63,3 +63,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "units_high": ("Đơn vị cấp 3–4", "Units at level 3–4"),
     "thresholds": ("Ngưỡng", "Thresholds"),
 }
+
+#: How the compliance grid marks each status: a sign that reads without colour, one per
+#: status, with the status's name beside it in the legend under the grid (Trễ and Thiếu
+#: both begin with T, so a name's first letter cannot be the sign).
+STATUS_MARKS: dict[str, str] = {
+    "on_time": "✓",
+    "late": "T",
+    "missing": "✗",
+    "pending": "…",
+}

@@ -47,6 +47,9 @@ class Panel:
     ``lat``, ``lon``, ``name`` and ``value``; ``grid`` needs ``unit``, ``day`` and
     ``status`` (a heat-map style table). With ``bands``, a map colours its points by
     the banded column (e.g. ``level``) instead of sizing them by ``value``.
+
+    ``right_axis``: series drawn against an axis of their own on the right, in
+    ``right_unit`` (a rate beside counts: on the counts' axis it is flat at 0).
     """
 
     key: str
@@ -60,6 +63,8 @@ class Panel:
     description_vi: str = ""
     description_en: str = ""
     bands: Bands | None = None
+    right_axis: tuple[str, ...] = ()
+    right_unit: str = "percent"
 
     @property
     def variables(self) -> set[str]:

@@ -66,13 +66,32 @@ def run_dashboard(
     }
 
 
+def variable_choices(
+    wh: Warehouse, dashboard: Dashboard, values: Mapping[str, str]
+) -> dict[str, list[tuple[str, str]]]:
+    """Return ``(value, text)`` for each choice of each dashboard variable.
+
+    As Grafana reads a variable's query: the ``__value`` and ``__text`` columns when
+    there are (a unit's code, and its name with the code), else the first column as
+    both. Later variables may depend on earlier ones.
+    """
+    period = TimeRange(date.today(), date.today())  # variable queries use no time macros
+    out: dict[str, list[tuple[str, str]]] = {}
+    for var in dashboard.variables:
+        sql, params = expand(var.query, values, period)
+        columns, data = wh.query_columns(sql, params)
+        if not data:  # no rows: some drivers return no columns either
+            out[var.name] = []
+            continue
+        value = data[columns.index("__value")] if "__value" in columns else data[0]
+        text = data[columns.index("__text")] if "__text" in columns else value
+        out[var.name] = [(str(v), str(t)) for v, t in zip(value, text, strict=True)]
+    return out
+
+
 def variable_options(
     wh: Warehouse, dashboard: Dashboard, values: Mapping[str, str]
 ) -> dict[str, list[str]]:
-    """Return the choices of each dashboard variable (later ones may depend on earlier)."""
-    period = TimeRange(date.today(), date.today())  # variable queries use no time macros
-    out: dict[str, list[str]] = {}
-    for var in dashboard.variables:
-        sql, params = expand(var.query, values, period)
-        out[var.name] = [str(row[0]) for row in wh.query_rows(sql, params)]
-    return out
+    """Return the values of each dashboard variable's choices (``variable_choices``)."""
+    choices = variable_choices(wh, dashboard, values)
+    return {name: [value for value, _ in found] for name, found in choices.items()}

@@ -118,6 +118,7 @@ SITUATION = Dashboard(
             title_vi="Xét nghiệm RT-PCR và tỷ lệ dương tính (%)",
             title_en="RT-PCR tests and positivity (%)",
             kind="timeseries",
+            right_axis=("positivity",),  # a few percent: on the tests' axis it is flat at 0
             sql=(
                 "SELECT day, tests_pcr, tests_pcr_positive,"
                 " round(100 * tests_pcr_positive / nullIf(tests_pcr, 0), 2) AS positivity"

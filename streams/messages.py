@@ -24,6 +24,18 @@ def _hm(instant: datetime) -> str:
     return instant.strftime("%H:%M")
 
 
+def _report_vi(ds: Dataset) -> str:
+    """The dataset inside a sentence: "báo cáo ngày cấp huyện" (its name says "báo cáo")."""
+    name = ds.name_vi
+    return name[0].lower() + name[1:] if name.startswith("Báo cáo") else f"báo cáo {name}"
+
+
+def _report_en(ds: Dataset) -> str:
+    """The dataset inside a sentence, "report" said once: "District daily report"."""
+    name = ds.name_en
+    return name if name.lower().endswith("report") else f"{name} report"
+
+
 def _where(unit: Unit) -> dict[str, Any]:
     return {
         "unit_name": unit.name,
@@ -43,10 +55,10 @@ def reminder(unit: Unit, ds: Dataset, day: date, deadline: datetime, now: dateti
         unit_id=unit.unit_id,
         report_date=day,
         raised_at=now,
-        message_vi=f"Nhắc: {unit.name} chưa gửi {ds.name_vi} ngày {day:%d/%m/%Y}; "
+        message_vi=f"Nhắc: {unit.name} chưa gửi {_report_vi(ds)} ngày {day:%d/%m/%Y}; "
         f"hạn chót {_hm(deadline)}.",
-        message_en=f"Reminder: {unit.name_ascii or unit.name} has not sent its {ds.name_en} "
-        f"report for {day.isoformat()}; due at {_hm(deadline)}.",
+        message_en=f"Reminder: {unit.name} has not sent its {_report_en(ds)} "
+        f"for {day.isoformat()}; due at {_hm(deadline)}.",
         details={**_where(unit), "deadline": deadline.isoformat()},
     )
 
@@ -55,15 +67,15 @@ def missing(
     unit: Unit, ds: Dataset, day: date, deadline: datetime, now: datetime, escalate: Unit | None
 ) -> Alert:
     """Tell that a unit missed the deadline; addressed to its parent on the second day."""
-    vi = f"{unit.name} chưa gửi {ds.name_vi} ngày {day:%d/%m/%Y} (hạn chót {_hm(deadline)})."
+    vi = f"{unit.name} chưa gửi {_report_vi(ds)} ngày {day:%d/%m/%Y} (hạn chót {_hm(deadline)})."
     en = (
-        f"{unit.name_ascii or unit.name} has not sent its {ds.name_en} report for "
+        f"{unit.name} has not sent its {_report_en(ds)} for "
         f"{day.isoformat()} (due at {_hm(deadline)})."
     )
     details = {**_where(unit), "deadline": deadline.isoformat(), "escalated": escalate is not None}
     if escalate is not None:
         vi += f" Đã thiếu 2 ngày liên tiếp: đề nghị {escalate.name} đôn đốc."
-        en += f" Missing two days in a row: {escalate.name_ascii or escalate.name} to follow up."
+        en += f" Missing two days in a row: {escalate.name} to follow up."
         details["address_to"] = escalate.unit_id
         details["address_to_name"] = escalate.name
     return Alert(
@@ -92,10 +104,10 @@ def late(report: ReportAccepted, unit: Unit | None, ds: Dataset, now: datetime) 
         unit_id=report.unit_id,
         report_date=report.report_date,
         raised_at=now,
-        message_vi=f"{name} gửi {ds.name_vi} ngày {report.report_date:%d/%m/%Y} muộn, "
+        message_vi=f"{name} gửi {_report_vi(ds)} ngày {report.report_date:%d/%m/%Y} muộn, "
         f"lúc {at:%H:%M %d/%m} (hạn chót {_hm(report.deadline)}).",
-        message_en=f"{(unit.name_ascii or unit.name) if unit else name} sent its {ds.name_en} "
-        f"report for {report.report_date.isoformat()} late, at {at:%Y-%m-%d %H:%M} "
+        message_en=f"{name} sent its {_report_en(ds)} "
+        f"for {report.report_date.isoformat()} late, at {at:%Y-%m-%d %H:%M} "
         f"(due {_hm(report.deadline)}).",
         details={
             **(_where(unit) if unit else {}),

@@ -42,17 +42,29 @@ def compliance(
     rollups: dict[str, list[dict[str, Any]]] = {}
     for level in ("province", "district"):
         area_where = where.replace("province_id =", "province =")
+        # each area with its name from the registry ('' when it has none there)
         rollups[level] = wh.query_dicts(
+            "SELECT r.dataset AS dataset, r.area AS area, u.name AS name, "
+            "r.expected AS expected, r.received AS received, r.on_time AS on_time, "
+            "r.late AS late, r.missing AS missing, r.reporting_rate AS reporting_rate, "
+            "r.timeliness_rate AS timeliness_rate FROM ("
             f"SELECT dataset, {level}_id AS area, expected, received, on_time, late, missing, "
             "round(reporting_rate, 4) AS reporting_rate, "
             "round(timeliness_rate, 4) AS timeliness_rate "
-            f"FROM compliance_{level}s WHERE {area_where} ORDER BY dataset, area",
+            f"FROM compliance_{level}s WHERE {area_where}) AS r "
+            "LEFT JOIN (SELECT unit_id, name FROM units_current) AS u ON u.unit_id = r.area "
+            "ORDER BY dataset, area",
             params,
         )
     for u in units:
         at = u["first_submitted_at"]
         u["first_submitted_at"] = at.isoformat() if at is not None else None
     return {"date": day.isoformat(), "units": units, **rollups}
+
+
+def area_text(row: dict[str, Any]) -> str:
+    """An area as people know it, with its code: "Huyện Lục Nam (218)"."""
+    return f"{row['name']} ({row['area']})" if row.get("name") else str(row["area"])
 
 
 def handle(target: str, wh: Warehouse) -> Response | None:
@@ -75,13 +87,15 @@ def render(data: dict[str, Any]) -> str:
     lines = [f"Tình hình báo cáo / reporting compliance — {data['date']}"]
     for level, vi, en in (("province", "Tỉnh", "province"), ("district", "Huyện", "district")):
         lines.append(f"\n{vi} / {en}:")
+        width = max([len("area"), *(len(area_text(r)) for r in data[level])])
         lines.append(
-            "  dataset            area     expected received on_time late missing  rate  timely"
+            f"  dataset            {'area':<{width}} expected received on_time late missing"
+            "  rate  timely"
         )
         for r in data[level]:
             lines.append(
-                f"  {r['dataset']:<18} {r['area']:<8} {r['expected']:>8} {r['received']:>8} "
-                f"{r['on_time']:>7} {r['late']:>4} {r['missing']:>7} "
+                f"  {r['dataset']:<18} {area_text(r):<{width}} {r['expected']:>8} "
+                f"{r['received']:>8} {r['on_time']:>7} {r['late']:>4} {r['missing']:>7} "
                 f"{r['reporting_rate']:>5.0%} {r['timeliness_rate']:>7.0%}"
             )
     for status, (vi, en) in STATUS_TEXT.items():

@@ -58,8 +58,10 @@
         const b = band(bands, cell.get(key));
         return bandCell(b, b === bands.missing ? "–" : b.value);
       }
+      // A mark per status (boot.marks; the legend under the grid names each): not the
+      // name's first letter, which is T for both Trễ and Thiếu.
       const s = cell.get(key) || "";
-      return `<td class="st-${esc(s)}" title="${esc(label(s))}">${esc(label(s).slice(0, 1))}</td>`;
+      return `<td class="st-${esc(s)}" title="${esc(label(s))}">${s ? esc(boot.marks[s] || s) : ""}</td>`;
     }).join("") + "</tr>").join("");
     return `<table class="grid"><thead><tr><th></th>${head}</tr></thead><tbody>${body}</tbody></table>`;
   }
@@ -68,54 +70,9 @@
     return String(v === null || v === undefined ? "–" : v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   }
 
-  // One trace per band, each with its own symbol and name: the legend reads without colour.
-  function bandTraces(cols, rows, bands) {
-    const [la, lo, na, bi] = ["lat", "lon", "name", bands.column].map((c) => cols.indexOf(c));
-    const symbols = ["circle", "square", "diamond", "triangle-up", "x"];
-    return [...bands.values, bands.missing].map((b, i) => {
-      const mine = rows.filter((r) => band(bands, r[bi]) === b);
-      const shown = mine.length ? mine : [[]]; // an empty band keeps its legend entry
-      return {
-        type: "scatter", mode: "markers+text", name: bandName(b),
-        x: shown.map((r) => (r.length ? r[lo] : null)), y: shown.map((r) => (r.length ? r[la] : null)),
-        text: mine.map((r) => `${r[na]} · ${b === bands.missing ? "–" : b.value}`),
-        hovertext: mine.map((r) => `${r[na]}: ${bandName(b)}`), hoverinfo: "text", textposition: "top center",
-        marker: { size: 14, color: b.colour, symbol: symbols[i], line: { width: 1, color: "#1d2733" } },
-      };
-    });
-  }
-
-  function plot(el, kind, cols, rows, bands) {
-    const layout = { margin: { l: 40, r: 10, t: 10, b: 40 }, legend: { orientation: "h" }, autosize: true };
-    let traces;
-    if (kind === "map" && bands) {
-      traces = bandTraces(cols, rows, bands);
-      layout.xaxis = { title: "lon" };
-      layout.yaxis = { title: "lat", scaleanchor: "x" };
-    } else if (kind === "map") {
-      const [la, lo, na, va] = ["lat", "lon", "name", "value"].map((c) => cols.indexOf(c));
-      const max = Math.max(1, ...rows.map((r) => r[va] || 0));
-      traces = [{
-        type: "scatter", mode: "markers+text", x: rows.map((r) => r[lo]), y: rows.map((r) => r[la]),
-        text: rows.map((r) => `${r[na]}: ${r[va]}`), textposition: "top center",
-        marker: { size: rows.map((r) => 8 + 30 * (r[va] || 0) / max), color: "#d1495b", opacity: 0.7 },
-        name: label("value"),
-      }];
-      layout.xaxis = { title: "lon" };
-      layout.yaxis = { title: "lat", scaleanchor: "x" };
-    } else {
-      const x = rows.map((r) => r[0]);
-      if (/^\d{4}-\d{2}-\d{2}$/.test(String(x[0]))) {
-        layout.xaxis = { type: "date", tickformat: "%d/%m" };
-        // Over a few days Plotly ticks every 12 hours and repeats each date label.
-        if (new Set(x).size <= 10) layout.xaxis.dtick = 86400000;
-      }
-      traces = cols.slice(1).map((c, i) => ({
-        type: kind === "bar" ? "bar" : "scatter", mode: "lines+markers", name: label(c), x: x,
-        y: rows.map((r) => r[i + 1]),
-      }));
-    }
-    window.Plotly.react(el, traces, layout, { displayModeBar: false, responsive: true });
+  // A chart's figure is built by the server (dashboards/figures.py), in both languages.
+  function plot(el, figure) {
+    window.Plotly.react(el, figure.data, figure.layout, { displayModeBar: false, responsive: true });
   }
 
   function render(data) {
@@ -136,7 +93,7 @@
       } else if (p.kind === "grid") {
         box.innerHTML = grid(res.columns, res.rows, p.bands);
       } else {
-        plot(box, p.kind, res.columns, res.rows, p.bands);
+        plot(box, res.figure[lang]);
       }
     }
   }

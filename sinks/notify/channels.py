@@ -30,13 +30,54 @@ class Channel(Protocol):
     def deliver(self, alert: Alert) -> None: ...
 
 
+#: Severities as an alert's reader names them, Vietnamese then English.
+SEVERITY_TEXT = {
+    "info": ("thông tin", "info"),
+    "warning": ("cảnh báo", "warning"),
+    "critical": ("khẩn", "critical"),
+}
+#: Longest part (Vietnamese or English) of an e-mail subject; the body has the whole text.
+SUBJECT_PART = 150
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut at a word before ``limit`` characters, with "…" when cut."""
+    text = " ".join(text.split())  # a header holds one line
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "…"
+
+
+def headline(alert: Alert, limit: int | None = None) -> str:
+    """The alert in one line, Vietnamese first then English: ``<vi> / <en>``.
+
+    Both messages carry unit names as the registry spells them (diacritics kept);
+    ``limit`` clips each part (an e-mail subject), never the Vietnamese alone away.
+    """
+    vi, en = alert.message_vi, alert.message_en
+    if limit is not None:
+        vi, en = _clip(vi, limit), _clip(en, limit)
+    return f"{vi} / {en}"
+
+
+def severity_text(severity: str) -> str:
+    """``cảnh báo/warning``: the severity in both languages."""
+    vi, en = SEVERITY_TEXT.get(severity, (severity, severity))
+    return f"{vi}/{en}"
+
+
 def signature(secret: bytes, body: bytes) -> str:
     """The header value a receiver recomputes to trust a webhook call."""
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
 class WebhookChannel:
-    """POST the alert as JSON; retry with doubling backoff; raise when it keeps failing."""
+    """POST the alert as JSON; retry with doubling backoff; raise when it keeps failing.
+
+    The body is the alert event itself (``contract.events.Alert``, UTF-8, not escaped):
+    ``message_vi`` comes before ``message_en``, both with the units' names in full.
+    """
 
     name = "webhook"
 
@@ -82,7 +123,9 @@ class EmailChannel:
 
     def deliver(self, alert: Alert) -> None:
         msg = EmailMessage()
-        msg["Subject"] = f"[baocao {alert.severity}] {alert.message_en[:120]}"
+        msg["Subject"] = f"[baocao {severity_text(alert.severity)}] " + headline(
+            alert, SUBJECT_PART
+        )
         msg["From"], msg["To"] = self.sender, ", ".join(self.to)
         msg["X-Baocao-Alert-Id"] = alert.alert_id
         msg.set_content(f"{alert.message_vi}\n\n{alert.message_en}\n\n{alert.alert_id}\n")
@@ -104,10 +147,10 @@ class LogChannel:
 
     def deliver(self, alert: Alert) -> None:
         log.warning(
-            "alert %s [%s]: %s",
+            "%s: %s (%s)",
+            severity_text(alert.severity),
+            headline(alert),
             alert.alert_id,
-            alert.severity,
-            alert.message_en,
             extra={
                 "alert_id": alert.alert_id,
                 "kind": alert.kind,

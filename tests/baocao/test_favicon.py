@@ -28,7 +28,7 @@ PAGES = ["/", "/dashboards", "/dashboards/baocao-situation", "/briefs", "/signin
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = Path(tmp_path_factory.mktemp("favicon"))
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None, chdb_path=root / "warehouse", database="favicon", data_dir=root,
         brief_dir=root / "briefs",
     )  # fmt: skip

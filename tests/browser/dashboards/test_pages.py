@@ -22,12 +22,13 @@ from contract.datasets import Catalog
 from contract.settings import Settings
 from dashboards.catalog import DASHBOARDS
 from dashboards.model import Dashboard
-from tests.browser.test_csp import CspWatch
 from tests.support import dashboard_scenario as scenario
 from tests.support.api_app import FakePublisher
+from tests.support.csp_watch import CspWatch
+from tests.support.paths import ROOT
 from warehouse.client import Warehouse
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboards"
+ARTIFACTS = ROOT / "test-artifacts" / "dashboards"
 PERIOD = "province=19&from=2021-08-01&to=2021-08-03&refresh=2"
 
 
@@ -42,6 +43,10 @@ def test_dashboard_renders_and_switches_language(
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Nothing the page asks for is missing (the console once showed a 404 for /favicon.ico).
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    page.on("console", lambda m: missing.append(m.text) if "404" in m.text else None)
     page.goto(f"{viewer_url}/dashboards/{dashboard.uid}?{PERIOD}")
     page.wait_for_function("window.baocaoRefreshes >= 1", timeout=30_000)
     expect(page.locator("#asof-label")).to_have_text("Dữ liệu tính đến")
@@ -77,6 +82,7 @@ def test_dashboard_renders_and_switches_language(
         expect(status).to_have_text("Missing")
     page.screenshot(path=str(ARTIFACTS / f"{name}-en.png"), full_page=True)
     assert not errors, errors
+    assert not missing, f"not found: {missing}"
     page.close()
 
 
