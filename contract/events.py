@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -31,11 +32,25 @@ MAX_COUNT = 4_294_967_295
 MAX_VALUES = 500
 
 MetricKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}(\.[a-z][a-z0-9_]{0,63})?$")]
-Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
+
+
+def _whole_number(value: Any) -> Any:
+    """2.0 is the count 2: JSON Schema's ``integer`` (our published schemas) allows it.
+
+    Anything else stays as sent for the strict check: 2.5, true and "2" are refused.
+    """
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT), BeforeValidator(_whole_number)]
 UnitId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")]
 DatasetCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
 ReportDate = Annotated[date, Strict()]
 Instant = Annotated[AwareDatetime, Strict()]
+NoteText = Annotated[str, Field(max_length=2000)]
+ReasonText = Annotated[str, Field(max_length=2000, description="why a correction was made")]
 Timeliness = Literal["on_time", "late"]
 Severity = Literal["error", "warning"]
 
@@ -89,8 +104,8 @@ class ReportSubmitted(_Event):
         max_length=MAX_VALUES,
         description="metric or metric.option -> count; an absent metric is 'not reported'",
     )
-    note: str = Field("", max_length=2000)
-    reason: str = Field("", max_length=2000, description="why a correction was made")
+    note: NoteText = ""
+    reason: ReasonText = ""
 
     @property
     def ledger_key(self) -> str:

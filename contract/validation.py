@@ -8,6 +8,7 @@ Every problem becomes a Violation with a rule id and Vietnamese and English mess
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,13 +60,50 @@ _VI = {
 }
 
 
+# The same in English, in our words rather than the validation library's.
+_EN = {
+    "missing": "a required field is missing",
+    "extra_forbidden": "this field is not allowed",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "greater_than_equal": "must not be negative",
+    "less_than_equal": "is too large",
+    "date_type": "is not a valid date (use YYYY-MM-DD)",
+    "date_from_datetime_parsing": "is not a valid date (use YYYY-MM-DD)",
+    "date_parsing": "is not a valid date (use YYYY-MM-DD)",
+    "uuid_parsing": "the report id (report_id) must be a UUID",
+    "uuid_type": "the report id (report_id) must be a UUID",
+    "string_pattern_mismatch": "has the wrong format",
+    "string_too_long": "is too long",
+    "string_too_short": "must not be empty",
+    "literal_error": "is not a supported value",
+    "timezone_aware": "a time must carry its time zone",
+    "too_long": "has too many entries",
+}
+
+
+def in_words(err: Mapping[str, Any]) -> tuple[str, str]:
+    """One of pydantic's errors as (Vietnamese, English) words for a person.
+
+    The library's own message is never shown: it names Python types ("UUID input
+    should be a string, bytes or UUID object") rather than what to fix.
+    """
+    kind = err["type"]
+    vi = _VI.get(kind, "giá trị không hợp lệ")
+    en = _EN.get(kind, "is not a valid value")
+    limit = (err.get("ctx") or {}).get("le")
+    if kind == "less_than_equal" and limit is not None:
+        vi, en = f"{vi} (tối đa {limit})", f"{en} (at most {limit})"
+    return vi, en
+
+
 def shape_violations(exc: ValidationError) -> list[Violation]:
     """Turn pydantic's errors into field-addressed violations in both languages."""
     out = []
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err["loc"]) or "(report)"
-        vi = _VI.get(err["type"], "giá trị không hợp lệ")
-        out.append(error("invalid_field", f"{loc}: {vi}", f"{loc}: {err['msg']}", loc))
+        vi, en = in_words(err)
+        out.append(error("invalid_field", f"{loc}: {vi}", f"{loc}: {en}", loc))
     return out
 
 

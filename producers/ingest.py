@@ -55,7 +55,8 @@ def build_report(fields: Mapping[str, Any], clock: Clock, submitted_by: str) -> 
             ]
         )
     data.setdefault("schema", "baocao.report/v1")
-    data.setdefault("report_id", str(uuid.uuid4()))
+    if data.get("report_id") is None:  # absent or null: the API document allows both
+        data["report_id"] = str(uuid.uuid4())
     data["submitted_by"] = submitted_by
     data["submitted_at"] = clock.now().isoformat()
     try:

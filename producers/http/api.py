@@ -32,32 +32,19 @@ from producers.http.handlers import PREFIX, install_docs, install_error_handlers
 from producers.http.limits import RateLimiter
 from producers.http.models import (
     BatchReceipt,
-    ErrorBody,
     HistoryOut,
     MeOut,
     Publisher,
     ReceiptOut,
-    ReportIn,
     ReportLookup,
     UnitDatasetsOut,
 )
+from producers.http.openapi import ERRORS, RECEIPT_LINK, csv_body, report_body
 from producers.http.outbox import Outbox
 from producers.http.redeliver import Redelivery
+from producers.http.uploads import install_uploads, received_file
 
 log = logging.getLogger(__name__)
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": text}
-    for code, text in {
-        400: "malformed request / yêu cầu sai cú pháp",
-        401: "no or invalid token / thiếu hoặc sai mã truy cập",
-        403: "not allowed for this unit / không được phép",
-        404: "unknown report or unit / không tìm thấy",
-        409: "report_id re-used with other content / mã báo cáo bị dùng lại",
-        413: "body or CSV too large / quá lớn",
-        422: "invalid report, with every reason / báo cáo chưa hợp lệ",
-        429: "too many requests for this token / quá nhiều yêu cầu",
-    }.items()
-}
 bearer = HTTPBearer(auto_error=False, description="a unit token from `baocao tokens create`")
 
 
@@ -148,6 +135,7 @@ def create_api(
     app.state.tokens = tokens
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
+    install_uploads(app, authenticate)  # POST reports:upload, GET templates/{dataset}.xlsx
 
     async def body(request: Request, limit: int = limit) -> bytes:
         # Refuse by the declared length before reading, and count while reading in
@@ -162,23 +150,26 @@ def create_api(
                 raise errors.too_large(len(raw), limit)
         return bytes(raw)
 
-    report_body = {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": ReportIn.model_json_schema()}},
-        }
-    }
-
     @app.post(
         f"{PREFIX}/reports",
         status_code=201,
         response_model=ReceiptOut,
         responses={
             **ERRORS,
-            200: {"model": ReceiptOut, "description": "a re-sent report_id"},
-            202: {"model": ReceiptOut, "description": "queued: broker unreachable"},
+            201: {"description": "on the broker / đã nhận", "links": RECEIPT_LINK},
+            200: {
+                "model": ReceiptOut,
+                "description": "a re-sent report_id / gửi lại",
+                "links": RECEIPT_LINK,
+            },
+            202: {
+                "model": ReceiptOut,
+                "description": "queued: broker unreachable / đang chờ gửi",
+                "links": RECEIPT_LINK,
+            },
         },
-        openapi_extra=report_body,
+        openapi_extra=report_body(catalog, limit),
+        operation_id="post_report",
         summary="Gửi một báo cáo / submit a report",
     )
     async def post_report(request: Request, who: Auth) -> Response:
@@ -202,21 +193,22 @@ def create_api(
         status_code=201,
         response_model=BatchReceipt,
         responses=ERRORS,
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"text/csv": {"schema": {"type": "string"}}},
-            }
-        },
+        openapi_extra=csv_body(settings.max_csv_bytes, settings.max_csv_reports),
+        operation_id="post_csv",
         summary="Gửi tệp CSV / submit a CSV batch (every row checked before any is sent)",
     )
     async def post_csv(request: Request, who: Auth) -> JSONResponse:
-        raw = await body(request, settings.max_csv_bytes)
-        status, receipts = await run_in_threadpool(submit_csv, desk, who, raw)
+        raw, name = await received_file(request, settings.max_csv_bytes)  # or a multipart file
+        status, receipts = await run_in_threadpool(submit_csv, desk, who, raw, name)
         batch = BatchReceipt(count=len(receipts), receipts=receipts)
         return JSONResponse(batch.model_dump(mode="json"), status_code=status)
 
-    @app.get(f"{PREFIX}/reports/{{report_id}}", response_model=ReceiptOut, responses=ERRORS)
+    @app.get(
+        f"{PREFIX}/reports/{{report_id}}",
+        response_model=ReceiptOut,
+        responses=ERRORS,
+        operation_id="get_report",
+    )
     def get_report(report_id: str, who: Auth) -> ReceiptOut:
         """Biên nhận và trạng thái / receipt and status of a report."""
         stored = desk.status(report_id)
@@ -228,7 +220,12 @@ def create_api(
         desk.authorize(who, stored.report.unit_id)
         return desk.receipt_of(stored)
 
-    @app.get(f"{PREFIX}/units/{{unit_id}}/history", response_model=HistoryOut, responses=ERRORS)
+    @app.get(
+        f"{PREFIX}/units/{{unit_id}}/history",
+        response_model=HistoryOut,
+        responses=ERRORS,
+        operation_id="get_history",
+    )
     def get_history(
         unit_id: str, who: Auth, days: Annotated[int, Query(ge=1, le=92)] = 14
     ) -> HistoryOut:
@@ -236,13 +233,16 @@ def create_api(
         return views.history(desk, desk.authorize(who, unit_id), days)
 
     @app.get(
-        f"{PREFIX}/units/{{unit_id}}/datasets", response_model=UnitDatasetsOut, responses=ERRORS
+        f"{PREFIX}/units/{{unit_id}}/datasets",
+        response_model=UnitDatasetsOut,
+        responses=ERRORS,
+        operation_id="get_datasets",
     )
     def get_datasets(unit_id: str, who: Auth) -> UnitDatasetsOut:
         """Biểu mẫu phải báo cáo / datasets and metrics the unit reports, with labels."""
         return views.unit_datasets(desk, desk.authorize(who, unit_id))
 
-    @app.get(f"{PREFIX}/me", response_model=MeOut, responses=ERRORS)
+    @app.get(f"{PREFIX}/me", response_model=MeOut, responses=ERRORS, operation_id="get_me")
     def get_me(who: Auth) -> MeOut:
         """Tài khoản hiện tại / the token's holder and the units it may submit for."""
         return views.me(desk, who)
@@ -266,7 +266,9 @@ def create_api(
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         obj = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except UnicodeDecodeError as exc:  # json.loads guessed UTF-16/32 or met a non-UTF-8 byte
+        raise errors.not_utf8(exc.start) from exc
+    except json.JSONDecodeError as exc:
         raise errors.malformed(
             f"Nội dung không phải JSON hợp lệ: {exc}", f"The body is not valid JSON: {exc}"
         ) from exc

@@ -1,4 +1,8 @@
-"""Take a CSV batch: check every row (scope, re-sends, rules, policy) before sending any."""
+"""Take a batch (CSV or .xlsx): check every row (scope, re-sends, rules, policy), then send.
+
+Nothing is sent if any row is refused; every refusal names its row and column
+("Dòng 3, cột cases_new: …" / "Line 3, column cases_new: …").
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,28 @@ import csv
 from contract.errors import SubmissionError
 from contract.events import ReportSubmitted
 from contract.reasons import Reason
-from producers.csvfile import decode_csv, parse_rows
+from producers.csvfile import located
 from producers.http import errors
 from producers.http.commit import Entry
 from producers.http.desk import Caller, Desk, fingerprint
 from producers.http.models import ReceiptOut
 from producers.http.receipts import of_new
 from producers.ingest import preflight
+from producers.spreadsheet import parse_upload
 
 
-def submit_csv(desk: Desk, caller: Caller, raw: bytes) -> tuple[int, list[ReceiptOut]]:
-    """Check every row, then publish them all; nothing is sent if any row is refused."""
+def submit_csv(
+    desk: Desk, caller: Caller, raw: bytes, filename: str = ""
+) -> tuple[int, list[ReceiptOut]]:
+    """Check every row of a CSV or .xlsx file, then publish them all, or none.
+
+    ``filename`` (of a multipart upload) only helps name a damaged file's kind.
+    """
     try:
-        parsed, problems = parse_rows(decode_csv(raw), desk.clock, caller.credential.name)
+        parsed, problems = parse_upload(raw, filename, desk.clock, caller.credential.name)
     except SubmissionError as exc:
         raise errors.invalid(exc.reasons) from exc
-    except csv.Error as exc:  # parse_rows lets the csv module's syntax errors through
+    except csv.Error as exc:  # a syntax error the parser did not turn into a reason
         raise errors.invalid(
             [
                 Reason(
@@ -67,10 +77,10 @@ def submit_csv(desk: Desk, caller: Caller, raw: bytes) -> tuple[int, list[Receip
         raise errors.forbidden(
             "Tệp có dòng cho đơn vị mà tài khoản không được gửi.",
             "The file has rows for units this token may not submit for.",
-            denied + problems,
+            located(denied + problems),
         )
     if problems:
-        raise errors.invalid(problems)
+        raise errors.invalid(located(problems))
     # One group commit for every row: one transaction, one flush. The rows were checked
     # above; a row whose report_id a concurrent request stored meanwhile is a re-send.
     entries = [Entry(report, fingerprint(report), warnings) for _, report, warnings in fresh]

@@ -81,6 +81,13 @@ def too_many_requests(retry_after: float, per_minute: int) -> ApiError:
 
 
 def too_many_reports(count: int, limit: int) -> ApiError:
-    vi = f"Tệp CSV có {count} báo cáo, tối đa {limit} mỗi lần gửi; hãy chia nhỏ tệp."
-    en = f"The CSV file holds {count} reports, at most {limit} per upload; split the file."
+    vi = f"Tệp có {count} báo cáo, tối đa {limit} mỗi lần gửi; hãy chia nhỏ tệp."
+    en = f"The file holds {count} reports, at most {limit} per upload; split the file."
     return refused(413, "too_many_reports", vi, en, field="file")
+
+
+def not_utf8(byte: int) -> ApiError:
+    """A body that is not UTF-8 text, said in words (not the codec's message)."""
+    vi = f"Nội dung không phải UTF-8 (byte {byte}); hãy gửi JSON mã hoá UTF-8."
+    en = f"The body is not UTF-8 (byte {byte}); send JSON encoded as UTF-8."
+    return refused(400, "malformed_request", vi, en, code="not_utf8")

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import logging
 import re
+from importlib import resources
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract.reasons import Reason
+from contract.validation import in_words
 from contract.web_policy import content_security_policy
 from producers.http import errors
 
@@ -31,15 +33,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_params(request: Request, exc: RequestValidationError) -> JSONResponse:
-        found = [
-            Reason(
-                code="invalid_parameter",
-                field=".".join(str(p) for p in e["loc"]),
-                message_vi=f"{'.'.join(str(p) for p in e['loc'])}: giá trị không hợp lệ",
-                message_en=f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}",
-            )
-            for e in exc.errors()
-        ]
+        found = []
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e["loc"])
+            vi, en = in_words(e)
+            found.append(Reason.of("invalid_parameter", where, f"{where}: {vi}", f"{where}: {en}"))
         body = errors.ErrorBody(
             error="invalid_parameter",
             message_vi="Tham số không hợp lệ.",
@@ -56,7 +54,8 @@ def install_error_handlers(app: FastAPI) -> None:
             message_vi=vi.get(exc.status_code, "Yêu cầu không hợp lệ."),
             message_en=str(exc.detail),
         )
-        return JSONResponse(body.model_dump(mode="json"), exc.status_code)
+        # Starlette's 405 names the allowed methods in Allow (RFC 9110 requires it).
+        return JSONResponse(body.model_dump(mode="json"), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
@@ -69,14 +68,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body.model_dump(mode="json"), 500)
 
 
+# The vendored Swagger UI (static/swagger_ui/README.md): 5.x shows OpenAPI 3.1.
+SWAGGER_UI_VERSION = "5.36.0"
+
+
 def install_docs(app: FastAPI) -> None:
-    """Serve Swagger UI from the installed swagger-ui-bundle package: no internet needed."""
-    import swagger_ui_bundle
+    """Serve Swagger UI from the files baocao ships: no internet needed."""
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.staticfiles import StaticFiles
 
     assets = f"{PREFIX}/docs-assets"
-    app.mount(assets, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs")
+    files = resources.files("producers.http").joinpath("static", "swagger_ui")
+    app.mount(assets, StaticFiles(directory=str(files)), name="docs")
 
     page = get_swagger_ui_html(
         openapi_url=f"{PREFIX}/openapi.json",

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
+from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from contract.events import ReportSubmitted, Violation
+from contract.events import (
+    MAX_VALUES,
+    SUBMITTED_SCHEMA,
+    Count,
+    DatasetCode,
+    MetricKey,
+    NoteText,
+    ReasonText,
+    ReportSubmitted,
+    UnitId,
+    Violation,
+)
 from contract.reasons import Reason
 from producers.kafka import Receipt
 
@@ -25,15 +37,36 @@ class ErrorBody(BaseModel):
 
 
 class ReportIn(BaseModel):
-    """A report as a submitter sends it; time and submitter are stamped by baocao."""
+    """A report as a submitter sends it; time and submitter are stamped by baocao.
 
-    report_id: str | None = Field(None, description="UUID idempotency key; generated if absent")
-    dataset: str = Field(examples=["district-daily"])
-    unit_id: str = Field(examples=["173"])
-    report_date: str = Field(examples=["2021-07-27"], description="YYYY-MM-DD")
-    values: dict[str, int] = Field(examples=[{"cases_new": 3, "tests_pcr": 420}])
-    note: str = ""
-    reason: str = Field("", description="required for a correction after the deadline")
+    A body that fits this schema can still be refused (422, every reason listed) by
+    the rules beyond a field's shape: the dataset's metrics and limits, the unit, a
+    date in the future, a correction after the deadline without a reason.
+    """
+
+    # Only the JSON Schema is used (the OpenAPI request body). The route validates the
+    # body with the contract's ReportSubmitted, whose field types these are, so the
+    # document and the validation cannot drift (tests/producers/http/test_openapi.py).
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schema_: Literal["baocao.report/v1"] = Field(
+        SUBMITTED_SCHEMA, alias="schema", description="optional: the contract's version"
+    )
+    report_id: UUID | None = Field(
+        None, description="idempotency key: re-sent = duplicate; generated if absent or null"
+    )
+    dataset: DatasetCode = Field(examples=["district-daily"])
+    unit_id: UnitId = Field(examples=["173"])
+    report_date: date = Field(examples=["2021-07-27"], description="the day the counts are for")
+    values: dict[MetricKey, Count] = Field(
+        max_length=MAX_VALUES,
+        json_schema_extra={"additionalProperties": False},  # keys only by the pattern
+        examples=[{"cases_new": 3, "tests_pcr": 420}],
+        description="metric or metric.option -> count; an absent metric is 'not reported'",
+    )
+    note: NoteText = ""
+    reason: ReasonText = Field("", description="required for a correction after the deadline")
 
 
 class ReceiptOut(BaseModel):

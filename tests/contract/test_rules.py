@@ -452,9 +452,7 @@ def test_case_breakdown_alone_is_checked_against_absent_new_cases(builtin: Catal
     ds = builtin.get("district-daily")
     assert ds is not None
     # cases_new is never_skip: a breakdown without the total counts the total as 0.
-    assert [v.code for v in ds.check_rules({"cases_community": 2})] == [
-        "case_breakdown_le_cases"
-    ]
+    assert [v.code for v in ds.check_rules({"cases_community": 2})] == ["case_breakdown_le_cases"]
     # Only the total reported: the breakdown side is skipped, nothing to complain about.
     assert ds.check_rules({"cases_new": 4}) == []
 

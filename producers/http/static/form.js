@@ -9,7 +9,12 @@ const T = {
     overdue: "đã quá hạn", receipt: "Biên nhận", report_id: "Mã báo cáo", sent_at: "Lúc",
     by: "Người gửi", warnings: "Cảnh báo", bad_token: "Mã truy cập không hợp lệ.",
     network: "Không kết nối được máy chủ.", toggle: "English", blank: "bỏ trống = chưa báo cáo",
-    on_time: "Đúng hạn", late: "Muộn", missing: "Thiếu", pending: "Đang chờ" },
+    on_time: "Đúng hạn", late: "Muộn", missing: "Thiếu", pending: "Đang chờ",
+    upload_title: "Gửi nhiều báo cáo bằng tệp Excel hoặc CSV",
+    upload_help: "Tải tệp mẫu của đơn vị và biểu mẫu đã chọn, điền số rồi tải lên; " +
+      "mọi dòng được kiểm tra trước khi gửi.",
+    template: "Tải tệp Excel mẫu (.xlsx)", upload_file: "Tệp đã điền (.xlsx hoặc .csv)",
+    upload: "Tải lên và gửi", no_file: "Hãy chọn một tệp." },
   en: { title: "Daily epidemic report", token: "Unit access token",
     token_help: "Issued by the province with baocao tokens create.", login: "Sign in",
     logout: "Sign out", signed_in: "Signed in:", unit: "Unit", dataset: "Dataset",
@@ -19,7 +24,12 @@ const T = {
     overdue: "overdue", receipt: "Receipt", report_id: "Report id", sent_at: "At",
     by: "Submitted by", warnings: "Warnings", bad_token: "Invalid token.",
     network: "Cannot reach the server.", toggle: "Tiếng Việt", blank: "blank = not reported",
-    on_time: "On time", late: "Late", missing: "Missing", pending: "Pending" },
+    on_time: "On time", late: "Late", missing: "Missing", pending: "Pending",
+    upload_title: "Send many reports with an Excel or CSV file",
+    upload_help: "Download the template of the chosen unit and dataset, fill in the numbers, " +
+      "then upload it; every row is checked before any is sent.",
+    template: "Download the Excel template (.xlsx)", upload_file: "Filled-in file (.xlsx or .csv)",
+    upload: "Upload and send", no_file: "Choose a file." },
 };
 const $ = (s) => document.querySelector(s);
 const st = { lang: new URLSearchParams(location.search).get("lang") ||
@@ -62,6 +72,7 @@ async function login(token) {
   $("#report_date").value = me.body.today;
   $("#report_date").max = me.body.today;
   $("#login").hidden = true; $("#report-form").hidden = false; $("#logout").hidden = false;
+  $("#upload-box").hidden = false;
   await loadUnit();
 }
 
@@ -198,6 +209,66 @@ async function submitReport(ev) {
   } finally { $("#submit-btn").disabled = false; }
 }
 
+// Uploads: a person fixing a spreadsheet reads every row's problem in Vietnamese, with
+// the English beside it, whatever the page's language.
+const both = (vi, en) => `<span>${esc(vi)}</span> <span class="en">/ ${esc(en)}</span>`;
+
+function showUpload(status, body) {
+  $("#upload-errors").innerHTML = "";
+  if (status >= 200 && status < 300 && body) {
+    const n = body.count;
+    const [vi, en] = status === 202
+      ? [`Đã nhận ${n} báo cáo; một số đang chờ gửi tới máy chủ tin nhắn.`,
+        `${n} report(s) received; some wait in the outbox for the broker.`]
+      : status === 200 ? [`${n} báo cáo này đã được gửi trước đó.`, `These ${n} report(s) were sent before.`]
+      : [`Đã gửi ${n} báo cáo; đang xử lý.`, `${n} report(s) sent; being processed.`];
+    $("#upload-result").innerHTML = `<p class="ok" id="upload-ok">${both(vi, en)}</p>`;
+    return;
+  }
+  body = body || { message_vi: T.vi.network, message_en: T.en.network };
+  $("#upload-result").innerHTML = `<p class="error">${both(body.message_vi, body.message_en)}</p>`;
+  $("#upload-errors").innerHTML = (body.reasons || []).map((r) =>
+    `<li class="error">${both(r.message_vi, r.message_en)}</li>`).join("");
+}
+
+async function downloadTemplate() {
+  const ds = st.forms && st.forms[Number($("#dataset").value) || 0];
+  if (!ds) return;
+  const unit = $("#unit").value, day = $("#report_date").value;
+  const query = new URLSearchParams({ unit_id: unit });
+  if (day) query.set("date", day);
+  try {
+    const resp = await fetch(`/api/v1/templates/${encodeURIComponent(ds.code)}.xlsx?${query}`,
+      { headers: { Authorization: "Bearer " + st.token } });
+    if (!resp.ok) {
+      let body = null;
+      try { body = await resp.json(); } catch (e) { body = null; }
+      showUpload(resp.status, body); return;
+    }
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await resp.blob());
+    link.download = `baocao-${ds.code}-${unit}-${day || st.me.today}.xlsx`;
+    document.body.appendChild(link); link.click(); link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  } catch (e) { showUpload(0, null); }
+}
+
+async function uploadFile(ev) {
+  ev.preventDefault();
+  const file = $("#upload-file").files[0];
+  if (!file) { showUpload(0, { message_vi: T.vi.no_file, message_en: T.en.no_file }); return; }
+  const data = new FormData();
+  data.append("file", file, file.name);
+  $("#upload-btn").disabled = true;
+  try {
+    const r = await api("/api/v1/reports:upload", { method: "POST", body: data });
+    showUpload(r.status, r.body);
+    if (r.status >= 200 && r.status < 300) loadHistory();
+  } catch (e) { showUpload(0, null); } finally { $("#upload-btn").disabled = false; }
+}
+
+$("#template-btn").addEventListener("click", downloadTemplate);
+$("#upload-form").addEventListener("submit", uploadFile);
 $("#lang-toggle").addEventListener("click", () => {
   st.lang = st.lang === "vi" ? "en" : "vi"; localStorage.setItem("baocao.lang", st.lang); applyLang();
 });
