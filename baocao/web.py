@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from baocao import access, health, security_headers, viewer
 from baocao.brief_web import add_brief_routes
 from baocao.context import Context
+from baocao.dhis2.routes import add_routes as add_dhis2_routes
 from baocao.lookup import WarehouseLookup
 from baocao.settle import wait_settled
 from baocao.signin import add_signin_routes
@@ -127,6 +128,7 @@ def build_app(
         app, wh, sink_stats, outbox_counts, broker or health.probe_broker(settings)
     )
     add_brief_routes(app, ctx, wh)
+    add_dhis2_routes(app, wh)  # `baocao dhis2 export` while the service owns chDB
     tokens = app.state.tokens
     add_signin_routes(app, settings, ctx.registry, tokens, ctx.clock)
     access.install(app, settings, ctx.registry, tokens, ctx.clock)

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from baocao import health, status
+from baocao.dhis2 import export as dhis2_export
 from baocao.web import WarehouseLookup
 from contract.clock import ManualClock
 from contract.datasets import Catalog
@@ -234,6 +235,10 @@ def readers(registry: Registry, catalog: Catalog, brief_dir: Path) -> list[Reade
         ("brief service", lambda wh: brief_maker(wh).pending([DAY])),
         ("GET /briefs", lambda wh: brief_maker(wh).versions(DAY, DAY, "19")),
         ("GET /briefs (newest month)", lambda wh: Archive(brief_dir, wh).newest_day()),
+        (
+            "baocao dhis2 export",
+            lambda wh: dhis2_export.latest_reports(wh, "district-daily", DAY, DAY),
+        ),
     ]
     for board in DASHBOARDS:
         values = {v.name: v.default for v in board.variables}
