@@ -126,6 +126,12 @@ def _register() -> None:
         *cli_brief.COMMANDS,
     ):
         main.add_command(command)
+    from baocao.dhis2.cli import dhis2  # DHIS2 data exchange: export, push, import
+
+    main.add_command(dhis2)
+    from baocao.cli_phones import phones_group  # reports by SMS: the numbers that may send
+
+    main.add_command(phones_group)
 
 
 _register()

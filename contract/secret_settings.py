@@ -65,6 +65,7 @@ def default_secrets(settings: Settings) -> list[str]:
     for var, secret in (
         ("BAOCAO_INTERNAL_TOKEN", settings.internal_token),
         ("BAOCAO_METRICS_TOKEN", settings.metrics_token),
+        ("BAOCAO_SMS_SECRET", settings.sms_secret),
         ("BAOCAO_GRAFANA_ADMIN_PASSWORD", settings.grafana_admin_password),
         ("BAOCAO_GRAFANA_CLICKHOUSE_PASSWORD", settings.grafana_clickhouse_password),
     ):

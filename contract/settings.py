@@ -94,10 +94,28 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, ge=1, le=65535, description="warehouse service / web UI port")
 
     data_dir: Path | None = Field(
-        None, description="API tokens and outbox (SQLite); default: the warehouse's parent"
+        None,
+        description="API tokens, SMS phone numbers and outbox (SQLite); default: the "
+        "warehouse's parent",
     )
     correction_window_days: int = Field(
         7, ge=0, le=366, description="older reports may only be corrected with a province token"
+    )
+
+    sms_secret: SecretStr = Field(
+        SecretStr(""),
+        description="shared secret of the SMS gateway webhook POST /api/v1/sms, sent as the "
+        "X-Baocao-Sms-Secret header or ?secret= (docs/sms.md); empty: the webhook is off (404)",
+    )
+    sms_format_path: Path | None = Field(
+        None, description="SMS command words and keys TOML (docs/sms.md); default: built-in"
+    )
+    sms_wait_seconds: float = Field(
+        3.0,
+        ge=0,
+        le=25,
+        description="how long the SMS webhook waits for the stream's decision to put it in "
+        "its reply (0: the receipt only; the sender can ask later with TT)",
     )
 
     max_payload_bytes: int = Field(64 * 1024, ge=1024, description="largest accepted report")

@@ -40,6 +40,7 @@ TITLES = {
     "registry_path": "Units, datasets, signals, levels / Đơn vị, biểu mẫu, cảnh báo, cấp độ",
     "http_host": "Web service / Dịch vụ web",
     "data_dir": "Submissions / Nộp báo cáo",
+    "sms_secret": "Reports by SMS / Báo cáo qua tin nhắn",
     "max_payload_bytes": "Limits, outbox, sink / Giới hạn, hộp thư đi, ghi kho",
     "clock_file": "Clock, deadline watch, stream workers / Đồng hồ, theo dõi hạn, worker",
     "profile": "Security and operations / Bảo mật và vận hành",

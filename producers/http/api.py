@@ -42,6 +42,7 @@ from producers.http.models import (
 from producers.http.openapi import ERRORS, RECEIPT_LINK, csv_body, report_body
 from producers.http.outbox import Outbox
 from producers.http.redeliver import Redelivery
+from producers.http.sms_routes import install_sms
 from producers.http.uploads import install_uploads, received_file
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ def create_api(
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
     install_uploads(app, authenticate)  # POST reports:upload, GET templates/{dataset}.xlsx
+    install_sms(app, settings, tokens.path)  # POST /api/v1/sms: reports by text message
 
     async def body(request: Request, limit: int = limit) -> bytes:
         # Refuse by the declared length before reading, and count while reading in
