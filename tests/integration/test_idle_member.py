@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer
 
 from baocao.broker import EmbeddedBroker, create_topics
 from contract.topics import TopicSpec
+from tests.integration.own_loop import run_in_own_loop
 
 pytestmark = pytest.mark.integration
 
@@ -75,4 +76,5 @@ def test_a_member_that_stops_fetching_leaves_and_stays_out_until_it_fetches(
 ) -> None:
     topic = f"idle-member-{unique}"
     create_topics(broker.bootstrap, [TopicSpec(topic, 2)])
-    asyncio.run(idle_member_story(broker.bootstrap, topic, f"idle-{unique}"))
+    # not asyncio.run here: the session's browser may hold a loop in the main thread
+    run_in_own_loop(idle_member_story(broker.bootstrap, topic, f"idle-{unique}"))
