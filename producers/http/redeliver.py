@@ -100,9 +100,9 @@ class Redelivery:
             return resent
         finally:
             self.commits.release()
-            self.recovered.set()
             self.courier.start()
             self.courier.kick()
+            self.recovered.set()  # last: once set, the courier is running
 
     def tick(self) -> int:
         """Re-send reports whose wait for a decision ran out; return how many.

@@ -171,7 +171,10 @@ def test_old_correction_needs_a_province_token(api: Api) -> None:
 
 
 def test_broker_down_queues_202_then_courier_delivers(api: Api) -> None:
-    api.app.state.desk.courier.stop()  # deliver by hand below: no race with the thread
+    # The start's recovery ends by starting the courier: let it end first, then stop the
+    # courier and deliver by hand below, with no thread racing this test.
+    assert api.app.state.redelivery.recovered.wait(10)
+    api.app.state.desk.courier.stop()
     api.publisher.down = True
     first = api.client.post("/api/v1/reports", json=report(), headers=api.auth("173"))
     assert first.status_code == 202 and first.json()["status"] == "queued"
