@@ -29,7 +29,7 @@ from producers.http.auth import TokenStore
 from producers.http.batch import submit_csv
 from producers.http.desk import Caller, Desk, Pending
 from producers.http.handlers import PREFIX, install_docs, install_error_handlers
-from producers.http.limits import RateLimiter
+from producers.http.limits import RateLimiter, read_body
 from producers.http.models import (
     BatchReceipt,
     HistoryOut,
@@ -139,19 +139,6 @@ def create_api(
     install_uploads(app, authenticate)  # POST reports:upload, GET templates/{dataset}.xlsx
     install_sms(app, settings, tokens.path)  # POST /api/v1/sms: reports by text message
 
-    async def body(request: Request, limit: int = limit) -> bytes:
-        # Refuse by the declared length before reading, and count while reading in
-        # case the length was not declared or lies.
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise errors.too_large(int(declared), limit)
-        raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > limit:
-                raise errors.too_large(len(raw), limit)
-        return bytes(raw)
-
     @app.post(
         f"{PREFIX}/reports",
         status_code=201,
@@ -175,7 +162,7 @@ def create_api(
         summary="Gửi một báo cáo / submit a report",
     )
     async def post_report(request: Request, who: Auth) -> Response:
-        raw = await body(request)
+        raw = await read_body(request, limit)
         fields = _json_object(raw)
         # Checked in the event loop from kept state (no I/O but SQLite reads), then the
         # committer is awaited without holding a thread; a day older than the kept ones

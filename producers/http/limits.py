@@ -1,10 +1,14 @@
-"""Requests per token: a token bucket, so a burst is fine and a runaway script is not."""
+"""Limits on requests: how many per token, and how large a body may be."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
+
+from starlette.requests import Request
+
+from producers.http import errors
 
 
 class RateLimiter:
@@ -30,3 +34,22 @@ class RateLimiter:
                 return (1.0 - tokens) / self.rate
             self._buckets[key] = (tokens - 1.0, at)
             return None
+
+
+async def body_chunks(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
+    """The body's chunks; 413 past ``limit``, by the declared length before reading and
+    by counting while reading (the length may be missing, or lie)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise errors.too_large(int(declared), limit)
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise errors.too_large(size, limit)
+        yield chunk
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, at most ``limit`` bytes (``body_chunks``)."""
+    return b"".join([chunk async for chunk in body_chunks(request, limit)])

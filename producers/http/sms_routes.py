@@ -47,7 +47,7 @@ from producers.http import errors
 from producers.http.auth import Credential
 from producers.http.desk import Caller, Desk
 from producers.http.handlers import PREFIX
-from producers.http.limits import RateLimiter
+from producers.http.limits import RateLimiter, read_body
 from producers.http.models import ErrorBody, ReceiptOut
 from producers.http.openapi import ERRORS
 from producers.http.phones import PhoneBook, national, normalise, phones_path
@@ -225,7 +225,7 @@ def install_sms(app: FastAPI, settings: Settings, tokens_file: Path) -> None:
                 f"Thiếu hoặc sai khoá bí mật ({SECRET_HEADER}).",
                 f"The gateway secret ({SECRET_HEADER} or ?secret=) is missing or wrong.",
             )
-        raw = await _read(request, limit)
+        raw = await read_body(request, limit)
         as_json, message = _message(request.headers.get("content-type", ""), raw)
         answer = await run_in_threadpool(inbox.handle, message)
         if answer.receipt is not None and answer.receipt.status == "received" and wait_s > 0:
@@ -253,18 +253,6 @@ async def _wait(inbox: "SmsInbox", answer: Answer, seconds: float) -> Answer:
     if receipt is answer.receipt:
         return answer
     return inbox.receipt_answer(receipt)
-
-
-async def _read(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise errors.too_large(int(declared), limit)
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            raise errors.too_large(len(raw), limit)
-    return bytes(raw)
 
 
 def _message(content_type: str, raw: bytes) -> tuple[bool, SmsIn]:

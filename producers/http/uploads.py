@@ -11,7 +11,7 @@ No ``from __future__ import annotations`` here: the routes are made inside
 naming the local ``authenticate`` would not resolve).
 """
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -27,6 +27,7 @@ from producers.http.auth import covered_units, may_submit
 from producers.http.batch import submit_csv
 from producers.http.desk import Caller, Desk
 from producers.http.handlers import PREFIX
+from producers.http.limits import body_chunks, read_body
 from producers.http.models import BatchReceipt, ErrorBody
 from producers.http.openapi import ERRORS
 from producers.spreadsheet import XLSX_MEDIA_TYPE, template
@@ -72,26 +73,17 @@ def file_body(max_bytes: int, max_reports: int) -> dict[str, Any]:
     }
 
 
-async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
-    """The body's chunks; 413 past ``limit`` (declared or counted: a length may lie)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise errors.too_large(int(declared), limit)
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise errors.too_large(size, limit)
-        yield chunk
-
-
 async def received_file(request: Request, limit: int) -> tuple[bytes, str]:
     """The uploaded file and its name: a multipart form's ``file``, else the whole body."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "multipart/form-data":
-        return b"".join([chunk async for chunk in _limited(request, limit)]), ""
+        return await read_body(request, limit), ""
     parser = MultiPartParser(
-        request.headers, _limited(request, limit), max_files=1, max_fields=10, max_part_size=limit
+        request.headers,
+        body_chunks(request, limit),
+        max_files=1,
+        max_fields=10,
+        max_part_size=limit,
     )
     try:
         form = await parser.parse()
