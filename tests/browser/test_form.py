@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from baocao.broker import free_port
-from baocao.web import WebServer
-from tests.support.api_app import FakePublisher, build
+from tests.support.api_app import FakePublisher, build, serving
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "api"
 
@@ -25,11 +23,8 @@ def site(
 ) -> Iterator[tuple[str, dict[str, str], FakePublisher]]:
     publisher = FakePublisher()
     app, *_, tokens = build(Path(tmp_path_factory.mktemp("web")), publisher)
-    port = free_port()
-    server = WebServer(app, "127.0.0.1", port)
-    server.start()
-    yield f"http://127.0.0.1:{port}", tokens, publisher
-    server.stop()
+    with serving(app) as url:
+        yield url, tokens, publisher
 
 
 def test_log_in_submit_see_receipt_and_errors_then_english(

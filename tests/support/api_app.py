@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from baocao.broker import free_port
+from baocao.web import WebServer
 from contract.clock import ManualClock
 from contract.datasets import Catalog
 from contract.events import ReportSubmitted
@@ -154,3 +157,15 @@ def report(**over: object) -> dict[str, object]:
     }
     body.update(over)
     return body
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` over real HTTP on a free 127.0.0.1 port, as the service does."""
+    port = free_port()
+    server = WebServer(app, "127.0.0.1", port)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

@@ -13,19 +13,14 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from contract.errors import SubmissionError
 from contract.events import MAX_COUNT, ReportSubmitted
@@ -34,7 +29,7 @@ from contract.settings import Settings
 from producers.http import desk as desk_module
 from producers.http.models import ReportIn
 from producers.http.openapi import SHAPE_CODES
-from tests.support.api_app import Api, FakePublisher, build, report
+from tests.support.api_app import Api, FakePublisher, build, report, serving
 from tests.support.paths import ROOT
 
 REQUIREMENTS = ROOT / "tools" / "schemathesis" / "requirements.txt"
@@ -64,12 +59,6 @@ def schemathesis_bin() -> Path:
     return st
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     """The API app over real HTTP, with rate limits off (hundreds of requests a second)."""
@@ -85,29 +74,6 @@ def serve_app(tmp_path: Path) -> Iterator[Any]:
     settings = Settings(_env_file=None, max_payload_bytes=65_536, rate_limit_per_minute=0)  # type: ignore[call-arg]
     app, _, _, _, tokens = build(tmp_path, FakePublisher(), settings)
     yield app, tokens
-
-
-class serving:
-    """Run ``app`` with uvicorn in a thread on a free 127.0.0.1 port."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            assert self.thread.is_alive(), "uvicorn stopped while starting"
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{self.server.config.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
 
 
 def run_schemathesis(
