@@ -60,6 +60,7 @@ REJECTED_SCHEMA: Final = "baocao.rejected/v1"
 ALERT_SCHEMA: Final = "baocao.alert/v1"
 DEAD_LETTER_SCHEMA: Final = "baocao.deadletter/v1"
 LEVEL_SCHEMA: Final = "baocao.level/v1"
+APPROVAL_SCHEMA: Final = "baocao.approval/v1"
 
 
 class _Event(BaseModel):
@@ -156,7 +157,15 @@ class ReportRejected(_Event):
 
 
 AlertKind = Literal[
-    "reminder", "missing", "late", "rejected", "anomaly", "level", "summary", "pipeline"
+    "reminder",
+    "missing",
+    "late",
+    "rejected",
+    "anomaly",
+    "level",
+    "summary",
+    "pipeline",
+    "returned",
 ]
 #: An ``anomaly`` alert raises a signal; a later one with the same ``details.signal_id``
 #: and ``details.state == "withdrawn"`` takes it back (a correction removed its cause).
@@ -211,6 +220,48 @@ class LevelAssessed(_Event):
         return f"{self.unit_id}|{self.profile}|{self.period}|{self.level_date.isoformat()}"
 
 
+ApprovalAction = Literal["approve", "accept", "return"]
+
+
+class ApprovalRecorded(_Event):
+    """A reviewer's decision on one unit's report for a dataset and date (DHIS2's approval).
+
+    ``approve``: a district (or the province) has reviewed it; ``accept``: the province
+    has; ``return``: sent back to the submitter with a ``reason``. It is about the
+    ``revision`` the reviewer saw, whose ``values`` it keeps: a later correction reopens
+    it, and the warehouse counts the values that changed (``approval_status``). It never
+    holds back a report: the stream decides reports without looking at approvals.
+    """
+
+    schema_: Literal["baocao.approval/v1"] = Field(APPROVAL_SCHEMA, alias="schema")
+    approval_id: str = Field(
+        max_length=200,
+        description="<action>:<dataset>:<unit>:<date>:r<revision>; a repeat is a duplicate",
+    )
+    action: ApprovalAction
+    dataset: DatasetCode
+    unit_id: UnitId
+    report_date: ReportDate
+    revision: int = Field(ge=1, description="the revision the reviewer saw")
+    values: dict[MetricKey, Count] = Field(
+        max_length=MAX_VALUES, description="that revision's values, as reviewed"
+    )
+    by_name: str = Field(min_length=1, max_length=200, description="the reviewer's token name")
+    by_unit: UnitId = Field(description="the reviewer's unit")
+    reason: ReasonText = Field("", description="why it was returned (required to return)")
+    decided_at: Instant
+
+    @model_validator(mode="after")
+    def _return_says_why(self) -> ApprovalRecorded:
+        if self.action == "return" and not self.reason.strip():
+            raise ValueError("a return needs a reason / trả lại cần nêu lý do")
+        return self
+
+    @staticmethod
+    def id_of(action: str, dataset: str, unit_id: str, day: date, revision: int) -> str:
+        return f"{action}:{dataset}:{unit_id}:{day.isoformat()}:r{revision}"
+
+
 class DeadLetter(_Event):
     """A message a stage could not use, kept whole with the reason, for an operator."""
 
@@ -252,6 +303,7 @@ EVENT_MODELS: dict[str, type[_Event]] = {
     "reports.rejected": ReportRejected,
     "alerts": Alert,
     "levels": LevelAssessed,
+    "approvals": ApprovalRecorded,
     "deadletters": DeadLetter,
 }
 

@@ -14,10 +14,12 @@ REJECTED = "reports.rejected"
 ALERTS = "alerts"
 #: Epidemic levels per unit and area and day (contract.events.LevelAssessed).
 LEVELS = "levels"
+#: Reviewers' approvals, acceptances and returns (contract.events.ApprovalRecorded).
+APPROVALS = "approvals"
 #: Messages a stage could not use, whole, with the reason (contract.events.DeadLetter).
 DEAD_LETTERS = "deadletters"
 
-ALL = (SUBMITTED, ACCEPTED, REJECTED, ALERTS, LEVELS, DEAD_LETTERS)
+ALL = (SUBMITTED, ACCEPTED, REJECTED, ALERTS, LEVELS, APPROVALS, DEAD_LETTERS)
 
 #: Topics only the stream workers read and write (streams/watch.py, streams/signal_watch.py).
 #: Created up front with the others: a worker's first send to an undeclared topic makes a

@@ -18,6 +18,7 @@ names, so the sink, the views and every reader keep using the names below.
 from __future__ import annotations
 
 from warehouse import daily_values
+from warehouse.approval_tables import APPROVAL_VIEWS, APPROVALS
 from warehouse.compliance_views import COMPLIANCE_VIEWS
 from warehouse.daily_values import DAILY_VALUES
 from warehouse.signal_tables import LEVELS, SIGNAL_VIEWS, SIGNALS
@@ -184,6 +185,7 @@ TABLES: dict[str, Table] = {
         LEVELS,
         DAILY_VALUES,
         BRIEFS,
+        APPROVALS,
     )
 }
 
@@ -293,7 +295,7 @@ FROM (
 
 
 #: Every view, in creation order (later views read earlier ones).
-VIEW_NAMES = tuple(name for name, _ in (*VIEWS, *COMPLIANCE_VIEWS, *SIGNAL_VIEWS))
+VIEW_NAMES = tuple(name for name, _ in (*VIEWS, *COMPLIANCE_VIEWS, *SIGNAL_VIEWS, *APPROVAL_VIEWS))
 
 
 def statements(database: str, cluster: str = "") -> list[str]:
@@ -316,6 +318,6 @@ def statements(database: str, cluster: str = "") -> list[str]:
     # refused by default (distributed_product_mode = 'deny').
     out += [
         f"CREATE OR REPLACE VIEW {db}.`{name}`{on} AS\n{body.format(db=db)}"
-        for name, body in (*VIEWS, *COMPLIANCE_VIEWS, *SIGNAL_VIEWS)
+        for name, body in (*VIEWS, *COMPLIANCE_VIEWS, *SIGNAL_VIEWS, *APPROVAL_VIEWS)
     ]
     return out

@@ -187,6 +187,24 @@ ENGINE = ReplacingMergeTree
 ORDER BY (province_id, report_date, version)
 SETTINGS non_replicated_deduplication_window = 10000;
 
+CREATE TABLE IF NOT EXISTS `baocao`.`approvals` (
+    `approval_id` String,
+    `action` LowCardinality(String),
+    `dataset` LowCardinality(String),
+    `unit_id` String,
+    `report_date` Date,
+    `revision` UInt16,
+    `values_json` String,
+    `by_name` String,
+    `by_unit` String,
+    `reason` String,
+    `decided_at` DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(report_date)
+ORDER BY (dataset, unit_id, report_date, approval_id, decided_at)
+SETTINGS non_replicated_deduplication_window = 10000;
+
 CREATE MATERIALIZED VIEW IF NOT EXISTS `baocao`.`daily_values_mv`
 TO `baocao`.`daily_values` AS
 WITH JSONExtract(r.values_json, 'Map(String, UInt32)') AS values_map,
@@ -373,3 +391,47 @@ FROM (
             AS latest
     FROM `baocao`.levels AS l
     GROUP BY l.unit_id, l.profile, l.period, l.level_date);
+
+CREATE OR REPLACE VIEW `baocao`.`approvals_latest` AS
+SELECT dataset, unit_id, report_date, latest.1 AS approval_id, latest.2 AS action,
+    latest.3 AS revision, latest.4 AS values_json, latest.5 AS by_name, latest.6 AS by_unit,
+    latest.7 AS reason, latest.8 AS decided_at, decisions
+FROM (
+    SELECT a.dataset AS dataset, a.unit_id AS unit_id, a.report_date AS report_date,
+        argMax((a.approval_id, a.action, a.revision, a.values_json, a.by_name, a.by_unit,
+            a.reason, a.decided_at), (a.decided_at, a.approval_id)) AS latest,
+        uniqExact(a.approval_id, a.decided_at) AS decisions
+    FROM `baocao`.approvals AS a
+    GROUP BY a.dataset, a.unit_id, a.report_date);
+
+CREATE OR REPLACE VIEW `baocao`.`approval_status` AS
+SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    r.revision AS revision,
+    multiIf(a.approval_id = '', 'submitted',
+        a.action = 'return' AND r.revision > a.revision, 'submitted',
+        a.action = 'return', 'returned',
+        r.revision > a.revision, 'reopened',
+        a.action = 'accept', 'accepted', 'approved') AS state,
+    if(a.approval_id = '' OR a.action = 'return', 0, a.revision) AS approved_revision,
+    if(a.approval_id != '' AND a.action != 'return' AND r.revision > a.revision,
+        arrayCount(k -> (now_values[k] != then_values[k])
+                OR (mapContains(now_values, k) != mapContains(then_values, k)),
+            arrayDistinct(arrayConcat(mapKeys(now_values), mapKeys(then_values)))),
+        0) AS changed_values,
+    a.action AS action, a.approval_id AS approval_id, a.by_name AS by_name,
+    a.by_unit AS by_unit, a.reason AS reason, a.decided_at AS decided_at
+FROM (
+    SELECT x.dataset AS dataset, x.unit_id AS unit_id, x.report_date AS report_date,
+        max(x.revision) AS revision,
+        JSONExtract(argMax(x.values_json, (x.revision, x.submitted_at, x.report_id)),
+            'Map(String, UInt32)') AS now_values
+    FROM `baocao`.reports AS x
+    GROUP BY x.dataset, x.unit_id, x.report_date) AS r
+LEFT JOIN (
+    SELECT l.dataset AS dataset, l.unit_id AS unit_id, l.report_date AS report_date,
+        l.approval_id AS approval_id, l.action AS action, l.revision AS revision,
+        l.by_name AS by_name, l.by_unit AS by_unit, l.reason AS reason,
+        l.decided_at AS decided_at,
+        JSONExtract(l.values_json, 'Map(String, UInt32)') AS then_values
+    FROM `baocao`.approvals_latest AS l) AS a
+    ON a.dataset = r.dataset AND a.unit_id = r.unit_id AND a.report_date = r.report_date;
