@@ -19,7 +19,7 @@ from typing import Any
 from contract.events import ReportAccepted
 from streams.roll_up import Update, roll_up
 from streams.series import Rev, Series
-from streams.signal_watch import areas_above
+from streams.signal_watch import areas_above, is_area
 from streams.signals import Outcome, SignalEngine
 
 #: (unit, dataset, day, rev, kept values): one accepted report as the engine reads it
@@ -81,6 +81,11 @@ class Replay:
         out: list[Outcome] = []
         updates: dict[str, list[Update]] = {}
         for unit_id, dataset, day, rev, values in reports:
+            if is_area(self.engine.registry, unit_id):  # one of its own children
+                updates.setdefault(unit_id, []).append(
+                    Update(unit_id, dataset, day, rev, dict(values))
+                )
+                continue
             outcome = self.observe(unit_id, dataset, day, rev, values)
             if outcome is None:
                 continue

@@ -1,7 +1,8 @@
 """A batch of the signal agent: units' own days, and areas' days as their children's sums.
 
 A unit's own day (an ``Update`` whose ``child`` is the unit it is keyed by) goes into the
-unit's series as it is (``observe_own``) and is passed to the nearest area above it.
+unit's series as it is (``observe_own``) and is passed to the nearest area above it. A
+district's or province's own day is one of its children instead (``evaluate``).
 
 Areas roll up a level at a time: a unit's day goes to the nearest area above it (its
 district, or its province for a district's own report), and an area that changed
@@ -175,3 +176,26 @@ def observe_own(
             if d in taken and list(taken[d][0]) == list(rev)
         ]
     return out
+
+
+def evaluate(
+    engine: SignalEngine,
+    subject: str,
+    is_area: bool,
+    updates: list[Update],
+    contributions: Table,
+    series: Table,
+    now: datetime,
+) -> Rolled:
+    """One subject's updates of a batch: a unit's own days, or an area's children's days.
+
+    An area's own report (a district or a province reporting a dataset) counts as one of
+    its children, so the area has one series per dataset: its own days plus its
+    children's. A series of its own days apart would share the key ``<id>|<dataset>``,
+    and the ids of its signals and levels, with the area's sum, and the two would
+    overwrite each other once the area and its children report the same dataset
+    (tests/streams/test_roll_up.py). ``streams.signal_seed.rebuild`` keeps the same rule.
+    """
+    if is_area:
+        return roll_up(engine, subject, updates, contributions, series, now)
+    return observe_own(engine, subject, updates, series, now)

@@ -18,7 +18,7 @@ from contract import topics
 from streams.roll_up import area_total
 from streams.seed import Record, partition_for
 from streams.series import Rev, Series
-from streams.signal_watch import areas_above, revision_of
+from streams.signal_watch import areas_above, is_area, revision_of
 from streams.signals import SignalEngine
 
 SERIES_CHANGELOG = f"{topics.STREAMS_APP_ID}-signal_series-changelog"
@@ -59,12 +59,16 @@ def rebuild(
             nearest[subject] = next(iter(areas_above(engine.registry, subject)), None)
         return nearest[subject]
 
+    days: dict[Day, tuple[Rev, dict[str, int]]] = {}
     for (unit, dataset, day), (rev, values) in units.items():
+        if is_area(engine.registry, unit):  # one of its own children (roll_up.evaluate)
+            area_days.setdefault((unit, dataset, day), {})[unit] = [rev, values]
+            continue
+        days[(unit, dataset, day)] = (rev, values)
         if (area := parent(unit)) is not None:
             area_days.setdefault((area, dataset, day), {})[unit] = [rev, values]
     # Areas pass their totals up a level at a time (streams/roll_up.py): the deepest first.
     depth = {a: len(areas_above(engine.registry, a)) for a, _, _ in area_days}
-    days: dict[Day, tuple[Rev, dict[str, int]]] = dict(units)
     pending = sorted(area_days, key=lambda k: -depth[k[0]])
     while pending:
         area, dataset, day = pending.pop(0)

@@ -35,7 +35,7 @@ from streams import state
 from streams.compat.event_context import acting_for
 from streams.dead_letters import DeadLetterHook
 from streams.publish import publish_acked
-from streams.roll_up import Rolled, Update, observe_own, roll_up
+from streams.roll_up import Update, evaluate
 from streams.series import Rev
 from streams.signals import Outcome, SignalEngine
 
@@ -61,6 +61,12 @@ def engine_of(settings: Settings, registry: Registry, catalog: Catalog) -> Signa
         catalog,
         settings.level_profile,
     )
+
+
+def is_area(registry: Registry, unit_id: str) -> bool:
+    """Whether a unit's numbers are an area's: a district's or a province's."""
+    unit = registry.get(unit_id)
+    return unit is not None and unit.kind in _AREA_KINDS
 
 
 def areas_above(registry: Registry, unit_id: str) -> list[str]:
@@ -118,17 +124,6 @@ def install(
         if parent is not None:
             await subjects.send(key=parent.encode(), value=update.to_json())
 
-    def evaluate(subject: str, updates: list[Update], now: datetime) -> Rolled:
-        """A unit's own days (``child == subject``) and its children's days, if any."""
-        own = [u for u in updates if u.child == subject]
-        rolled = observe_own(engine, subject, own, series, now)
-        children = [u for u in updates if u.child != subject]
-        if children:
-            area = roll_up(engine, subject, children, contributions, series, now)
-            rolled.outcomes += area.outcomes
-            rolled.totals += area.totals
-        return rolled
-
     @app.agent(subjects, name="roll_up_signals")
     async def roll_up_signals(stream: faust.StreamT[bytes]) -> None:
         """Evaluate each unit and area once per batch of its updates; pass days up.
@@ -154,7 +149,15 @@ def install(
             for subject, updates in by_subject.items():
                 event = updates[-1][0]  # any of the subject's: its partition holds its state
                 acting_for(event)
-                rolled = evaluate(subject, [u for _, u in updates], clock.now())
+                rolled = evaluate(
+                    engine,
+                    subject,
+                    is_area(registry, subject),
+                    [u for _, u in updates],
+                    contributions,
+                    series,
+                    clock.now(),
+                )
                 settled += [(event, key, outcome) for key, outcome in rolled.outcomes]
                 passed += [(event, total) for total in rolled.totals]
             alerts_out = [a for _, _, o in settled for a in o.alerts]

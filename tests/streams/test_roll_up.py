@@ -10,7 +10,7 @@ from bench.signal_replay import Store
 from contract.datasets import Catalog
 from contract.registry import Registry
 from contract.settings import Settings
-from streams.roll_up import Update, observe_own, roll_up
+from streams.roll_up import Update, evaluate, observe_own, roll_up
 from streams.signal_watch import engine_of
 from streams.signals import SignalEngine
 
@@ -102,3 +102,29 @@ def test_a_unit_s_own_days_go_into_its_series_and_on_to_its_area(engine: SignalE
     too_old = DAY - timedelta(days=engine.keep_days + 1)
     gone = observe_own(engine, "173", [up("173", 1, 4, too_old)], series, NOW)
     assert gone.totals == []  # a day the unit no longer keeps is not passed to its area
+
+
+def test_an_area_s_own_report_is_one_of_its_children(engine: SignalEngine) -> None:
+    """A district that reports a dataset its communes report too keeps one series: the sum.
+
+    With its own days in a series apart, both would be stored under ``173|<dataset>``
+    (and raise signals and levels under the same ids), each overwriting the other.
+    """
+    children, series = Store(), Store()
+    commune = "05911"  # Xã Bàn Đạt, in Phú Bình (173)
+    batch = [up("173", 1, 2), up(commune, 1, 5)]
+    rolled = evaluate(engine, "173", True, batch, children, series, NOW)
+    ((key, outcome),) = rolled.outcomes
+    assert key == "173|" + DS
+    assert outcome.series.days[DAY][1]["cases_new"] == 7
+    assert children[f"173|{DS}|{DAY}"] == {
+        "173": [[1, "t1", "173-1"], {"cases_new": 2}],
+        commune: [[1, "t1", f"{commune}-1"], {"cases_new": 5}],
+    }
+    series[key] = outcome.series.to_json()
+    # Its correction replaces only its own part; the sum goes up as the area's day.
+    again = evaluate(engine, "173", True, [up("173", 2, 0)], children, series, NOW)
+    assert [(u.child, u.rev, u.values["cases_new"]) for u in again.totals] == [("173", [], 5)]
+    # A commune is never an area: its own days go into its own series.
+    own = evaluate(engine, commune, False, [up(commune, 1, 5)], children, series, NOW)
+    assert [key for key, _ in own.outcomes] == [f"{commune}|{DS}"]

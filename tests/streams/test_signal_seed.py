@@ -14,7 +14,7 @@ from contract.registry import Registry
 from contract.signal_config import SignalConfig
 from streams.seed import partition_for
 from streams.signal_seed import rebuild, signal_records
-from streams.signal_watch import areas_above, revision_of
+from streams.signal_watch import areas_above, is_area, revision_of
 from streams.signals import SignalEngine
 
 DS = "district-daily"
@@ -58,15 +58,28 @@ class Live:
         )
         rev = revision_of(revision, at, rid)
         kept = self.engine.extract(DS, values)
-        self._observe(unit, day, rev, kept)
-        for area in areas_above(self.engine.registry, unit):
-            children = self.children.setdefault(f"{area}|{DS}|{day}", {})
-            children[unit] = [rev, kept]
-            total: dict[str, int] = {}
-            for _, v in children.values():
-                for k, n in v.items():
-                    total[k] = total.get(k, 0) + n
-            self._observe(area, day, [], total)
+        registry = self.engine.registry
+        # Each area holds its nearest children's days; a district's or province's own
+        # report is one of its own children (streams.roll_up.evaluate).
+        if is_area(registry, unit):
+            child, rev, kept = unit, [], self._roll(unit, unit, day, rev, kept)
+        else:
+            child = unit
+            self._observe(unit, day, rev, kept)
+        for area in areas_above(registry, unit):
+            child, rev, kept = area, [], self._roll(area, child, day, rev, kept)
+
+    def _roll(
+        self, area: str, child: str, day: date, rev: list[Any], values: dict[str, int]
+    ) -> dict[str, int]:
+        children = self.children.setdefault(f"{area}|{DS}|{day}", {})
+        children[child] = [rev, values]
+        total: dict[str, int] = {}
+        for _, v in children.values():
+            for k, n in v.items():
+                total[k] = total.get(k, 0) + n
+        self._observe(area, day, [], total)
+        return total
 
     def _observe(self, subject: str, day: date, rev: list[Any], values: dict[str, int]) -> None:
         key = f"{subject}|{DS}"
@@ -146,4 +159,8 @@ def test_records_land_in_the_partition_of_the_unit_or_area_that_writes_them() ->
     series, children = signal_records(engine(), live.history, [], 4)
     keys = {json.loads(k): p for p, k, _ in series}
     assert keys == {"173|" + DS: partition_for("173", 4), "19|" + DS: partition_for("19", 4)}
-    assert [json.loads(k) for _, k, _ in children] == [f"19|{DS}|2021-07-01"]
+    # A district's own report is one of its own children, so it has contributions too.
+    assert {json.loads(k): p for p, k, _ in children} == {
+        f"173|{DS}|2021-07-01": partition_for("173", 4),
+        f"19|{DS}|2021-07-01": partition_for("19", 4),
+    }
