@@ -17,12 +17,13 @@ from warehouse.errors import WarehouseUnavailable
 
 #: Which consumer group reads which topics.
 GROUPS = {
-    topics.STREAMS_APP_ID: [topics.SUBMITTED],
+    topics.STREAMS_APP_ID: [topics.SUBMITTED, topics.APPROVALS],
     topics.SINK_GROUP: [
         topics.ACCEPTED,
         topics.REJECTED,
         topics.ALERTS,
         topics.LEVELS,
+        topics.APPROVALS,
         topics.DEAD_LETTERS,
     ],
     topics.NOTIFY_GROUP: [topics.ALERTS],

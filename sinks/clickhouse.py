@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from contract import topics as contract_topics
 from contract.events import (
     Alert,
+    ApprovalRecorded,
     DeadLetter,
     LevelAssessed,
     ReportAccepted,
@@ -54,6 +55,7 @@ TABLE_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
     # after `alerts`: a reader that sees a signal's state also finds the alert that set it
     ("signals", signal_rows.SIGNALS_COLUMNS),
     ("levels", signal_rows.LEVELS_COLUMNS),
+    ("approvals", r.APPROVALS_COLUMNS),
     ("dead_letters", r.DEAD_LETTERS_COLUMNS),
 )
 
@@ -63,13 +65,17 @@ TableRows = list[Row] | r.ReportValues
 
 
 class SinkTopics(NamedTuple):
-    """Which topic carries which event (tests use uniquely named topics)."""
+    """Which topic carries which event (tests use uniquely named topics).
+
+    New topics go last: callers name the first ones by position.
+    """
 
     accepted: str = contract_topics.ACCEPTED
     rejected: str = contract_topics.REJECTED
     alerts: str = contract_topics.ALERTS
     dead_letters: str = contract_topics.DEAD_LETTERS
     levels: str = contract_topics.LEVELS
+    approvals: str = contract_topics.APPROVALS
 
 
 @dataclass
@@ -207,6 +213,8 @@ class ClickHouseSink:
             return {"alerts": [r.alert_row(alert)]}
         if ref.topic == self.topics.levels:
             return {"levels": [signal_rows.level_row(LevelAssessed.model_validate_json(value))]}
+        if ref.topic == self.topics.approvals:
+            return {"approvals": [r.approval_row(ApprovalRecorded.model_validate_json(value))]}
         if ref.topic == self.topics.dead_letters:
             letter = DeadLetter.model_validate_json(value)
             error = f"{letter.stage}: {letter.reason}"

@@ -39,7 +39,7 @@ def _kafka_offsets(offsets: dict[Partition, int]) -> dict[Any, Any]:
 
 
 class SinkRunner:
-    """Consume the accepted, rejected, alert, level and dead-letter topics into the warehouse."""
+    """Consume the decisions, alerts, levels, approvals and dead letters into the warehouse."""
 
     def __init__(
         self,

@@ -12,8 +12,15 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from contract.events import Alert, ReportAccepted, ReportRejected, SourceRef, Violation
-from warehouse import schema
+from contract.events import (
+    Alert,
+    ApprovalRecorded,
+    ReportAccepted,
+    ReportRejected,
+    SourceRef,
+    Violation,
+)
+from warehouse import approval_tables, schema
 from warehouse.errors import RowError
 from warehouse.table import DATE_MAX, DATE_MIN, Row
 
@@ -22,6 +29,7 @@ REPORTS_COLUMNS = schema.REPORTS.column_names
 REJECTIONS_COLUMNS = schema.REJECTIONS.column_names
 ALERTS_COLUMNS = schema.ALERTS.column_names
 DEAD_LETTERS_COLUMNS = schema.DEAD_LETTERS.column_names
+APPROVALS_COLUMNS = approval_tables.APPROVALS.column_names
 
 INSTANT_MIN = datetime(1900, 1, 1, tzinfo=UTC)
 INSTANT_MAX = datetime(2299, 12, 31, 23, 59, 59, tzinfo=UTC)
@@ -221,6 +229,29 @@ def alert_row(event: Alert) -> Row:
         event.message_vi,
         event.message_en,
         to_json(event.details),
+    )
+
+
+def approval_row(event: ApprovalRecorded) -> Row:
+    """One reviewer's decision: who, when, why, and the values of the revision reviewed.
+
+    ``values_json`` is encoded like ``reports.values_json``: ``approval_status`` compares
+    the two maps to count the values a correction changed since the approval.
+    """
+    if event.revision > MAX_REVISION:
+        raise RowError(f"revision {event.revision} is above {MAX_REVISION}")
+    return (
+        event.approval_id,
+        event.action,
+        event.dataset,
+        event.unit_id,
+        storable_date(event.report_date, "report_date"),
+        event.revision,
+        to_json(event.values),
+        event.by_name,
+        event.by_unit,
+        event.reason,
+        storable_instant(event.decided_at, "decided_at"),
     )
 
 

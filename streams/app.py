@@ -22,7 +22,7 @@ from contract.events import ReportAccepted, SourceRef
 from contract.logs import said
 from contract.registry import Registry
 from contract.settings import Settings
-from streams import compat, dead_letters, signal_watch, state, watch
+from streams import approval_alerts, compat, dead_letters, signal_watch, state, watch
 from streams.barrier import DeadlineBarrier
 from streams.processor import Stored, SubmissionProcessor
 
@@ -114,6 +114,7 @@ def create_app(
     )
     alerts = declare(topics.ALERTS)
     dead_letter = dead_letters.install(app, settings, clock, declare, alerts)
+    approval_alerts.install(app, settings, registry, clock, declare, alerts)  # returned alerts
     barrier = _barrier(app, submitted.get_topic_name(), settings)
     after_decision = watch.install(
         app, settings, registry, catalog, clock, ledger, declare, alerts, dead_letter, barrier

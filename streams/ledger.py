@@ -98,9 +98,7 @@ class Decision:
 
 
 def _violation(rule_id: str, vi: str, en: str, field: str) -> Violation:
-    return Violation(
-        code=rule_id, severity="error", message_vi=vi, message_en=en, fields=[field]
-    )
+    return Violation(code=rule_id, severity="error", message_vi=vi, message_en=en, fields=[field])
 
 
 def decide(

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from contract.datasets import Dataset
-from contract.events import Alert, ReportAccepted, ReportRejected
+from contract.events import Alert, ApprovalRecorded, ReportAccepted, ReportRejected
 from contract.registry import Unit
 
 if TYPE_CHECKING:
@@ -138,6 +138,43 @@ def rejected(
             **(_where(unit) if unit else {}),
             "rejection_id": str(event.rejection_id),
             "rule_ids": [e.code for e in event.errors],
+        },
+    )
+
+
+def returned(
+    event: ApprovalRecorded, unit: Unit | None, reviewer: Unit | None, now: datetime
+) -> Alert:
+    """Tell a submitter its report was sent back, by whom and why, to correct and resend.
+
+    One alert per returned revision: its id names the revision, so a redelivered return
+    has the same id (the notifier and the warehouse drop the repeat), and a return of a
+    later correction is a new alert.
+    """
+    day = event.report_date
+    name = unit.name if unit else event.unit_id
+    by = f"{reviewer.name if reviewer else event.by_unit} ({event.by_name})"
+    why = event.reason.strip().rstrip(".")  # the sentence adds its own full stop
+    return Alert(
+        alert_id=f"returned:{event.dataset}:{event.unit_id}:{day.isoformat()}:r{event.revision}",
+        kind="returned",
+        severity="warning",
+        dataset=event.dataset,
+        unit_id=event.unit_id,
+        report_date=day,
+        raised_at=now,
+        message_vi=f"Báo cáo ngày {day:%d/%m/%Y} ({event.dataset}) của {name} bị {by} "
+        f"trả lại: {why}. Vui lòng sửa và gửi lại.",
+        message_en=f"The {event.dataset} report of {name} for {day.isoformat()} was returned "
+        f"by {by}: {why}. Please correct it and send it again.",
+        details={
+            **(_where(unit) if unit else {}),
+            "approval_id": event.approval_id,
+            "revision": event.revision,
+            "by_unit": event.by_unit,
+            "by_unit_name": reviewer.name if reviewer else event.by_unit,
+            "by_name": event.by_name,
+            "reason": event.reason,
         },
     )
 

@@ -100,6 +100,7 @@ def topics(broker: EmbeddedBroker, unique: str) -> SinkTopics:
         f"alerts-{unique}",
         f"dead-{unique}",
         f"levels-{unique}",
+        f"approvals-{unique}",
     )
     create_topics(broker.bootstrap, [TopicSpec(name, 4) for name in names])
     return names
