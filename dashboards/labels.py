@@ -62,6 +62,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "signals": ("Tín hiệu", "Signals"),
     "units_high": ("Đơn vị cấp 3–4", "Units at level 3–4"),
     "thresholds": ("Ngưỡng", "Thresholds"),
+    "district": ("Huyện", "District"),
+    "reported": ("Đã báo cáo", "Reported"),
+    "approved": ("Đã duyệt", "Approved"),
+    "approved_pct": ("Tỷ lệ đã duyệt (%)", "Share approved (%)"),
+    "returned": ("Bị trả lại", "Returned"),
+    "reopened": ("Mở lại", "Reopened"),
+    "state": ("Trạng thái duyệt", "Approval state"),
+    "approved_revision": ("Lần sửa đã duyệt", "Revision approved"),
+    "changed_values": ("Số giá trị đã đổi", "Values changed"),
+    "by_name": ("Người duyệt", "Decided by"),
+    "decided_at": ("Lúc duyệt", "Decided at"),
 }
 
 #: How the compliance grid marks each status: a sign that reads without colour, one per
@@ -72,4 +83,15 @@ STATUS_MARKS: dict[str, str] = {
     "late": "T",
     "missing": "✗",
     "pending": "…",
+}
+
+#: How the approval grid marks each state of the warehouse's ``approval_status`` view,
+#: with its name: a sign that reads without colour (the legend under the grid names it).
+#: ``submitted``: awaiting review; ``reopened``: corrected after approval or acceptance.
+APPROVAL_STATES: dict[str, tuple[str, str, str]] = {
+    "submitted": ("○", "Chờ duyệt", "Awaiting approval"),
+    "approved": ("✓", "Đã duyệt", "Approved"),
+    "accepted": ("✓✓", "Tỉnh đã chấp nhận", "Accepted by the province"),
+    "returned": ("↩", "Bị trả lại", "Returned"),
+    "reopened": ("↻", "Mở lại (sửa sau khi duyệt)", "Reopened (corrected after approval)"),
 }
