@@ -3,9 +3,10 @@
 One port serves both, so every request is sorted by its path before any route runs:
 
 - **public** (a reverse proxy publishes these to every district and commune): the
-  submission form and its script, the API under ``/api/v1/`` (which checks its own
-  ``submit`` tokens), ``/healthz``, ``/readyz``, the viewer's sign-in and sign-out and
-  its static files (the chart library, script, style and icon: no data) and /favicon.ico;
+  submission form and the approval page with their scripts, the API under ``/api/v1/``
+  (which checks its own ``submit`` and ``approve`` tokens), ``/healthz``, ``/readyz``,
+  the viewer's sign-in and sign-out and its static files (the chart library, script,
+  style and icon: no data) and /favicon.ico;
 - **read** (leadership and analysts): the dashboards, the daily
   briefs, the ledger and alert histories, each limited to the reader's unit and the
   units below it (DHIS2's model: a user sees the organisation units assigned to them
@@ -48,6 +49,7 @@ COOKIE = "baocao_session"
 #: The viewer's static files hold no data (the chart library, its script, style and icon).
 PUBLIC_PATHS = (
     "/submit",
+    "/approve",
     "/healthz",
     "/readyz",
     "/signin",

@@ -116,10 +116,11 @@ def demo(days: int, end: str, seed: int) -> None:
 
 def _register() -> None:
     # Commands live in modules by concern; this is the one place that assembles them.
-    from baocao import cli_brief, cli_init, cli_ops, cli_reports, cli_surveillance
+    from baocao import cli_approve, cli_brief, cli_init, cli_ops, cli_reports, cli_surveillance
 
     for command in (
         *cli_reports.COMMANDS,
+        *cli_approve.COMMANDS,
         *cli_ops.COMMANDS,
         *cli_init.COMMANDS,
         *cli_surveillance.COMMANDS,

@@ -119,17 +119,20 @@ def tokens_group() -> None:
 @click.option(
     "--role",
     "roles",
-    type=click.Choice(["submit", "read"]),
+    type=click.Choice(["submit", "read", "approve"]),
     multiple=True,
     default=("submit",),
     show_default=True,
     help="submit: the API and form; read: the viewer, briefs and histories of the unit and "
-    "the units below it (provinces and districts only). Repeat for both.",
+    "the units below it; approve: review (approve, accept, return) the reports of the "
+    "units below it (`baocao approve`). read and approve: provinces and districts only. "
+    "Repeat for several.",
 )
 def tokens_create(unit_id: str, name: str, roles: tuple[str, ...]) -> None:
     """Create a token for a unit and print it once (only its hash is stored)."""
     from baocao.access import readable_unit
     from baocao.tokens import open_tokens, tokens_path
+    from contract.approval_rules import is_reviewer
     from producers.http.auth import ROLES
 
     ctx = context.load()
@@ -142,6 +145,12 @@ def tokens_create(unit_id: str, name: str, roles: tuple[str, ...]) -> None:
         raise click.ClickException(
             f"mã xem (read) chỉ cấp cho tỉnh hoặc huyện, không cho {unit.kind.value} {unit_id} / "
             f"read tokens are for provinces and districts, not the {unit.kind.value} {unit_id}"
+        )
+    if "approve" in roles and not is_reviewer(unit):
+        raise click.ClickException(
+            f"mã duyệt (approve) chỉ cấp cho tỉnh hoặc huyện, không cho {unit.kind.value} "
+            f"{unit_id} / approve tokens are for provinces and districts, not the "
+            f"{unit.kind.value} {unit_id}"
         )
     store = open_tokens(ctx.settings)
     held = tuple(r for r in ROLES if r in roles)

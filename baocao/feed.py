@@ -1,4 +1,5 @@
-"""Tell the submission desk what the sink has just written: decisions and accepted revisions.
+"""Tell the submission desk what the sink has just written: decisions, accepted revisions
+and reviewers' decisions (approvals: a correction of an accepted report needs a province token).
 
 The sink runs in the same process as the API. Each batch it writes carries the stream's
 decisions, from every channel (API, CLI, CSV, simulator); handed to the desk the moment
@@ -16,15 +17,17 @@ from typing import Any
 
 from contract.events import Violation
 from producers.http.desk import Desk
-from producers.http.known import KnownRevision, fingerprint_of
+from producers.http.known import KnownDecision, KnownRevision, fingerprint_of
 from producers.http.models import Decision
 from sinks.clickhouse import Batch
 from sinks.rows import REJECTIONS_COLUMNS, REPORTS_COLUMNS
+from warehouse.approval_tables import APPROVALS
 
 log = logging.getLogger(__name__)
 
 _R = {name: i for i, name in enumerate(REPORTS_COLUMNS)}
 _J = {name: i for i, name in enumerate(REJECTIONS_COLUMNS)}
+_A = {name: i for i, name in enumerate(APPROVALS.column_names)}
 
 
 def _violations(text: str) -> list[Violation]:
@@ -70,6 +73,24 @@ def rejected(columns: list[list[Any]]) -> dict[str, Decision]:
     }
 
 
+def reviewed(columns: list[list[Any]]) -> list[KnownDecision]:
+    """The review decisions in a batch's ``approvals`` columns."""
+    col = {name: columns[i] for name, i in _A.items()}
+    return [
+        KnownDecision(
+            dataset=col["dataset"][n],
+            unit_id=col["unit_id"][n],
+            report_date=col["report_date"][n],
+            action=col["action"][n],
+            approval_id=col["approval_id"][n],
+            by_name=col["by_name"][n],
+            by_unit=col["by_unit"][n],
+            decided_at=_utc(col["decided_at"][n]),
+        )
+        for n in range(len(col["approval_id"]))
+    ]
+
+
 class DecisionFeed:
     """The sink's ``on_written`` callback: pass a written batch's decisions to the desk."""
 
@@ -92,5 +113,8 @@ class DecisionFeed:
                 decided |= {k.report_id: k.decision() for k in revisions}
             self.desk.outbox.mark_decided(decided)
             self.fed += len(decided)
+            block = batch.rows.get("approvals")
+            if block is not None and block.size:
+                self.desk.decisions.add(reviewed(block.columns))
         except Exception:
             log.exception("could not pass the sink's decisions to the submission desk")

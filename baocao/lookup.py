@@ -1,4 +1,4 @@
-"""The API's questions to the warehouse: decisions and revisions, asked in batches.
+"""The API's questions to the warehouse: decisions and revisions, asked in batches; reviews.
 
 The submission path never asks per request (``producers/http/known.py``); these run
 when the service starts, for a unit's history, for a receipt whose decision is not
@@ -14,6 +14,7 @@ from typing import Any
 
 from contract.events import Violation
 from producers.http.models import Decision, Revision
+from warehouse import approvals
 from warehouse.client import Warehouse
 
 # One query for both tables. Not ``AS report_id``: the alias would replace the UUID
@@ -93,3 +94,16 @@ class WarehouseLookup:
     def recent(self, since: date) -> list[Revision]:
         sql = REVISIONS_SQL.format(more=", warnings", unit="")
         return [_revision(r) for r in self.wh.query_dicts(sql, {"since": since})]
+
+
+class WarehouseApprovals:
+    """Answer the approval routes' questions from the warehouse (``warehouse/approvals.py``)."""
+
+    def __init__(self, wh: Warehouse) -> None:
+        self.wh = wh
+
+    def listing(self, dataset: str, day: date, units: list[str]) -> list[approvals.ReviewRow]:
+        return approvals.listing(self.wh, dataset, day, units)
+
+    def latest_decisions(self, since: date) -> list[approvals.LatestDecision]:
+        return approvals.latest_decisions(self.wh, since)

@@ -26,15 +26,15 @@ from baocao import access, health, security_headers, viewer
 from baocao.brief_web import add_brief_routes
 from baocao.context import Context
 from baocao.dhis2.routes import add_routes as add_dhis2_routes
-from baocao.lookup import WarehouseLookup
+from baocao.lookup import WarehouseApprovals, WarehouseLookup
 from baocao.settle import wait_settled
 from baocao.signin import add_signin_routes
 from baocao.status import warehouse_summary
 from baocao.tokens import open_tokens, outbox_path
 from producers.http.api import create_api
-from producers.http.models import Publisher
+from producers.http.models import ApprovalPublisher, Publisher
 from producers.http.outbox import Outbox
-from producers.http.publish import KafkaPublisher
+from producers.http.publish import KafkaApprovalPublisher, KafkaPublisher
 from warehouse import compliance, surveillance
 from warehouse.client import Warehouse
 from warehouse.history import alert_history, report_history
@@ -49,11 +49,13 @@ def build_app(
     publisher: Publisher | None = None,
     broker: health.BrokerProbe | None = None,
     settle: Callable[[], bool] | None = None,
+    approval_publisher: ApprovalPublisher | None = None,
 ) -> FastAPI:
     """The one app the warehouse service serves: API, form, status, dashboards, health.
 
     ``broker``: how /metrics reads consumer lag (default: ask the configured brokers);
-    ``settle``: how the outbox's recovery waits for the pipeline (``baocao.settle``).
+    ``settle``: how the outbox's recovery waits for the pipeline (``baocao.settle``);
+    ``approval_publisher``: where reviewers' decisions go (default: the ``approvals`` topic).
     """
     settings = ctx.settings
     app = create_api(
@@ -66,6 +68,8 @@ def build_app(
         open_tokens(settings),
         Outbox(outbox_path(settings), settings.outbox_resend_seconds),
         settle=settle or (lambda: wait_settled(settings, settings.outbox_settle_seconds)),
+        approvals=WarehouseApprovals(wh),
+        approval_publisher=approval_publisher or KafkaApprovalPublisher(settings),
     )
 
     @app.get("/api/status", include_in_schema=False)

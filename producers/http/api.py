@@ -21,16 +21,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from contract.clock import Clock
-from contract.datasets import Catalog
+from contract.datasets import Catalog, Dataset
 from contract.registry import Registry
 from contract.settings import Settings
 from producers.http import errors, views
+from producers.http.approvals import install_approvals
 from producers.http.auth import TokenStore
 from producers.http.batch import submit_csv
 from producers.http.desk import Caller, Desk, Pending
 from producers.http.handlers import PREFIX, install_docs, install_error_handlers
 from producers.http.limits import RateLimiter, read_body
 from producers.http.models import (
+    ApprovalBook,
+    ApprovalPublisher,
     BatchReceipt,
     HistoryOut,
     MeOut,
@@ -96,15 +99,18 @@ def create_api(
     tokens: TokenStore,
     outbox: Outbox,
     settle: Callable[[], bool] = lambda: True,
+    approvals: ApprovalBook | None = None,
+    approval_publisher: ApprovalPublisher | None = None,
 ) -> FastAPI:
     """Build the submission API and web form; its outbox threads run while the app does.
 
     ``settle``: wait until the stream and the sink have handled what the broker holds
     (the composition root asks the broker); the start's re-send of undecided reports
     waits for it, so a report decided just before a restart is not sent twice.
+    ``approvals``, ``approval_publisher``: the reviews' reads and topic (approval routes).
     """
     window = settings.correction_window_days
-    desk = Desk(settings, registry, catalog, clock, publisher, lookup, outbox, window)
+    desk = Desk(settings, registry, catalog, clock, publisher, lookup, outbox, window, approvals)
     redelivery = Redelivery(
         outbox, desk.commits, desk.courier, lookup.decisions, settle, on_tick=desk.keep_known
     )
@@ -138,6 +144,7 @@ def create_api(
     install_error_handlers(app)
     install_uploads(app, authenticate)  # POST reports:upload, GET templates/{dataset}.xlsx
     install_sms(app, settings, tokens.path)  # POST /api/v1/sms: reports by text message
+    install_approvals(app, bearer, desk, approvals, approval_publisher)  # GET, POST approvals
 
     @app.post(
         f"{PREFIX}/reports",
@@ -249,6 +256,22 @@ def create_api(
     def get_form_script() -> Response:
         return Response(script, media_type="text/javascript; charset=utf-8")
 
+    # The approval page carries its datasets and the service's today as JSON data (not a
+    # script: the CSP runs none inline); its script is a file like the form's.
+    static = resources.files("producers.http").joinpath("static")
+    approve = static.joinpath("approve.html").read_text("utf-8")
+    approve_js = static.joinpath("approve.js").read_bytes()
+    approve_boot = _approve_boot(catalog)
+
+    @app.get("/approve", response_class=HTMLResponse, include_in_schema=False)
+    def get_approve_page() -> HTMLResponse:
+        boot = json.dumps({**approve_boot, "today": desk.today().isoformat()}, ensure_ascii=False)
+        return HTMLResponse(approve.replace("__BOOT__", boot.replace("</", "<\\/")))
+
+    @app.get("/approve/approve.js", include_in_schema=False)
+    def get_approve_script() -> Response:
+        return Response(approve_js, media_type="text/javascript; charset=utf-8")
+
     return app
 
 
@@ -266,3 +289,25 @@ def _json_object(raw: bytes) -> dict[str, Any]:
             "Báo cáo phải là một đối tượng JSON.", "A report must be a JSON object."
         )
     return obj
+
+
+def _approve_boot(catalog: Catalog) -> dict[str, Any]:
+    """The approval page's datasets, each value key named (a metric, or metric.option)."""
+
+    def labels(dataset: Dataset) -> dict[str, list[str]]:
+        out = {}
+        for m in dataset.metrics:
+            out[m.code] = [m.name_vi, m.name_en]
+            category = catalog.categories.get(m.category) if m.category else None
+            for o in category.options if category else ():
+                out[f"{m.code}.{o.code}"] = [
+                    f"{m.name_vi} · {o.name_vi}",
+                    f"{m.name_en} · {o.name_en}",
+                ]
+        return out
+
+    datasets = [
+        {"code": d.code, "name_vi": d.name_vi, "name_en": d.name_en, "labels": labels(d)}
+        for d in catalog.datasets
+    ]
+    return {"datasets": datasets}

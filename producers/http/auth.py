@@ -4,11 +4,12 @@ A token is ``bc_<id>_<secret>`` with a 32-byte random secret. Only the SHA-256 o
 token is stored: the secret is high-entropy, so a plain hash cannot be brute-forced, and
 a stolen database does not let anyone submit.
 
-Each token has roles, as DHIS2 separates authorities: ``submit`` (the API and the form)
-and ``read`` (the viewer, briefs and histories of its unit and the units below it,
-baocao/access.py). A viewer session (the sign-in cookie) is stored the same way: only
-the hash of its random id, tied to the token it was opened with, so revoking the token
-ends its sessions.
+Each token has roles, as DHIS2 separates authorities: ``submit`` (the API and the form),
+``read`` (the viewer, briefs and histories of its unit and the units below it,
+baocao/access.py) and ``approve`` (review the reports of the units below it,
+contract/approval_rules.py); a token file from before roles holds ``submit`` tokens. A
+viewer session (the sign-in cookie) is stored the same way: only the hash of its random
+id, tied to the token it was opened with, so revoking the token ends its sessions.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ CREATE TABLE IF NOT EXISTS sessions (
 #: Token files made before roles existed: every token there could submit.
 ADD_ROLES = "ALTER TABLE tokens ADD COLUMN roles TEXT NOT NULL DEFAULT 'submit'"
 
-Role = Literal["submit", "read"]
-ROLES: tuple[Role, ...] = ("submit", "read")
+Role = Literal["submit", "read", "approve"]
+ROLES: tuple[Role, ...] = ("submit", "read", "approve")
 
 _COLUMNS = "t.token_id, t.name, t.unit_id, t.created_at, t.revoked_at, t.roles"
 

@@ -20,7 +20,7 @@ from contract.clock import Clock
 from contract.datasets import Catalog
 from contract.errors import SubmissionError
 from contract.events import ReportSubmitted
-from contract.registry import Registry, Unit
+from contract.registry import Registry, Unit, UnitKind
 from contract.settings import Settings
 from contract.validation import check_submission
 from producers.http import errors, policy, receipts
@@ -28,8 +28,15 @@ from producers.http.auth import Credential, may_submit
 from producers.http.commit import Entry, GroupCommit, Outcome
 from producers.http.courier import Courier
 from producers.http.errors import ApiError
-from producers.http.known import KnownReports, KnownRevision, fingerprint_of
+from producers.http.known import (
+    KnownDecision,
+    KnownDecisions,
+    KnownReports,
+    KnownRevision,
+    fingerprint_of,
+)
 from producers.http.models import (
+    ApprovalBook,
     Publisher,
     ReceiptOut,
     ReportLookup,
@@ -77,6 +84,7 @@ class Desk:
         lookup: ReportLookup,
         outbox: Outbox,
         correction_window_days: int = 7,
+        approvals: ApprovalBook | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
@@ -89,10 +97,18 @@ class Desk:
         self.commits = GroupCommit(outbox, publisher, self.courier)
         self.window = timedelta(days=correction_window_days)
         self.known = KnownReports(self.today() - self.window - timedelta(days=1))
+        # The newest review decision of the same days: a correction of a report the
+        # province accepted needs a province token. Without a book there are no approvals.
+        self.approvals = approvals
+        self.decisions = KnownDecisions(self.known.since)
+        self.decisions.loaded = approvals is None
 
     def keep_known(self) -> None:
         """Load the kept days' revisions from the warehouse once; forget days out of range."""
-        self.known.forget_before(self.today() - self.window - timedelta(days=1))
+        since = self.today() - self.window - timedelta(days=1)
+        self.known.forget_before(since)
+        self.decisions.forget_before(since)
+        self.keep_decisions()
         if self.known.loaded:
             return
         try:
@@ -103,6 +119,52 @@ class Desk:
         self.known.add(KnownRevision.of(r) for r in found)
         self.known.loaded = True
         log.info("desk: %d accepted revisions since %s kept", len(self.known), self.known.since)
+
+    def keep_decisions(self) -> None:
+        """Load the kept days' newest review decisions from the warehouse, once."""
+        if self.decisions.loaded or self.approvals is None:
+            return
+        try:
+            found = self.approvals.latest_decisions(self.decisions.since)
+        except Exception as exc:  # until it answers, a correction asks (``acceptance``)
+            log.warning("warehouse lookup of approvals failed, will retry: %s", exc)
+            return
+        self.decisions.add(
+            KnownDecision(
+                d.dataset,
+                d.unit_id,
+                d.report_date,
+                d.action,
+                d.approval_id,
+                d.by_name,
+                d.by_unit,
+                d.decided_at,
+            )
+            for d in found
+        )
+        self.decisions.loaded = True
+        since = self.decisions.since
+        log.info("desk: %d review decisions since %s kept", len(self.decisions), since)
+
+    def guard_covers(self, day: date) -> bool:
+        """Whether the acceptance guard answers for ``day`` from kept state (no query)."""
+        return self.decisions.covers(day) or day < self.decisions.since
+
+    def acceptance(self, report: ReportSubmitted) -> KnownDecision | None:
+        """The province's acceptance standing on the report's unit-day, if any.
+
+        Days before the kept ones need no answer (only a province token corrects them).
+        Until the kept decisions are loaded, the first call loads them (one query, run
+        in a thread: ``prepare`` sends such days there); if the warehouse cannot answer,
+        the correction goes ahead: approval never blocks a report.
+        """
+        if report.report_date < self.decisions.since:
+            return None
+        if not self.decisions.covers(report.report_date):
+            self.keep_decisions()
+            if not self.decisions.covers(report.report_date):
+                return None
+        return self.decisions.accepted(report.ledger_key)
 
     def today(self) -> date:
         return self.clock.now().astimezone(self.settings.tz).date()
@@ -144,7 +206,8 @@ class Desk:
         except SubmissionError as exc:
             raise errors.invalid(exc.reasons) from exc
         self.authorize_unit_field(caller, report.unit_id)
-        if not cold and not self.known.covers(report.report_date):
+        day = report.report_date
+        if not cold and not (self.known.covers(day) and self.guard_covers(day)):
             return None
         printed = fingerprint(report)
         earlier = self.cold_revisions(report)
@@ -244,7 +307,21 @@ class Desk:
             raise refusal
 
     def correction_refusal(self, caller: Caller, report: ReportSubmitted) -> ApiError | None:
-        """What the policy answers if ``report`` turns out to be a correction; None if allowed."""
+        """What the policy answers if ``report`` turns out to be a correction; None if allowed.
+
+        First who may correct: after the province accepted the unit-day, only a province
+        token (after a mere approval anyone may: the correction reopens the review).
+        """
+        accepted = self.acceptance(report)
+        if accepted is not None and caller.unit.kind != UnitKind.PROVINCE:
+            unit = self.registry.get(report.unit_id)
+            province = self.registry.get(unit.province_id) if unit is not None else None
+            return policy.after_acceptance(
+                report,
+                unit.name if unit is not None else report.unit_id,
+                accepted.by_name,
+                province.name if province is not None else accepted.by_unit,
+            )
         dataset = self.catalog.get(report.dataset)
         assert dataset is not None  # preflight refused unknown datasets
         deadline = dataset.deadline_at(report.report_date, self.settings.tz)

@@ -133,3 +133,76 @@ class KnownReports:
     def __len__(self) -> int:
         with self._lock:
             return len(self._by_id)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownDecision:
+    """The newest review decision on a unit-day, as much as the correction guard needs."""
+
+    dataset: str
+    unit_id: str
+    report_date: date
+    action: str
+    approval_id: str
+    by_name: str
+    by_unit: str
+    decided_at: datetime
+
+    @property
+    def ledger_key(self) -> str:
+        return f"{self.unit_id}|{self.dataset}|{self.report_date.isoformat()}"
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        # The warehouse's approvals_latest picks the newest the same way.
+        return (self.decided_at, self.approval_id)
+
+
+class KnownDecisions:
+    """The newest review decision of every unit-day from ``since`` on.
+
+    Like ``KnownReports``: loaded from the warehouse when the service starts, then fed
+    by the sink (``baocao/feed.py``) and by the approval routes as they record. A
+    redelivered older decision never replaces a newer one. Days before ``since`` need no
+    answer: a correction that old needs a province token anyway (``policy.refusal``).
+    """
+
+    def __init__(self, since: date) -> None:
+        self._since = since
+        self.loaded = False
+        self._by_key: dict[str, KnownDecision] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def since(self) -> date:
+        return self._since
+
+    def covers(self, day: date) -> bool:
+        return self.loaded and day >= self._since
+
+    def add(self, decisions: Iterable[KnownDecision]) -> None:
+        with self._lock:
+            for d in decisions:
+                if d.report_date < self._since:
+                    continue
+                held = self._by_key.get(d.ledger_key)
+                if held is None or d.order > held.order:
+                    self._by_key[d.ledger_key] = d
+
+    def accepted(self, ledger_key: str) -> KnownDecision | None:
+        """The acceptance standing on a unit-day (its newest decision), else None."""
+        with self._lock:
+            held = self._by_key.get(ledger_key)
+        return held if held is not None and held.action == "accept" else None
+
+    def forget_before(self, day: date) -> None:
+        with self._lock:
+            if day <= self._since:
+                return
+            self._since = day
+            for key in [k for k, d in self._by_key.items() if d.report_date < day]:
+                del self._by_key[key]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._by_key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,17 +11,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from contract.events import (
     MAX_VALUES,
     SUBMITTED_SCHEMA,
+    ApprovalAction,
+    ApprovalRecorded,
     Count,
     DatasetCode,
     MetricKey,
     NoteText,
     ReasonText,
+    ReportDate,
     ReportSubmitted,
     UnitId,
     Violation,
 )
 from contract.reasons import Reason
 from producers.kafka import Receipt
+from warehouse.approvals import LatestDecision, ReviewRow
 
 ReceiptStatus = Literal["received", "queued", "accepted", "rejected"]
 DayStatus = Literal["on_time", "late", "missing", "pending"]
@@ -237,6 +241,133 @@ class Publisher(Protocol):
     """Put reports on the broker and return once it acknowledged them (acks=all)."""
 
     def send(self, reports: list[ReportSubmitted]) -> list[Receipt]: ...
+
+
+# ---------------------------------------------------------------- approvals
+
+#: A field named ``date`` cannot be annotated ``date`` (pydantic resolves the name in the
+#: class, where it is the field): the type under another name.
+Day = date
+ReviewState = Literal["not_reported", "submitted", "approved", "accepted", "returned", "reopened"]
+#: Most units one approval request may name (a province has a few hundred).
+MAX_APPROVAL_UNITS = 2000
+
+
+class ReviewerOut(BaseModel):
+    unit_id: str
+    name: str
+    kind: str
+
+
+class ReviewUnitOut(BaseModel):
+    """One unit a reviewer reviews, its report of the day and where its review stands."""
+
+    unit_id: str
+    name: str
+    kind: str
+    district_id: str | None
+    revision: int | None = Field(description="the latest revision; null: not reported yet")
+    timeliness: Literal["on_time", "late"] | None = Field(
+        description="decided by the first submission; a correction never changes it"
+    )
+    submitted_at: datetime | None = Field(description="when the latest revision was submitted")
+    submitted_by: str | None
+    values: dict[str, int] = Field(description="the latest revision's values")
+    state: ReviewState = Field(
+        description="reopened: approved or accepted, then corrected (see changed_values)"
+    )
+    approved_revision: int | None = Field(description="the revision approved or accepted")
+    changed_values: int = Field(description="values a correction changed since the approval")
+    by_name: str | None = Field(description="who made the latest decision")
+    decided_at: datetime | None
+    reason: str | None = Field(description="why it was returned")
+    can: list[ApprovalAction] = Field(description="what this token may do with it now")
+
+
+class ApprovalsOut(BaseModel):
+    """The reports a reviewer reviews for one dataset and day."""
+
+    dataset: str
+    date: Day
+    reviewer: ReviewerOut
+    units: list[ReviewUnitOut]
+
+
+#: A reason that is not blank: a character Python's ``str.strip`` keeps (the server's
+#: test, and ApprovalRecorded's), spelled so every JSON Schema regex engine agrees.
+SAYS_WHY = "[^\\t-\\r\\x1c- \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+
+
+class ApprovalIn(BaseModel):
+    """Approve, accept or return the reports of some units for one dataset and day.
+
+    Each unit is judged on its own: one refused does not stop the others. It is about
+    each unit's latest revision, whose values the decision keeps.
+    """
+
+    # A return must say why: stated in the schema too, so a body the document calls
+    # valid is never refused for it (tests/producers/http/test_openapi.py).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"action": {"const": "return"}}, "required": ["action"]},
+            "then": {"properties": {"reason": {"pattern": SAYS_WHY}}, "required": ["reason"]},
+        },
+    )
+
+    action: ApprovalAction = Field(
+        description="approve (a district, or the province); accept (the province); "
+        "return (sent back to the submitter with a reason)"
+    )
+    dataset: DatasetCode = Field(examples=["district-daily"])
+    date: ReportDate = Field(examples=["2021-07-27"], description="the day the reports are for")
+    units: list[UnitId] = Field(min_length=1, max_length=MAX_APPROVAL_UNITS, examples=[["173"]])
+    reason: ReasonText = Field("", description="required to return; kept with the decision")
+    revisions: dict[UnitId, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict,
+        max_length=MAX_APPROVAL_UNITS,
+        description="the revision of each unit the reviewer looked at (the listing's "
+        "``revision``); a unit corrected since is refused (changed_since_listed), to be "
+        "looked at again. A unit not named here is decided on its latest revision.",
+    )
+
+
+class RecordedOut(BaseModel):
+    unit_id: str
+    approval_id: str
+    state: ReviewState = Field(description="the unit-day's state once the decision is stored")
+
+
+class RefusedOut(BaseModel):
+    unit_id: str
+    code: str
+    message_vi: str
+    message_en: str
+
+
+class ApprovalResultOut(BaseModel):
+    """What became of each unit: recorded (on the broker), or refused with why."""
+
+    recorded: list[RecordedOut]
+    refused: list[RefusedOut]
+
+
+class ApprovalBook(Protocol):
+    """Read reviews back; the composition root implements it on the warehouse."""
+
+    def listing(self, dataset: str, day: date, units: list[str]) -> list[ReviewRow]:
+        """The reported unit-days of ``units`` (absent: not reported)."""
+        ...
+
+    def latest_decisions(self, since: date) -> list[LatestDecision]:
+        """The newest decision of every unit-day of ``since`` and later days."""
+        ...
+
+
+class ApprovalPublisher(Protocol):
+    """Put decisions on the ``approvals`` topic, keyed by unit, once the broker acked them."""
+
+    def send_approvals(self, decisions: list[ApprovalRecorded]) -> None: ...
 
 
 def jsonable(model: BaseModel) -> dict[str, Any]:

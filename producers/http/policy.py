@@ -62,3 +62,27 @@ def conflict(report_id: str) -> ApiError:
             )
         ],
     )
+
+
+def after_acceptance(report: ReportSubmitted, unit: str, by_name: str, province: str) -> ApiError:
+    """403: a correction of a report the province accepted, without a province token.
+
+    403 rather than 409: the report's state does not forbid the correction, the token
+    does (a province token may make it, or the province returns the report first).
+    """
+    day = report.report_date
+    return errors.forbidden(
+        f"Báo cáo ngày {day} của {unit} đã được tỉnh chấp nhận ({by_name}); chỉ tài khoản "
+        f"cấp tỉnh ({province}) được sửa, hoặc đề nghị tỉnh trả lại báo cáo để sửa.",
+        f"The report of {day} for {report.unit_id} was accepted by the province ({by_name}); "
+        f"only a province token ({province}) may correct it, or ask the province to return "
+        "it for correction.",
+        [
+            Reason.of(
+                "accepted_by_province",
+                "report_date",
+                f"Báo cáo ngày {day} đã được tỉnh chấp nhận.",
+                f"The report of {day} was accepted by the province.",
+            )
+        ],
+    )

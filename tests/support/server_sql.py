@@ -40,7 +40,7 @@ from sinks.brief.archive import Archive
 from sinks.brief.gather import gather
 from sinks.brief.maker import BriefMaker, NoBrief, check_brief, reported_units
 from tests.support.grafana_sql import Sent
-from warehouse import compliance, history, surveillance
+from warehouse import approvals, compliance, history, surveillance
 from warehouse.client import Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,6 +224,8 @@ def readers(registry: Registry, catalog: Catalog, brief_dir: Path) -> list[Reade
         ),
         ("API unit history", lambda wh: WarehouseLookup(wh).revisions("173", DAY)),
         ("API start-up", lambda wh: WarehouseLookup(wh).recent(DAY)),
+        ("GET /api/v1/approvals", lambda wh: approvals.listing(wh, "district-daily", DAY, ["173"])),
+        ("API start-up (approvals)", lambda wh: approvals.latest_decisions(wh, DAY)),
         ("baocao brief (province)", lambda wh: checked(wh, "19")),
         ("baocao brief (nation)", lambda wh: checked(wh, None)),
         ("brief units", lambda wh: reported_units(wh, "19", DAY)),
