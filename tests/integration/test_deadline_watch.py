@@ -167,15 +167,8 @@ def day_on_each_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterato
 
 
 def test_simulated_day_alerts_once_across_a_rebalance_at_the_deadline_and_a_restart(
-    day_on_each_store: Watched, broker_kind: str, request: pytest.FixtureRequest
+    day_on_each_store: Watched,
 ) -> None:
-    if broker_kind == "kafka":
-        # Runs, and is reported, on Kafka; a failure there is a known, open issue
-        # (docs/known-issues.md: a restarted worker's table recovery that never ends,
-        # faust-streaming/faust#21; a worker exiting with status 1), not yet fixed.
-        request.applymarker(
-            pytest.mark.xfail(reason="docs/known-issues.md: deadline test on Kafka", strict=False)
-        )
     day = day_on_each_store
     day.clock.set(at(13, 30))
     day.submit("164", at(13, 30))
