@@ -29,7 +29,7 @@ BUILTIN_SMS = "sms.toml"
 #: The word a message may put before its date ("BC ngày 27/7 ..."); no key may be it.
 DATE_WORD = "NGAY"
 WORD = re.compile(r"^[A-Z][A-Z0-9]*$")
-_TOP = {"status_word", "commands"}
+_TOP = {"status_word", "help_word", "commands"}
 _COMMAND = {"word", "aliases", "dataset", "example", "keys"}
 # Letters NFKD does not take apart: the Vietnamese đ, and the Icelandic eth it looks like.
 _UNSPLIT = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
@@ -67,6 +67,7 @@ class SmsFormat:
 
     status_word: str
     commands: tuple[Command, ...]
+    help_word: str = "HD"
     _by_word: dict[str, Command] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -83,8 +84,8 @@ class SmsFormat:
 
     @property
     def words(self) -> list[str]:
-        """Every command word and the status word, as a person may write them."""
-        return [*self._by_word, self.status_word]
+        """Every command word, the status word and the help word, as a person may write them."""
+        return [*self._by_word, self.status_word, self.help_word]
 
     @classmethod
     def load(cls, catalog: Catalog, path: Path | None = None) -> SmsFormat:
@@ -142,6 +143,7 @@ class _Checker:
         for extra in sorted(set(data) - _TOP):
             self.say(extra, "mục không được hỗ trợ", "unknown setting")
         status = self.word("status_word", data.get("status_word", "TT"))
+        helper = self.word("help_word", data.get("help_word", "HD"))
         raw = data.get("commands")
         if not isinstance(raw, list) or not raw:
             self.say("commands", "cần ít nhất một [[commands]]", "needs at least one [[commands]]")
@@ -150,6 +152,10 @@ class _Checker:
             c for i, item in enumerate(raw) if (c := self.read_command(i, item)) is not None
         ]
         taken: dict[str, str] = {} if status is None else {status: "status_word"}
+        if helper is not None:
+            if helper in taken:
+                self.say("help_word", f"từ {helper} đã dùng", f"the word {helper} is already used")
+            taken.setdefault(helper, "help_word")
         seen_datasets: dict[str, str] = {}
         for i, command in enumerate(commands):
             where = f"commands[{i}] ({command.word})"
@@ -169,9 +175,9 @@ class _Checker:
                     f"{seen_datasets[command.dataset]}",
                 )
             seen_datasets.setdefault(command.dataset, where)
-        if status is None or len(commands) != len(raw):
+        if status is None or helper is None or len(commands) != len(raw):
             return None
-        return SmsFormat(status, tuple(commands))
+        return SmsFormat(status, tuple(commands), helper)
 
     def word(self, where: str, value: object) -> str | None:
         if not isinstance(value, str) or not WORD.match(fold(value)):

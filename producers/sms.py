@@ -64,7 +64,14 @@ class StatusQuery:
     short_id: str | None
 
 
-Parsed = SmsReport | StatusQuery | list[Reason]
+@dataclass(frozen=True)
+class HelpQuery:
+    """``HD``: the commands and an example; ``HD BC``: the keys of one command."""
+
+    command: Command | None
+
+
+Parsed = SmsReport | StatusQuery | HelpQuery | list[Reason]
 
 
 def parse(text: str, fmt: SmsFormat, today: date) -> Parsed:
@@ -84,6 +91,11 @@ def parse(text: str, fmt: SmsFormat, today: date) -> Parsed:
     word, rest = tokens[0], tokens[1:]
     if word == fmt.status_word:
         return _status(rest, fmt)
+    if word == fmt.help_word:
+        if not rest:
+            return HelpQuery(None)
+        asked = fmt.command_named(rest[0])
+        return HelpQuery(asked) if asked is not None else [_unknown_command(rest[0], fmt)]
     command = fmt.command_named(word)
     if command is None:
         return [_unknown_command(word, fmt)]
@@ -109,9 +121,23 @@ def _status(rest: list[str], fmt: SmsFormat) -> StatusQuery | list[Reason]:
     return StatusQuery(short)
 
 
+def help_reply(fmt: SmsFormat, query: HelpQuery) -> str:
+    """The commands with an example, or one command's keys, in one text message."""
+    command = query.command
+    if command is None:
+        words = ", ".join(c.word for c in fmt.commands)
+        example = next((c.example for c in fmt.commands if c.example), "")
+        return fit(
+            f"Lenh: {words}. VD: {example}. {fmt.status_word} <ma>: trang thai. "
+            f"{fmt.help_word} <lenh>: cac ma, vd {fmt.help_word} {fmt.commands[0].word}"
+        )
+    keys = " ".join(command.keys)
+    return fit(f"{command.word} [ngay] ma=so: {keys}")
+
+
 def _unknown_command(word: str, fmt: SmsFormat) -> Reason:
     hint = next(iter(closest(word, fmt.words)), None)
-    listed = ", ".join([*(c.word for c in fmt.commands), fmt.status_word])
+    listed = ", ".join([*(c.word for c in fmt.commands), fmt.status_word, fmt.help_word])
     return Reason.of(
         "unknown_command",
         "command",

@@ -53,9 +53,11 @@ from producers.http.openapi import ERRORS
 from producers.http.phones import PhoneBook, national, normalise, phones_path
 from producers.sms import (
     SMS_LENGTH,
+    HelpQuery,
     StatusQuery,
     check_examples,
     fit,
+    help_reply,
     not_taken_reply,
     parse,
     receipt_reply,
@@ -86,7 +88,14 @@ query_secret = APIKeyQuery(
 )
 
 Outcome = Literal[
-    "received", "queued", "accepted", "rejected", "refused", "unregistered", "not_found"
+    "received",
+    "queued",
+    "accepted",
+    "rejected",
+    "refused",
+    "unregistered",
+    "not_found",
+    "help",
 ]
 
 
@@ -221,9 +230,14 @@ def install_sms(app: FastAPI, settings: Settings, tokens_file: Path) -> None:
             )
         given = (in_header or in_query or "").encode()
         if not given or not hmac.compare_digest(given, secret):
-            raise errors.unauthorized(
+            # Not a bearer token: the challenge names the header a gateway must send
+            # (RFC 9110 §11.6.1 lets a server name its own scheme).
+            raise errors.ApiError(
+                401,
+                "unauthorized",
                 f"Thiếu hoặc sai khoá bí mật ({SECRET_HEADER}).",
                 f"The gateway secret ({SECRET_HEADER} or ?secret=) is missing or wrong.",
+                headers={"WWW-Authenticate": f'Secret header="{SECRET_HEADER}"'},
             )
         raw = await read_body(request, limit)
         as_json, message = _message(request.headers.get("content-type", ""), raw)
@@ -359,6 +373,8 @@ class SmsInbox:
             return Answer(refused_reply(parsed), "refused", reasons=parsed)
         if isinstance(parsed, StatusQuery):
             return self.status(unit.unit_id, parsed)
+        if isinstance(parsed, HelpQuery):
+            return Answer(help_reply(self.fmt, parsed), "help")
         credential = Credential(
             token_id=f"sms:{number}",
             name=f"sms:{number}",

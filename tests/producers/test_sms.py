@@ -18,11 +18,13 @@ from producers.http.phones import national, normalise
 from producers.http.receipts import decided
 from producers.sms import (
     SMS_LENGTH,
+    HelpQuery,
     SmsReport,
     StatusQuery,
     ascii_text,
     check_examples,
     fit,
+    help_reply,
     in_keys,
     not_taken_reply,
     parse,
@@ -195,6 +197,22 @@ def test_the_status_command(fmt: SmsFormat, text: str, short_id: str | None) -> 
     assert parse(text, fmt, TODAY) == StatusQuery(short_id)
 
 
+def test_the_help_command_lists_the_commands_or_one_command_s_keys(fmt: SmsFormat) -> None:
+    every = parse("hđ", fmt, TODAY)  # diacritics and case ignored, like every word
+    assert every == HelpQuery(None)
+    assert help_reply(fmt, every) == (
+        "Lenh: BC, CK. VD: BC 27/7 CM=3 CD=1 PCR=420 DT=3. TT <ma>: trang thai. "
+        "HD <lenh>: cac ma, vd HD BC"
+    )
+    one = parse("HD ck", fmt, TODAY)
+    assert one == HelpQuery(fmt.command_named("CK"))
+    assert help_reply(fmt, one) == "CK [ngay] ma=so: NG XE VD CL TN TND VP"
+    long = help_reply(fmt, parse("HD BC", fmt, TODAY))  # BC has more keys than fit
+    assert long.startswith("BC [ngay] ma=so: CM CD CL KR TV F1") and len(long) <= SMS_LENGTH
+    (unknown,) = parse("HD BX", fmt, TODAY)  # type: ignore[misc]
+    assert unknown.code == "unknown_command" and "HD" in unknown.message_en
+
+
 # ---------------------------------------------------------------- every way to get it wrong
 
 
@@ -279,8 +297,8 @@ def test_an_unknown_key_suggests_the_closest(fmt: SmsFormat) -> None:
 
 def test_an_unknown_command_suggests_one_and_lists_them(fmt: SmsFormat) -> None:
     (reason,) = parse("BX CM=3", fmt, TODAY)  # type: ignore[misc]
-    assert reason.message_en == "Unknown command BX; did you mean BC? Commands: BC, CK, TT"
-    assert reason.message_vi == "Không có lệnh BX, có phải BC? Lệnh: BC, CK, TT"
+    assert reason.message_en == "Unknown command BX; did you mean BC? Commands: BC, CK, TT, HD"
+    assert reason.message_vi == "Không có lệnh BX, có phải BC? Lệnh: BC, CK, TT, HD"
 
 
 def test_a_key_ending_in_a_digit_says_how_to_write_it(fmt: SmsFormat) -> None:
@@ -353,6 +371,8 @@ def test_a_small_format_with_aliases(catalog: Catalog) -> None:
         (ONE + ONE, "the word BC is already used"),
         (ONE + ONE.replace('"BC"', '"BD"'), "dataset district-daily already has a command"),
         ('status_word = "BC"\n' + ONE, "the word BC is already used by status_word"),
+        ('help_word = "BC"\n' + ONE, "the word BC is already used by help_word"),
+        ('help_word = "TT"\n' + ONE, "the word TT is already used"),
         ("colour = 1\n" + ONE, "colour: unknown setting"),
         (ONE.replace("[commands.keys]", "colour = 1\n[commands.keys]"), "unknown setting"),
     ],

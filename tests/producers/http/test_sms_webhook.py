@@ -186,6 +186,15 @@ def test_the_report_id_is_derived_from_number_and_message() -> None:
 # ---------------------------------------------------------------- the decision, now or later
 
 
+def test_help_answers_the_commands_and_sends_nothing(sms: Api) -> None:
+    answer = sms.client.post(URL, json={"from": DISTRICT, "text": "HD"}, headers=HEADERS)
+    body = answer.json()
+    assert answer.status_code == 200 and body["outcome"] == "help"
+    assert body["reply"].startswith("Lenh: BC, CK. VD: BC 27/7")
+    assert send(sms, "hd ck").text == "CK [ngay] ma=so: NG XE VD CL TN TND VP"
+    assert sms.publisher.sent == []
+
+
 def test_the_status_command_answers_the_decision(sms: Api) -> None:
     code = code_of(send(sms, REPORT).text)
     assert (
@@ -318,6 +327,8 @@ def test_no_or_a_wrong_secret_is_401(sms: Api) -> None:
         assert answer.status_code == 401
         body = answer.json()
         assert body["error"] == "unauthorized" and "khoá bí mật" in body["message_vi"]
+        # The challenge names the gateway's header, not a bearer token it has no use for.
+        assert answer.headers["www-authenticate"] == 'Secret header="X-Baocao-Sms-Secret"'
     assert (
         sms.client.post(f"{URL}?secret=nope", data={"from": DISTRICT, "text": REPORT}).status_code
         == 401
