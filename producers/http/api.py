@@ -28,6 +28,7 @@ from producers.http import errors, views
 from producers.http.approvals import install_approvals
 from producers.http.auth import TokenStore
 from producers.http.batch import submit_csv
+from producers.http.callers import take_turn, token_holder
 from producers.http.desk import Caller, Desk, Pending
 from producers.http.handlers import PREFIX, install_docs, install_error_handlers
 from producers.http.limits import RateLimiter, read_body
@@ -60,30 +61,14 @@ async def authenticate(
     Async on purpose: a token check is one indexed SQLite read, cheaper in the event
     loop than the thread hop FastAPI gives a plain function (a rush's every request).
     """
-    if creds is None:
-        raise errors.unauthorized(
-            "Cần mã truy cập (Authorization: Bearer …).",
-            "A token is required (Authorization: Bearer …).",
-        )
-    tokens: TokenStore = request.app.state.tokens
-    desk: Desk = request.app.state.desk
-    cred = tokens.check(creds.credentials)
-    unit = desk.registry.get(cred.unit_id) if cred else None
-    if cred is None or unit is None:
-        raise errors.unauthorized(
-            "Mã truy cập không hợp lệ hoặc đã bị thu hồi.",
-            "The token is invalid or has been revoked.",
-        )
-    if not cred.may("submit"):
+    caller = token_holder(request, creds)
+    if not caller.credential.may("submit"):
         raise errors.forbidden(
             "Mã này chỉ dùng để xem số liệu (vai trò read), không gửi báo cáo.",
             "This token may only read (role read); it cannot submit reports.",
         )
-    limiter: RateLimiter = request.app.state.limiter
-    wait = limiter.take(cred.token_id)
-    if wait is not None:
-        raise errors.too_many_requests(wait, int(limiter.capacity))
-    return Caller(cred, unit)
+    take_turn(request, caller)
+    return caller
 
 
 Auth = Annotated[Caller, Depends(authenticate)]

@@ -35,12 +35,12 @@ from contract.registry import Unit
 from contract.validation import in_words
 from producers.errors import PublishError
 from producers.http import errors
-from producers.http.auth import TokenStore
+from producers.http.callers import take_turn, token_holder
 from producers.http.desk import Caller, Desk
 from producers.http.errors import ApiError
 from producers.http.handlers import PREFIX
 from producers.http.known import KnownDecision
-from producers.http.limits import RateLimiter, read_body
+from producers.http.limits import read_body
 from producers.http.models import (
     ApprovalBook,
     ApprovalIn,
@@ -84,19 +84,8 @@ def install_approvals(
         request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> Caller:
         """The bearer token's holder, if it may review: 401 unknown, 403 without ``approve``."""
-        if creds is None:
-            raise errors.unauthorized(
-                "Cần mã truy cập (Authorization: Bearer …).",
-                "A token is required (Authorization: Bearer …).",
-            )
-        tokens: TokenStore = request.app.state.tokens
-        cred = tokens.check(creds.credentials)
-        unit = registry.get(cred.unit_id) if cred else None
-        if cred is None or unit is None:
-            raise errors.unauthorized(
-                "Mã truy cập không hợp lệ hoặc đã bị thu hồi.",
-                "The token is invalid or has been revoked.",
-            )
+        caller = token_holder(request, creds)
+        cred, unit = caller.credential, caller.unit
         if not cred.may("approve"):
             raise errors.forbidden(
                 "Mã này không có vai trò duyệt (approve); cấp mã mới bằng "
@@ -109,11 +98,8 @@ def install_approvals(
                 f"{unit.name} không duyệt báo cáo của đơn vị nào (chỉ huyện và tỉnh duyệt).",
                 f"{unit.unit_id} reviews nobody's reports (districts and provinces do).",
             )
-        limiter: RateLimiter = request.app.state.limiter
-        wait = limiter.take(cred.token_id)
-        if wait is not None:
-            raise errors.too_many_requests(wait, int(limiter.capacity))
-        return Caller(cred, unit)
+        take_turn(request, caller)
+        return caller
 
     Reviewer = Annotated[Caller, Depends(reviewer)]
 
