@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     level_profile: str | None = Field(
         None, description="assess levels by this profile id; default: the one in force that day"
     )
+    level_dataset: str | None = Field(
+        None,
+        description="the dataset levels are assessed from; default: the only one carrying "
+        "every metric the profiles read",
+    )
     population_path: Path | None = Field(
         None, description="population CSV (unit_id,population[,age bands]); default: demo estimates"
     )

@@ -60,6 +60,7 @@ def engine_of(settings: Settings, registry: Registry, catalog: Catalog) -> Signa
         registry,
         catalog,
         settings.level_profile,
+        settings.level_dataset,
     )
 
 

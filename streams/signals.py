@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from contract.datasets import Catalog
+from contract.errors import ConfigError
 from contract.events import Alert, LevelAssessed
 from contract.levels import LEVEL_NAMES, LevelInputs, LevelProfiles, LevelResult, Profile
 from contract.population import Population, area_populations
@@ -51,6 +52,7 @@ class SignalEngine:
         registry: Registry,
         catalog: Catalog,
         profile_id: str | None = None,
+        level_dataset: str | None = None,
     ) -> None:
         self.config = config
         self.profiles = profiles
@@ -69,8 +71,11 @@ class SignalEngine:
         #: Days a series keeps: a day changed ``reach`` days back still re-evaluates whole.
         self.keep_days = 2 * self.reach + WEEK
         self._keys: dict[str, frozenset[str]] = {}
-        self._leveled: dict[str, bool] = {}
         self._subjects: dict[str, Subject] = {}
+        #: The one dataset levels are assessed from. A level belongs to a unit, not to a
+        #: dataset (``LevelAssessed.key``, the series' level marks): two datasets feeding
+        #: levels would overwrite each other's (tests/streams/test_signal_engine.py).
+        self.level_dataset = self._level_dataset(level_dataset) if len(profiles) else None
 
     def keys(self, dataset: str) -> frozenset[str]:
         """Metric keys (plain totals and the options levels need) kept for ``dataset``."""
@@ -82,14 +87,40 @@ class SignalEngine:
         return self._keys[dataset]
 
     def levels_for(self, dataset: str) -> bool:
-        """Whether ``dataset`` carries every metric the level profiles read."""
-        if dataset not in self._leveled:
-            ds = self.catalog.get(dataset)
-            needed = {m for m, _ in self._level_sums} | self._level_cumulative
-            self._leveled[dataset] = ds is not None and all(
-                ds.metric(key.partition(".")[0]) is not None for key in needed
+        """Whether levels are assessed from ``dataset`` (``level_dataset``)."""
+        return dataset == self.level_dataset
+
+    def _level_dataset(self, named: str | None) -> str | None:
+        """The named dataset, or the only one carrying every metric the profiles read.
+
+        None when no dataset carries them (no levels); a configuration error when the
+        named one lacks a metric, or when several carry them all and none is named.
+        """
+        needed = {m for m, _ in self._level_sums} | self._level_cumulative
+
+        def lacks(code: str) -> list[str]:
+            ds = self.catalog.get(code)
+            if ds is None:
+                return sorted(needed)
+            return sorted(k for k in needed if ds.metric(k.partition(".")[0]) is None)
+
+        if named is not None:
+            missing = lacks(named)
+            if missing:
+                raise ConfigError(
+                    f"bộ số liệu cấp độ {named!r} không có {', '.join(missing)} / level "
+                    f"dataset {named!r} lacks {', '.join(missing)} (BAOCAO_LEVEL_DATASET)"
+                )
+            return named
+        carrying = [ds.code for ds in self.catalog.datasets if not lacks(ds.code)]
+        if len(carrying) > 1:
+            raise ConfigError(
+                f"nhiều bộ số liệu đủ chỉ số để tính cấp độ ({', '.join(carrying)}): chọn "
+                f"một bằng BAOCAO_LEVEL_DATASET / several datasets carry every metric the "
+                f"level profiles read ({', '.join(carrying)}): name one with "
+                "BAOCAO_LEVEL_DATASET"
             )
-        return self._leveled[dataset]
+        return carrying[0] if carrying else None
 
     def extract(self, dataset: str, values: Mapping[str, int]) -> dict[str, int]:
         """The kept keys of a report's values, with each metric's options added up."""

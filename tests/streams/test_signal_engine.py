@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from contract.datasets import Catalog
+from contract.errors import ConfigError
 from contract.events import Alert
 from contract.levels import LevelProfiles
 from contract.population import load_population
@@ -218,3 +219,52 @@ def test_days_observed_together_give_what_they_give_one_by_one(engine: SignalEng
     assert together.series.levels == Series.from_json(apart.stored).levels
     # The newest state of each day was sent once, not once per day observed.
     assert len({(lv.level_date, lv.period) for lv in together.levels}) == len(together.levels)
+
+
+def with_copy_of(catalog: Catalog, code: str, copy: str) -> Catalog:
+    """The catalog plus a second dataset with ``code``'s metrics, named ``copy``."""
+    raw = catalog.model_dump()
+    twin = next(ds for ds in raw["datasets"] if ds["code"] == code)
+    raw["datasets"].append({**twin, "code": copy})
+    return Catalog.model_validate(raw)
+
+
+def engine_over(registry: Registry, catalog: Catalog, level_dataset: str | None) -> SignalEngine:
+    return SignalEngine(
+        SignalConfig.load(catalog=catalog),
+        LevelProfiles.load(),
+        load_population(registry),
+        registry,
+        catalog,
+        level_dataset=level_dataset,
+    )
+
+
+def test_levels_come_from_one_dataset_and_two_candidates_must_be_told_apart(
+    registry: Registry,
+) -> None:
+    # A level is the unit's (its key has no dataset): two datasets feeding it would
+    # overwrite each other's levels, so the engine refuses to guess.
+    twins = with_copy_of(Catalog.load(), DS, "district-daily-b")
+    with pytest.raises(ConfigError, match="BAOCAO_LEVEL_DATASET") as refused:
+        engine_over(registry, twins, None)
+    assert DS in str(refused.value) and "district-daily-b" in str(refused.value)
+
+    engine = engine_over(registry, twins, "district-daily-b")
+    assert not engine.levels_for(DS) and engine.levels_for("district-daily-b")
+    day, values = date(2021, 11, 7), engine.extract(DS, cases(4))
+    rev = [1, f"{day}T09:00:01+07:00", "1"]
+    own = engine.observe(None, PHU_BINH, DS, day, rev, values, NOW)
+    other = engine.observe(None, PHU_BINH, "district-daily-b", day, rev, values, NOW)
+    assert own is not None and own.levels == []
+    assert other is not None and [lv.period for lv in other.levels] == ["day", "week"]
+
+
+def test_a_named_level_dataset_must_carry_every_metric_the_profiles_read(
+    registry: Registry,
+) -> None:
+    catalog = Catalog.load()
+    lacking = next(ds.code for ds in catalog.datasets if ds.code != DS)
+    with pytest.raises(ConfigError, match=f"{lacking}.*lacks"):
+        engine_over(registry, catalog, lacking)
+    assert engine_over(registry, catalog, None).level_dataset == DS
