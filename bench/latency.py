@@ -7,19 +7,29 @@ stamped when handed to the producer. A watcher asks the warehouse service's
 ``/api/ledger-history`` (every accepted report_id) and stamps the ids it sees first.
 A latency is therefore an upper bound, late by at most one poll plus one read.
 Rejected reports never reach that list; they are counted, not timed.
+
+Where the time goes (``stages``): each decision's ``accepted_at`` (stamped by the worker
+as it decides) and its record's timestamp on ``reports.accepted`` (stamped by the
+worker's producer as it publishes, which waits for the input's commit) split a latency
+into sent -> decided -> published -> seen; every process runs on this machine's clock.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
+
+from kafka import KafkaConsumer
 
 from baocao.broker import configured_kind
 from bench.common import Row, Scale, collect, percentile, progress, reports, wait_until
 from bench.stack import BenchStack
+from contract import topics
 from contract.events import ReportSubmitted
 from contract.settings import Settings
 from producers.kafka import ReportProducer
@@ -85,6 +95,47 @@ def submit_paced(
     return sent, len(data) / (time.perf_counter() - start)
 
 
+#: The legs of a latency, in order (``stages``).
+LEGS = ("decided", "published", "seen")
+
+
+def stages(bootstrap: str, sent: dict[str, float], seen: dict[str, float]) -> dict[str, float]:
+    """p50 and p95 of each leg: sent -> decided -> published -> seen in the warehouse.
+
+    ``sent`` and ``seen`` are ``time.time()`` stamps per report_id; a report counts once
+    (its first decision record), and only when all three stamps exist.
+    """
+    consumer = KafkaConsumer(
+        topics.ACCEPTED,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=3000,
+    )
+    legs: dict[str, list[float]] = {leg: [] for leg in LEGS}
+    done: set[str] = set()
+    try:
+        for record in consumer:
+            decision = json.loads(record.value)
+            rid = str(decision["report_id"])
+            if rid in done or rid not in sent or rid not in seen:
+                continue
+            done.add(rid)
+            decided = datetime.fromisoformat(decision["accepted_at"]).timestamp()
+            published = record.timestamp / 1000
+            legs["decided"].append(decided - sent[rid])
+            legs["published"].append(published - decided)
+            legs["seen"].append(seen[rid] - published)
+    finally:
+        consumer.close()
+    out: dict[str, float] = {"staged": float(len(done))}
+    for leg, values in legs.items():
+        if values:
+            out[f"{leg}_p50"] = percentile(values, 50)
+            out[f"{leg}_p95"] = percentile(values, 95)
+    return out
+
+
 def batching() -> str:
     """How long the worker and the sink hold outputs, as the children will see it."""
     settings = Settings()  # the children read the same environment
@@ -129,8 +180,16 @@ def once(duration: float, root: Path) -> dict[str, float]:
         stack.check_alive()
         rejected = rejections(stack) - rejected_before
         restarts = stack.worker_restarts()
+        # perf_counter stamps on the wall clock the worker stamps its decisions with
+        wall = time.time() - time.perf_counter()
+        legs = stages(
+            stack.bootstrap,
+            {rid: at + wall for rid, at in sent.items()},
+            {rid: at + wall for rid, at in watcher.seen.items()},
+        )
     latencies = [watcher.seen[rid] - at for rid, at in sent.items() if rid in watcher.seen]
     return {
+        **legs,
         "p50": percentile(latencies, 50),
         "p95": percentile(latencies, 95),
         "p99": percentile(latencies, 99),
@@ -151,7 +210,10 @@ def run(scale: Scale, runs: int) -> list[Row]:
         progress(f"latency run {i + 1}/{runs}: {RATE} reports/s for {duration:.0f} s")
         with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
             result = once(duration, Path(tmp))
-        progress(f"  p50 {result['p50']:.2f} s, p95 {result['p95']:.2f} s")
+        progress(
+            f"  p50 {result['p50']:.2f} s, p95 {result['p95']:.2f} s; p95 of each leg: "
+            + ", ".join(f"{leg} {result.get(f'{leg}_p95', float('nan')):.2f}" for leg in LEGS)
+        )
         return result
 
     r = collect(runs, one_run)
@@ -165,5 +227,9 @@ def run(scale: Scale, runs: int) -> list[Row]:
     )
     figures = ", ".join(f"{q} {r[q].median:.2f} s" for q in ("p50", "p95", "p99", "max"))
     each = f"; p95 per run: {r['p95'].show('.2f')}" if runs > 1 else ""
+    if all(f"{leg}_p95" in r for leg in LEGS):
+        figures += "; legs p50/p95: " + ", ".join(
+            f"{leg} {r[f'{leg}_p50'].median:.2f}/{r[f'{leg}_p95'].median:.2f} s" for leg in LEGS
+        )
     target = TARGET_P95[configured_kind()]
     return [(what, f"{figures} (target p95 <= {target:g} s){each}")]
