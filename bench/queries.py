@@ -44,6 +44,8 @@ START = date(2021, 1, 1)
 #: Repetitions per panel and period, and the time one panel may take for them.
 REPEATS: dict[Scale, tuple[int, float]] = {"small": (5, 2.0), "full": (10, 20.0)}
 TARGET_MS = 200
+#: A year-long situation panel may cost at most this many times the yardstick (issue 24).
+TARGET_RATIO = 2.0
 #: The yardstick: one metric of one province's year, read raw (every revision counted).
 YARDSTICK_SQL = (
     "SELECT sum(value) FROM report_values WHERE dataset = 'district-daily'"
@@ -160,6 +162,7 @@ def run(scale: Scale, runs: int) -> list[Row]:
             )
             params = {"first": span.start, "last": last, "province": PROVINCE.default}
             times = timings(partial(wh.query_rows, YARDSTICK_SQL, params), repeats, budget)
+            floor = percentile(times[1:], 95)
             rows.append(
                 (
                     f"yardstick: sum one metric of province {PROVINCE.default}'s"
@@ -172,6 +175,7 @@ def run(scale: Scale, runs: int) -> list[Row]:
             times = timings(partial(warehouse_summary, wh), repeats, budget)
             rows.append(("status: row counts and the newest report (/api/status)", show(times)))
             worst: list[float] = []
+            ratios: dict[str, float] = {}  # year-long situation panel -> p95 / yardstick's
             for dashboard in DASHBOARDS:
                 values = {v.name: v.default for v in dashboard.variables}
                 progress(f"  {dashboard.uid}")
@@ -185,7 +189,19 @@ def run(scale: Scale, runs: int) -> list[Row]:
                         times = timings(query, repeats, budget)
                         worst.append(percentile(times[1:], 95))
                         cells.append(f"{label}: {show(times)}")
+                        if dashboard.uid == "baocao-situation" and label != "14 d":
+                            ratios[panel.key] = worst[-1] / floor
                     rows.append((f"{dashboard.uid} / {panel.key}", "; ".join(cells)))
+            slowest = sorted(ratios, key=ratios.__getitem__, reverse=True)
+            rows.append(
+                (
+                    f"situation panels over {span.days} d, p95 / the yardstick's "
+                    f"(target: <= {TARGET_RATIO:g}x)",
+                    f"{sum(r <= TARGET_RATIO for r in ratios.values())} of {len(ratios)} "
+                    "within; slowest: "
+                    + ", ".join(f"{key} {ratios[key]:.1f}x" for key in slowest[:4]),
+                )
+            )
             situation = next(d for d in DASHBOARDS if d.uid == "baocao-situation")
             values = {v.name: v.default for v in situation.variables}
             progress("  a day of corrections, unmerged")
