@@ -35,6 +35,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("broker_kind", BROKERS, indirect=True, scope="session")
 
 
+@pytest.fixture(autouse=True)
+def _broker_kind_first(request: pytest.FixtureRequest) -> None:
+    """Set up ``broker_kind`` before any other fixture of an integration test.
+
+    Appending it to ``metafunc.fixturenames`` gives the test its ``[kafka]`` id but not
+    the fixture: pytest prunes a parametrized test's fixture closure to what its own
+    fixtures request (``FuncFixtureInfo.prune_dependency_tree``), so a test whose stack
+    does not ask for ``broker`` ran its ``[kafka]`` case on Tansu. An autouse fixture
+    runs before the test's own fixtures (its stack), and this one asks for it by name.
+    """
+    if request.node.get_closest_marker("integration") is not None:
+        request.getfixturevalue("broker_kind")
+
+
 @pytest.fixture(scope="module")
 def registry() -> Registry:
     """The built-in demo registry."""

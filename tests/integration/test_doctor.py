@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
-from baocao.broker import EmbeddedBroker, create_topics, free_port
+from baocao.broker import BrokerKind, EmbeddedBroker, create_topics, free_port
 from contract import topics
 
 pytestmark = pytest.mark.integration
@@ -21,9 +21,9 @@ PARTITIONS = 2
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[EmbeddedBroker]:
+def stack(broker_kind: BrokerKind) -> Iterator[EmbeddedBroker]:
     """Its own broker: doctor looks at the pipeline's real topic and group names."""
-    with EmbeddedBroker() as running:
+    with EmbeddedBroker(kind=broker_kind) as running:
         create_topics(running.bootstrap, topics.specs(PARTITIONS))
         yield running
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from baocao.broker import EmbeddedBroker
+from baocao.broker import BrokerKind, EmbeddedBroker
 from contract import topics
 from contract.settings import Settings
 from sinks.consumer import SinkRunner
@@ -25,8 +25,8 @@ WAIT = 123
 
 
 @pytest.fixture(scope="module")
-def settings() -> Iterator[Settings]:
-    with EmbeddedBroker() as broker:
+def settings(broker_kind: BrokerKind) -> Iterator[Settings]:
+    with EmbeddedBroker(kind=broker_kind) as broker:
         yield Settings(broker=broker.bootstrap, fetch_wait_ms=WAIT)
 
 
