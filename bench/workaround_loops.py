@@ -43,6 +43,12 @@ TESTS = {
     "recovery": ("tests/integration/test_recovery.py", "continues_every_ledger and {broker}"),
 }
 
+#: What each broker writes to its log as it starts: which one a run really used.
+RAN_ON = {
+    "kafka": re.compile(r"KafkaRaftServer nodeId=\d+\] Kafka Server started"),
+    "tansu": re.compile(r"tansu broker \d"),
+}
+
 #: What each workaround writes when it acts, or what its absence lets happen.
 SIGNS = {
     "stall_restart": re.compile(r"worker stalled"),
@@ -83,9 +89,26 @@ def run_once(test: str, broker: str, off: list[str]) -> dict[str, Any]:
         "summary": summary,
         "failure": failure.strip()[:300],
         "signs": {name: len(sign.findall(logs)) for name, sign in SIGNS.items()},
+        "ran_on": ran_on(logs),
         "load_1min": round(load, 2),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def ran_on(logs: str) -> str:
+    """The broker the run's processes talked to, by its start line ("?" if none found)."""
+    found = [kind for kind, line in RAN_ON.items() if line.search(logs)]
+    return ",".join(found) or "?"
+
+
+def broker_of(row: dict[str, Any]) -> str:
+    """The broker a run used: ``ran_on`` where it was recorded, else the one asked for.
+
+    Rows recorded before ``ran_on`` existed and marked ``"ran_on": "tansu"`` asked for
+    Kafka but ran on Tansu: the test id named the broker without its fixture
+    (tests/integration/test_broker_kind.py).
+    """
+    return str(row.get("ran_on") or row["broker"])
 
 
 def append(row: dict[str, Any], out: Path = OUT) -> None:
@@ -97,7 +120,7 @@ def summary(rows: list[dict[str, Any]]) -> str:
     """A Markdown table: runs, failures and watchdog restarts per test, broker and switch."""
     groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
     for row in rows:
-        key = (row["test"], row["broker"], row["workaround"], row["state"])
+        key = (row["test"], broker_of(row), row["workaround"], row["state"])
         groups.setdefault(key, []).append(row)
     lines = [
         "| test | broker | workarounds | runs | failed | runs with a watchdog restart | median s |",
