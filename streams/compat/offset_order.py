@@ -17,7 +17,7 @@ record past one it dropped.
 Restarting is not enough by itself: Faust acks the messages it drops, and counts an
 offset its fetch loop passed over as acked too (``Consumer._add_gap``), so its commit
 can pass the gap before the stream sees the next offset, and the restarted worker
-resumed past the skipped reports (test_pipeline[memory-kafka]: 485 of 514 reports).
+resumed past the skipped reports (the kill -9 pipeline test: 485 of 514 reports).
 ``limit_commits`` caps each commit of a checked topic at ``commit_limit``: one past
 the last offset read in order, the first skipped one once a gap is seen, nothing
 before the first read of an assignment.

@@ -6,14 +6,14 @@ partition's last batch + 1 (see ``contract.kafka_offsets``; no Tansu report foun
 a worker that took over partitions, after a crash or a rebalance, restored the ledger
 without the rest of the last batch: re-sent reports were accepted again and
 corrections got revision numbers already used (tests/integration/test_recovery.py,
-and the kill -9 pipeline test's totals). On Apache Kafka a plain client is listed the
-high watermark, yet the worker's recovery was answered short there too, for reasons
-not yet known (docs/known-issues.md): the test fails on both brokers without this.
+and the kill -9 pipeline test's totals). Apache Kafka lists the high watermark, and
+the recovery test passes there without this (docs/known-issues.md, Loops); on Kafka the
+confirming fetch finds the listed end and changes nothing.
 
 Faust asks its consumer for these offsets only during recovery, so apps that opt in
 (``install``) answer from ``contract.kafka_offsets.end_offsets`` instead, read by a
 short-lived kafka-python consumer outside any group. It can go when the embedded
-broker lists true end offsets and the short answer on Kafka is explained.
+broker lists true end offsets.
 """
 
 from __future__ import annotations
