@@ -28,16 +28,22 @@ def registry() -> Registry:
     return Registry.load()
 
 
-@pytest.fixture
-def engine(registry: Registry) -> SignalEngine:
-    catalog = Catalog.load()
+def engine_over(
+    registry: Registry, catalog: Catalog, level_dataset: str | None = None
+) -> SignalEngine:
     return SignalEngine(
         SignalConfig.load(catalog=catalog),
         LevelProfiles.load(),
         load_population(registry),
         registry,
         catalog,
+        level_dataset=level_dataset,
     )
+
+
+@pytest.fixture
+def engine(registry: Registry) -> SignalEngine:
+    return engine_over(registry, Catalog.load())
 
 
 class Unit:
@@ -227,17 +233,6 @@ def with_copy_of(catalog: Catalog, code: str, copy: str) -> Catalog:
     twin = next(ds for ds in raw["datasets"] if ds["code"] == code)
     raw["datasets"].append({**twin, "code": copy})
     return Catalog.model_validate(raw)
-
-
-def engine_over(registry: Registry, catalog: Catalog, level_dataset: str | None) -> SignalEngine:
-    return SignalEngine(
-        SignalConfig.load(catalog=catalog),
-        LevelProfiles.load(),
-        load_population(registry),
-        registry,
-        catalog,
-        level_dataset=level_dataset,
-    )
 
 
 def test_levels_come_from_one_dataset_and_two_candidates_must_be_told_apart(
