@@ -63,8 +63,8 @@ class SignalEngine:
         self.profile_id = profile_id
         sums = {s for p in profiles for s in p.sums_needed()}
         cumulative = {c for p in profiles for c in p.cumulative_needed()}
-        self._level_sums = sums
-        self._level_cumulative = cumulative
+        #: Every metric key the level profiles read (weekly sums and cumulative totals).
+        self._level_keys = frozenset({m for m, _ in sums} | cumulative)
         level_window = max((n for _, n in sums), default=WEEK)
         #: How far after a changed day its effects reach (detector baselines, level window).
         self.reach = max(config.lookback_days, level_window)
@@ -82,7 +82,7 @@ class SignalEngine:
         if dataset not in self._keys:
             wanted = set(self.config.metrics(dataset))
             if self.levels_for(dataset):
-                wanted |= {m for m, _ in self._level_sums} | self._level_cumulative
+                wanted |= self._level_keys
             self._keys[dataset] = frozenset(wanted)
         return self._keys[dataset]
 
@@ -96,7 +96,7 @@ class SignalEngine:
         None when no dataset carries them (no levels); a configuration error when the
         named one lacks a metric, or when several carry them all and none is named.
         """
-        needed = {m for m, _ in self._level_sums} | self._level_cumulative
+        needed = self._level_keys
 
         def lacks(code: str) -> list[str]:
             ds = self.catalog.get(code)
