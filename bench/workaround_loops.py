@@ -92,7 +92,16 @@ def run_once(test: str, broker: str, off: list[str]) -> dict[str, Any]:
         "ran_on": ran_on(logs),
         "load_1min": round(load, 2),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
     }
+
+
+def commit() -> str:
+    """The commit the runs' code is at (rows before this field existed have none)."""
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return done.stdout.strip() if done.returncode == 0 else "?"
 
 
 def ran_on(logs: str) -> str:
