@@ -63,45 +63,90 @@ APPROVAL_BANDS = Bands(
 _STATE_CODES = ", ".join(f"'{state}'" for state in APPROVAL_STATES)
 _STATE_MARKS = ", ".join(f"'{mark}'" for mark, _, _ in APPROVAL_STATES.values())
 
-# Every (unit, day) that must report: active that day and assigned the dataset
-# (DHIS2's "expected"); a closed or inactive unit is not expected.
-_EXPECTED = (
-    "SELECT u.unit_id AS unit_id, u.name AS name, d.day AS day"
-    f" FROM units_current AS u CROSS JOIN (SELECT arrayJoin(arrayMap(i -> {FROM_DAY} + i,"
-    f" range(toUInt32(dateDiff('day', {FROM_DAY}, {TO_DAY}) + 1)))) AS day) AS d"
-    " WHERE has(u.datasets, '${dataset}') AND u.province_id = '${province}'"
-    " AND ('${district}' = '' OR u.district_id = '${district}')"
-    " AND u.active_from <= d.day AND (u.active_to IS NULL OR d.day <= u.active_to)"
-)
-# One row per expected (unit, day) with its status; "pending" until the deadline passes,
-# as of the period's end when that is earlier than now (the viewer on a demo's clock).
-# Reports are narrowed to the same units before reports_latest groups them: the filter
-# reaches the reports table's sort key (unfiltered it grouped the nation's reports).
-STATUS = (
-    "SELECT e.unit_id AS unit_id, e.name AS name, e.day AS day,"
-    " multiIf(r.found = 1, toString(r.timeliness),"
-    f" least(now(), $__toTime) < toDateTime(e.day, '{TZ}') + INTERVAL {DEADLINE_HOUR} HOUR,"
-    " 'pending',"
-    " 'missing') AS status"
-    f" FROM ({_EXPECTED}) AS e LEFT JOIN (SELECT unit_id, report_date, timeliness, 1 AS found"
-    " FROM reports_latest WHERE dataset = '${dataset}'"
-    f" AND {day_filter('report_date')}"
-    f" AND {UNITS_IN}) AS r ON r.unit_id = e.unit_id AND r.report_date = e.day"
-)
+
+def _days(first: str) -> str:
+    """The days from ``first`` to the period's last, in order."""
+    return f"arrayMap(i -> {first} + i, range(toUInt32(dateDiff('day', {first}, {TO_DAY}) + 1)))"
+
+
+def _offset(first: str, day: str) -> str:
+    """``day``'s place among the days from ``first`` (0 for ``first``)."""
+    return f"toUInt32(dateDiff('day', {first}, {day}))"
+
+
+def _reported_in(first: str = FROM_DAY) -> str:
+    """The unit-days from ``first`` to the period's last of the selected units (the
+    filter reaches the sort key of what it reads)."""
+    return f"dataset = '${{dataset}}' AND report_date BETWEEN {first} AND {TO_DAY} AND {UNITS_IN}"
+
+
+def _expected(reported: str, first: str = FROM_DAY) -> str:
+    """Return every (unit, day) from ``first`` on that must report, with what it
+    ``reported`` that day.
+
+    Expected: active that day and assigned the dataset (DHIS2's "expected"); a closed or
+    inactive unit is not expected. ``reported`` selects unit_id, report_date and
+    ``value``, a non-empty String, at most one row per unit-day; ``reported`` is '' on a
+    unit-day it has no row for. Its rows are gathered per unit into an array by day of
+    the period before they meet the units: joining a province's year one unit-day at a
+    time (63k rows) cost 20-30 ms, the same even with nothing to join; its 172 units
+    joined cost nothing measurable (bench/queries.py).
+    """
+    return (
+        f"SELECT unit_id, name, day, by_day[{_offset(first, 'day')} + 1] AS reported FROM ("
+        "SELECT u.unit_id AS unit_id, u.name AS name, r.by_day AS by_day,"
+        " arrayJoin(arrayFilter(d -> u.active_from <= d AND (u.active_to IS NULL"
+        f" OR d <= u.active_to), {_days(first)})) AS day"
+        " FROM units_current AS u LEFT JOIN (SELECT unit_id,"
+        f" groupArrayInsertAt('')(value, {_offset(first, 'report_date')}) AS by_day"
+        f" FROM ({reported}) GROUP BY unit_id) AS r ON r.unit_id = u.unit_id"
+        " WHERE has(u.datasets, '${dataset}') AND u.province_id = '${province}'"
+        " AND ('${district}' = '' OR u.district_id = '${district}'))"
+    )
+
+
+def _status(first: str = FROM_DAY) -> str:
+    """Return one row per expected (unit, day) from ``first`` on, with its status.
+
+    "pending" until the deadline passes, as of the period's end when that is earlier
+    than now (the viewer on a demo's clock). The latest revision's timeliness comes from
+    the daily_reports rollup, read with FINAL (exact before merges), not from
+    reports_latest, which groups every revision on each read: over a province's year
+    that was most of a compliance panel's time (bench/queries.py).
+    """
+    return (
+        "SELECT unit_id, name, day, multiIf(reported != '', reported,"
+        f" least(now(), $__toTime) < toDateTime(day, '{TZ}') + INTERVAL {DEADLINE_HOUR} HOUR,"
+        " 'pending', 'missing') AS status FROM ("
+        + _expected(
+            "SELECT unit_id, report_date, toString(timeliness) AS value"
+            f" FROM daily_reports FINAL WHERE {_reported_in(first)}",
+            first,
+        )
+        + ")"
+    )
+
+
+STATUS = _status()
 
 # The approval state of every reported unit-day of the period, within the filters; the
 # unit filter reaches the reports that approval_status groups (its first subquery).
 APPROVALS = (
     "SELECT unit_id, report_date, revision, state, approved_revision, changed_values,"
     " approval_id, by_name, reason, decided_at FROM approval_status"
-    f" WHERE dataset = '${{dataset}}' AND {day_filter('report_date')} AND {UNITS_IN}"
+    f" WHERE {_reported_in()}"
 )
 # One row per expected (unit, day): the mark of its approval state, NULL if not reported.
+# The state alone comes from approval_states (approval_status's state, from the rollup of
+# latest revisions); a state is never ''.
 APPROVAL_GRID = (
-    "SELECT e.name AS unit, e.day AS day,"
-    f" if(a.found = 1, transform(a.state, [{_STATE_CODES}], [{_STATE_MARKS}], '?'), NULL)"
-    f" AS status FROM ({_EXPECTED}) AS e LEFT JOIN (SELECT unit_id, report_date, state,"
-    f" 1 AS found FROM ({APPROVALS})) AS a ON a.unit_id = e.unit_id AND a.report_date = e.day"
+    "SELECT name AS unit, day,"
+    f" if(reported != '', transform(reported, [{_STATE_CODES}], [{_STATE_MARKS}], '?'), NULL)"
+    " AS status FROM ("
+    + _expected(
+        f"SELECT unit_id, report_date, state AS value FROM approval_states WHERE {_reported_in()}"
+    )
+    + ")"
 )
 # Per district and day: the reported unit-days of the district's units (its communes,
 # its checkpoints and the district itself) and how many are approved or accepted.
@@ -125,6 +170,14 @@ APPROVAL_LAST_DAY = (
     f" FROM ({APPROVALS}) AS a INNER JOIN units_current AS u ON u.unit_id = a.unit_id"
     f" WHERE a.report_date = {TO_DAY} ORDER BY a.unit_id"
 )
+
+
+def _few_values(column: str) -> str:
+    """A grid's text column sent as LowCardinality: the same text, but the driver builds
+    one string per distinct value, not one per cell (a year's grid has 63k cells of a
+    few hundred names and five statuses)."""
+    return f"toLowCardinality({column})"
+
 
 COMPLIANCE = Dashboard(
     uid="baocao-compliance",
@@ -166,8 +219,9 @@ COMPLIANCE = Dashboard(
             title_vi="Đơn vị chưa báo cáo (ngày cuối kỳ)",
             title_en="Units not yet reported (last day of the period)",
             kind="table",
+            # the last day alone: the rollup is read for that day, not the period
             sql=(
-                f"SELECT unit_id, name, status FROM ({STATUS})"
+                f"SELECT unit_id, name, status FROM ({_status(TO_DAY)})"
                 f" WHERE day = {TO_DAY} AND status IN ('missing', 'pending')"
                 " ORDER BY unit_id"
             ),
@@ -181,7 +235,10 @@ COMPLIANCE = Dashboard(
             height=12,
             description_vi=_legend(0),
             description_en=_legend(1),
-            sql=f"SELECT name AS unit, day, status FROM ({STATUS}) ORDER BY unit, day",
+            sql=(
+                f"SELECT {_few_values('name')} AS unit, day, {_few_values('status')} AS status"
+                f" FROM ({STATUS}) ORDER BY unit, day"
+            ),
         ),
         Panel(
             key="approval_grid",
@@ -193,7 +250,10 @@ COMPLIANCE = Dashboard(
             description_vi=_approval_legend(0),
             description_en=_approval_legend(1),
             bands=APPROVAL_MARKS,
-            sql=f"SELECT unit, day, status FROM ({APPROVAL_GRID}) ORDER BY unit, day",
+            sql=(
+                f"SELECT {_few_values('unit')} AS unit, day, {_few_values('status')} AS status"
+                f" FROM ({APPROVAL_GRID}) ORDER BY unit, day"
+            ),
         ),
         Panel(
             key="approved_share",

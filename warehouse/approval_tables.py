@@ -3,8 +3,10 @@
 ``approvals`` keeps every decision (approve, accept, return) with who, when, why and the
 values reviewed. ``approvals_latest`` is the newest decision per unit-day;
 ``approval_status`` sets it beside the unit-day's latest revision and derives the state a
-reader sees. Like every view in ``warehouse.schema`` they deduplicate with GROUP BY and
-argMax, so a decision delivered twice counts once.
+reader sees; ``approval_states`` derives the same state alone, from the ``daily_reports``
+rollup, for grids of a province's year. Like every view in ``warehouse.schema`` they
+deduplicate (GROUP BY and argMax, or the rollup's FINAL), so a decision or a report
+delivered twice counts once.
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ APPROVALS = Table(
 #: then corrected (``changed_values`` says how many values differ from the reviewed ones).
 STATES = ("submitted", "approved", "accepted", "returned", "reopened")
 
+# The state of a unit-day's latest revision ``r.revision`` under its newest decision ``a``
+# (LEFT JOIN: an empty id when nobody has decided), in every view that gives a state.
+_STATE = """multiIf(a.approval_id = '', 'submitted',
+        a.action = 'return' AND r.revision > a.revision, 'submitted',
+        a.action = 'return', 'returned',
+        r.revision > a.revision, 'reopened',
+        a.action = 'accept', 'accepted', 'approved')"""
+
 APPROVAL_VIEWS: tuple[tuple[str, str], ...] = (
     (
         # The newest decision on each unit-day (ties on the instant: the larger id).
@@ -56,13 +66,9 @@ FROM (
         # One row per reported unit-day: its latest revision and the state of review.
         # A unit-day nobody has decided on is ``submitted`` (LEFT JOIN: empty id).
         "approval_status",
-        """SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+        f"""SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
     r.revision AS revision,
-    multiIf(a.approval_id = '', 'submitted',
-        a.action = 'return' AND r.revision > a.revision, 'submitted',
-        a.action = 'return', 'returned',
-        r.revision > a.revision, 'reopened',
-        a.action = 'accept', 'accepted', 'approved') AS state,
+    {_STATE} AS state,
     if(a.approval_id = '' OR a.action = 'return', 0, a.revision) AS approved_revision,
     if(a.approval_id != '' AND a.action != 'return' AND r.revision > a.revision,
         arrayCount(k -> (now_values[k] != then_values[k])
@@ -76,7 +82,7 @@ FROM (
         max(x.revision) AS revision,
         JSONExtract(argMax(x.values_json, (x.revision, x.submitted_at, x.report_id)),
             'Map(String, UInt32)') AS now_values
-    FROM {db}.reports AS x
+    FROM {{db}}.reports AS x
     GROUP BY x.dataset, x.unit_id, x.report_date) AS r
 LEFT JOIN (
     SELECT l.dataset AS dataset, l.unit_id AS unit_id, l.report_date AS report_date,
@@ -84,7 +90,24 @@ LEFT JOIN (
         l.by_name AS by_name, l.by_unit AS by_unit, l.reason AS reason,
         l.decided_at AS decided_at,
         JSONExtract(l.values_json, 'Map(String, UInt32)') AS then_values
-    FROM {db}.approvals_latest AS l) AS a
+    FROM {{db}}.approvals_latest AS l) AS a
+    ON a.dataset = r.dataset AND a.unit_id = r.unit_id AND a.report_date = r.report_date""",
+    ),
+    (
+        # approval_status's state alone, for grids of many unit-days: the latest revision
+        # comes from the daily_reports rollup (FINAL) instead of grouping every revision
+        # in `reports` with its values (a province's year: bench/queries.py).
+        "approval_states",
+        f"""SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    r.revision AS revision, {_STATE} AS state
+FROM (
+    SELECT x.dataset AS dataset, x.unit_id AS unit_id, x.report_date AS report_date,
+        x.revision AS revision
+    FROM {{db}}.daily_reports AS x FINAL) AS r
+LEFT JOIN (
+    SELECT l.dataset AS dataset, l.unit_id AS unit_id, l.report_date AS report_date,
+        l.approval_id AS approval_id, l.action AS action, l.revision AS revision
+    FROM {{db}}.approvals_latest AS l) AS a
     ON a.dataset = r.dataset AND a.unit_id = r.unit_id AND a.report_date = r.report_date""",
     ),
 )

@@ -10,6 +10,7 @@ serializes calls. Against a ClickHouse server the same class and SQL are used; o
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -185,20 +186,25 @@ class Warehouse:
     def layout_drift(self) -> list[tuple[str, str, str]]:
         """Return (table, its layout, the defined layout) for tables made by older versions.
 
-        The layout is the partition key and the sorting key, as ClickHouse prints them.
+        The layout is the partition key and the sorting key, as ClickHouse prints them,
+        and the index granularity of a table that sets one.
         """
         suffix = "_local" if self.cluster else ""  # the MergeTree tables behind a cluster
         rows = self.query_rows(
-            "SELECT name, partition_key, sorting_key FROM system.tables"
+            "SELECT name, partition_key, sorting_key, engine_full FROM system.tables"
             " WHERE database = {db:String}",
             {"db": self.database},
         )
-        found = {name: _layout(part, keys) for name, part, keys in rows}
+        found = {name: (part, keys, engine) for name, part, keys, engine in rows}
         out = []
         for table in schema.TABLES.values():
-            have = found.get(table.name + suffix)
-            want = _layout(table.partition_by, table.order_by)
-            if have is not None and have != want:
+            if table.name + suffix not in found:
+                continue
+            part, keys, engine = found[table.name + suffix]
+            granularity = _granularity(engine) if table.index_granularity else None
+            have = _layout(part, keys, granularity)
+            want = _layout(table.partition_by, table.order_by, table.index_granularity)
+            if have != want:
                 out.append((table.name + suffix, have, want))
         return out
 
@@ -238,10 +244,18 @@ class Warehouse:
         self.close()
 
 
-def _layout(partition_by: str, order_by: str) -> str:
-    """``PARTITION BY p ORDER BY (k)`` with ClickHouse's spacing and parentheses removed."""
+def _layout(partition_by: str, order_by: str, granularity: int | None = None) -> str:
+    """``PARTITION BY p ORDER BY (k)`` with ClickHouse's spacing and parentheses removed,
+    then `` index_granularity = n`` when ``granularity`` is given."""
     squeeze = "".join(f"{partition_by}|{order_by}".split())
     part, keys = squeeze.split("|")
     if keys.startswith("(") and keys.endswith(")"):
         keys = keys[1:-1]
-    return f"PARTITION BY {part or '-'} ORDER BY ({keys})"
+    marks = f" index_granularity = {granularity}" if granularity else ""
+    return f"PARTITION BY {part or '-'} ORDER BY ({keys}){marks}"
+
+
+def _granularity(engine_full: str) -> int:
+    """The index granularity in a table's ``engine_full``; ClickHouse's 8192 if unset."""
+    found = re.search(r"\bindex_granularity = (\d+)", engine_full)
+    return int(found.group(1)) if found else 8192

@@ -28,6 +28,8 @@ only the parts that overlap, and once merged it reads each unit-day once, no gro
 
 from __future__ import annotations
 
+from warehouse import rollups
+from warehouse.rollups import ROLLUP_GRANULARITY
 from warehouse.table import LC, UTC_MS, Table
 
 # One row per unit-day once merged (per revision until then); readers use FINAL.
@@ -47,6 +49,7 @@ DAILY_VALUES = Table(
     "dataset, unit_id, report_date",
     engine="ReplacingMergeTree(version)",
     partition_by="toYYYYMM(report_date)",
+    index_granularity=ROLLUP_GRANULARITY,
 )
 
 #: The view and the backfill select these, in this order.
@@ -54,63 +57,23 @@ COLUMNS = DAILY_VALUES.column_names
 
 # `parts` are the disaggregated keys ("metric.option"); their metric's total is their sum.
 # Plain keys are copied as they are (the contract never sends a total and its parts).
-_SELECT = """WITH JSONExtract(r.values_json, 'Map(String, UInt32)') AS values_map,
+_SELECT = f"""WITH JSONExtract(r.values_json, 'Map(String, UInt32)') AS values_map,
     mapFilter((k, v) -> position(k, '.') > 0, values_map) AS parts,
     arrayMap(k -> substringIndex(k, '.', 1), mapKeys(parts)) AS part_metrics,
     arrayDistinct(part_metrics) AS split_metrics
 SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
     r.revision AS revision, r.submitted_at AS submitted_at, r.report_id AS report_id,
-    bitShiftLeft(toUInt64(r.revision), 44)
-        + toUInt64(toUnixTimestamp64Milli(r.submitted_at)) AS version,
+    {rollups.VERSION} AS version,
     values_map AS counts,
     mapUpdate(
         mapApply((k, v) -> (k, toUInt64(v)), mapFilter((k, v) -> position(k, '.') = 0, values_map)),
         mapFromArrays(split_metrics, arrayMap(
             m -> arraySum(arrayFilter((v, pm) -> pm = m, mapValues(parts), part_metrics)),
             split_metrics))) AS totals
-FROM {reports} AS r"""
-
-#: Months (toYYYYMM) where `reports` has unit-days the rollup lacks: none once filled.
-#: Unit-days are counted by a 64-bit hash: far cheaper than a set of (string, date) tuples.
-_UNFILLED = """SELECT month FROM (
-        SELECT toYYYYMM(report_date) AS month, uniqExact({unit_day}) AS n
-        FROM {db}.reports GROUP BY month) AS have
-    LEFT JOIN (
-        SELECT toYYYYMM(report_date) AS month, uniqExact({unit_day}) AS n
-        FROM {db}.daily_values GROUP BY month) AS done ON done.month = have.month
-    WHERE done.n < have.n"""
-_UNIT_DAY = "cityHash64(dataset, unit_id, report_date)"
+FROM {{reports}} AS r"""
 
 
 def statements(database: str, cluster: str = "") -> list[str]:
-    """Return the view that fills the rollup from `reports`, then the backfill.
-
-    The backfill fills what `reports` held before the view existed (a warehouse made by
-    an older version). It is idempotent and cheap to repeat: it copies only the months
-    where the rollup has fewer unit-days than `reports` (a month it copies again adds
-    rows that FINAL and merges collapse), so running it on every start costs two counts.
-    On a cluster the view lives on every node, between the local tables, and the backfill
-    runs once, through the Distributed tables (GLOBAL IN: its subquery reads them too).
-    """
-    db = f"`{database}`"
-    if cluster:
-        view = (
-            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.`daily_values_mv`"
-            f" ON CLUSTER `{cluster}`\nTO {db}.`daily_values_local` AS\n"
-            + _SELECT.format(reports=f"{db}.reports_local")
-        )
-    else:
-        view = (
-            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.`daily_values_mv`\n"
-            f"TO {db}.`daily_values` AS\n" + _SELECT.format(reports=f"{db}.reports")
-        )
-    columns = ", ".join(COLUMNS)
-    backfill = (
-        f"INSERT INTO {db}.`daily_values` ({columns})\n"
-        + _SELECT.format(reports=f"{db}.reports")
-        + f"\nWHERE toYYYYMM(r.report_date) {'GLOBAL IN' if cluster else 'IN'} (\n    "
-        + _UNFILLED.format(db=db, unit_day=_UNIT_DAY)
-        + ")"
-        + ("\nSETTINGS distributed_foreground_insert = 1" if cluster else "")
-    )
-    return [view, backfill]
+    """Return the view that fills the rollup from `reports`, then the backfill
+    (``warehouse.rollups.statements``)."""
+    return rollups.statements("daily_values", COLUMNS, _SELECT, database, cluster)

@@ -7,8 +7,9 @@ an unknown time (and may never run on a small table), while dashboards must be e
 right after an insert, even after a redelivered batch was written a second time.
 
 The surveillance tables and their views live in ``warehouse.signal_tables``; the daily
-rollup, which the warehouse fills from ``reports`` and readers read with FINAL, in
-``warehouse.daily_values``; the Table definition in ``warehouse.table``.
+rollups, which the warehouse fills from ``reports`` and readers read with FINAL, in
+``warehouse.daily_values`` (values) and ``warehouse.daily_reports`` (latest revision and
+timeliness); the Table definition in ``warehouse.table``.
 
 On a cluster (``Settings.clickhouse_cluster``) the same definitions become replicated
 ``<table>_local`` tables on every node plus Distributed tables under the original
@@ -17,9 +18,10 @@ names, so the sink, the views and every reader keep using the names below.
 
 from __future__ import annotations
 
-from warehouse import daily_values
+from warehouse import daily_reports, daily_values
 from warehouse.approval_tables import APPROVAL_VIEWS, APPROVALS
 from warehouse.compliance_views import COMPLIANCE_VIEWS
+from warehouse.daily_reports import DAILY_REPORTS
 from warehouse.daily_values import DAILY_VALUES
 from warehouse.signal_tables import LEVELS, SIGNAL_VIEWS, SIGNALS
 from warehouse.table import LC, TIMELINESS, UTC_MS, Table
@@ -184,6 +186,7 @@ TABLES: dict[str, Table] = {
         SIGNALS,
         LEVELS,
         DAILY_VALUES,
+        DAILY_REPORTS,
         BRIEFS,
         APPROVALS,
     )
@@ -301,8 +304,9 @@ VIEW_NAMES = tuple(name for name, _ in (*VIEWS, *COMPLIANCE_VIEWS, *SIGNAL_VIEWS
 def statements(database: str, cluster: str = "") -> list[str]:
     """Return the DDL creating the database, every table and every view, in order.
 
-    Between the tables and the views: the materialized view filling ``daily_values``
-    and its backfill (an INSERT, idempotent, run once even on a cluster).
+    Between the tables and the views: the materialized views filling ``daily_values``
+    and ``daily_reports`` and their backfills (INSERTs, idempotent, run once even on a
+    cluster).
 
     With ``cluster``, every statement runs ON CLUSTER, each table is a replicated
     ``<name>_local`` plus a Distributed table under its own name, and the views read
@@ -313,7 +317,8 @@ def statements(database: str, cluster: str = "") -> list[str]:
     out = [f"CREATE DATABASE IF NOT EXISTS {db}{on}"]
     for table in TABLES.values():
         out += table.cluster_ddl(database, cluster) if cluster else [table.ddl(database)]
-    out += daily_values.statements(database, cluster)  # the rollup's view and backfill
+    out += daily_values.statements(database, cluster)  # the rollups' views and backfills
+    out += daily_reports.statements(database, cluster)
     # No view puts a subquery on a Distributed table inside a query on one: that is
     # refused by default (distributed_product_mode = 'deny').
     out += [

@@ -37,6 +37,9 @@ class Table:
     # collapses redelivered copies there and a retried batch splits the same way.
     shard_by: str = "cityHash64(unit_id)"
     partition_by: str = ""
+    # Rows per index mark; None: ClickHouse's 8192. A rollup read a province at a time
+    # wants fewer: its ~5k rows of a month straddle granules of the whole nation's rows.
+    index_granularity: int | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -49,10 +52,13 @@ class Table:
     def _create(self, database: str, name: str, on_cluster: str, engine: str, window: str) -> str:
         cols = ",\n    ".join(f"`{col}` {kind}" for col, kind in self.columns)
         partition = f"PARTITION BY {self.partition_by}\n" if self.partition_by else ""
+        granularity = (
+            f", index_granularity = {self.index_granularity}" if self.index_granularity else ""
+        )
         return (
             f"CREATE TABLE IF NOT EXISTS `{database}`.`{name}`{on_cluster} (\n    {cols}\n)\n"
             f"ENGINE = {engine}\n{partition}ORDER BY ({self.order_by})\n"
-            f"SETTINGS {window} = {DEDUP_WINDOW}"
+            f"SETTINGS {window} = {DEDUP_WINDOW}{granularity}"
         )
 
     def ddl(self, database: str) -> str:

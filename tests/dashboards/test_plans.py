@@ -19,7 +19,7 @@ from tests.support.dashboard_scenario import VARS
 from warehouse.client import Warehouse
 
 _READ = re.compile(r"ReadFromMergeTree \(\w+\.(\w+)\)")
-_FACTS = ("report_values", "reports", "signals", "levels", "daily_values")
+_FACTS = ("report_values", "reports", "signals", "levels", "daily_values", "daily_reports")
 #: Panels whose reads are all scalar subqueries: run while planning, absent from the plan.
 _SCALAR_ONLY = {"coverage"}
 
@@ -120,9 +120,12 @@ def test_panels_read_only_the_metrics_they_show(warehouse: Warehouse, panel: Pan
         assert re.search(r"metric (=|IN) ", condition), condition
 
 
-@pytest.mark.parametrize("panel", panels("baocao-situation", "baocao-checkpoints"))
+@pytest.mark.parametrize(
+    "panel", panels("baocao-situation", "baocao-checkpoints", "baocao-compliance")
+)
 def test_rollup_reads_are_exact_before_merges(panel: Panel) -> None:
-    # The daily rollup keeps every revision of a unit-day until parts merge; FINAL keeps
-    # the latest one at read time (a metric summed without it counts corrections twice).
-    for read in re.finditer(r"daily_values(?: AS \w+)?( FINAL)?", panel.sql):
-        assert read.group(1), f"{panel.key} reads daily_values without FINAL"
+    # The daily rollups keep every revision of a unit-day until parts merge; FINAL keeps
+    # the latest one at read time (a metric summed without it counts corrections twice,
+    # a status or approval state may come from an older revision).
+    for read in re.finditer(r"(daily_values|daily_reports)(?: AS \w+)?( FINAL)?", panel.sql):
+        assert read.group(2), f"{panel.key} reads {read.group(1)} without FINAL"

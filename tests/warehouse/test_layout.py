@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from pathlib import Path
@@ -78,12 +79,46 @@ def test_the_documented_rebuild_keeps_every_row_and_leaves_no_drift(tmp_path: Pa
         old_warehouse(wh, "baocao")
         wh.ensure_schema()  # the old warehouse as the last version left it
         assert [name for name, _, _ in wh.layout_drift()] == ["report_values", "reports"]
-        for line in block.group(1).splitlines():
-            if line.startswith("--"):
-                if "init" in line:  # `docker compose run --rm init` is ensure_schema
-                    wh.ensure_schema()
-                continue
-            wh.command(line.rstrip(";"))
+        run_documented(wh, block.group(1))
         assert wh.layout_drift() == []
         got = wh.query_rows("SELECT unit_id, report_date, value FROM report_values_latest")
         assert [(u, str(d), v) for u, d, v in got] == [("164", "2021-07-27", 6)]
+
+
+def test_a_rollup_with_the_older_marks_is_named_and_rebuilt_as_documented(
+    tmp_path: Path,
+) -> None:
+    text = OPERATIONS.read_text(encoding="utf-8")
+    section = text[text.index("## Upgrading the warehouse layout") :]
+    blocks = re.findall(r"```sql\n(.*?)```", section, re.S)
+    assert len(blocks) >= 2, "the rollup's rebuild steps are gone from docs/operations.md"
+    settings = Settings(_env_file=None, chdb_path=tmp_path, database="baocao")  # type: ignore[call-arg]
+    with Warehouse.connect(settings) as wh:
+        wh.command("CREATE DATABASE baocao")  # daily_values as versions before 2026-12-08 made it
+        wh.command(dataclasses.replace(schema.DAILY_VALUES, index_granularity=None).ddl("baocao"))
+        wh.ensure_schema()
+        wh.command(
+            "INSERT INTO baocao.reports (report_id, dataset, unit_id, report_date, revision,"
+            " timeliness, submitted_at, values_json)"
+            " VALUES ('00000000-0000-0000-0000-000000000001', 'district-daily', '164',"
+            " '2021-07-27', 1, 'on_time', '2021-07-27 01:00:00',"
+            """ '{"cases_new":6}')"""
+        )
+        ((name, found, wanted),) = wh.layout_drift()
+        assert name == "daily_values"
+        assert found.endswith("index_granularity = 8192") and wanted.endswith("= 1024")
+        run_documented(wh, blocks[1])
+        assert wh.layout_drift() == []
+        got = wh.query_rows("SELECT unit_id, totals FROM baocao.daily_values FINAL")
+        assert got == [("164", {"cases_new": 6})]
+
+
+def run_documented(wh: Warehouse, steps: str) -> None:
+    """Run an operations.md SQL block as an operator would: each statement in turn, and
+    ``init`` (`docker compose run --rm init`, which is ensure_schema) where it says so."""
+    for line in steps.splitlines():
+        if line.startswith("--"):
+            if "init" in line:
+                wh.ensure_schema()
+            continue
+        wh.command(line.rstrip(";"))

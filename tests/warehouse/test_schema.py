@@ -32,12 +32,14 @@ from sinks.rows import (
     report_row,
 )
 from tests.sinks.test_sink_rows import accepted
-from warehouse import daily_values, schema
+from warehouse import daily_reports, daily_values, schema
 from warehouse.client import Warehouse
 from warehouse.table import DEDUP_WINDOW
 from warehouse.units import UNITS_COLUMNS
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "schema-single-node.sql"
+#: The rollups the warehouse fills from `reports`, each with its view and backfill.
+ROLLUPS = {"daily_values": daily_values, "daily_reports": daily_reports}
 CLUSTER = "prod"
 
 
@@ -62,16 +64,19 @@ def test_single_server_ddl_has_no_cluster_parts() -> None:
 def test_every_cluster_statement_runs_on_the_cluster() -> None:
     statements = cluster_ddl()
     assert statements[0] == f"CREATE DATABASE IF NOT EXISTS `baocao` ON CLUSTER `{CLUSTER}`"
-    (backfill,) = [s for s in statements if s.startswith("INSERT")]  # once, via Distributed
-    assert "_local" not in backfill and "ON CLUSTER" not in backfill
+    backfills = [s for s in statements if s.startswith("INSERT")]  # once, via Distributed
+    assert len(backfills) == len(ROLLUPS)
+    for backfill in backfills:
+        assert "_local" not in backfill and "ON CLUSTER" not in backfill
     for statement in statements:
-        if statement is not backfill:
+        if statement not in backfills:
             assert statement.splitlines()[0].count(f" ON CLUSTER `{CLUSTER}`") == 1, statement
 
 
-def test_the_rollup_view_fills_the_local_table_from_the_local_reports() -> None:
-    (view,) = [s for s in cluster_ddl() if s.startswith("CREATE MATERIALIZED VIEW")]
-    assert "TO `baocao`.`daily_values_local` AS" in view
+@pytest.mark.parametrize("rollup", ROLLUPS)
+def test_the_rollup_view_fills_the_local_table_from_the_local_reports(rollup: str) -> None:
+    (view,) = [s for s in cluster_ddl() if f"`{rollup}_mv`" in s.splitlines()[0]]
+    assert f"TO `baocao`.`{rollup}_local` AS" in view
     assert "FROM `baocao`.reports_local AS r" in view
 
 
@@ -94,7 +99,9 @@ def test_each_table_is_replicated_behind_a_distributed_table(table: schema.Table
     if "(" in table.engine:  # e.g. the units table's version column survives
         assert args.endswith(", " + table.engine.split("(")[1].rstrip(")"))
     assert f"ORDER BY ({table.order_by})" in local
-    assert local.endswith(f"replicated_deduplication_window = {DEDUP_WINDOW}")
+    assert f"SETTINGS replicated_deduplication_window = {DEDUP_WINDOW}" in local
+    if table.index_granularity:  # a rollup's smaller marks, on every replica too
+        assert local.endswith(f", index_granularity = {table.index_granularity}")
 
     # The Distributed table keeps the original name and shards by columns the table has.
     shard = re.fullmatch(
@@ -148,15 +155,19 @@ def test_cluster_view_bodies_run_against_single_server_tables(warehouse: Warehou
         warehouse.command(local)
     for name in schema.VIEW_NAMES:
         warehouse.query_rows(f"SELECT * FROM `single`.`c_{name}` LIMIT 1")
-    (backfill,) = [s for s in cluster_ddl("single") if s.startswith("INSERT")]
-    warehouse.command(backfill)
+    for backfill in [s for s in cluster_ddl("single") if s.startswith("INSERT")]:
+        warehouse.command(backfill)
 
 
-def test_the_rollup_view_selects_the_tables_columns_in_order(warehouse: Warehouse) -> None:
+@pytest.mark.parametrize("rollup", ROLLUPS)
+def test_the_rollup_view_selects_the_tables_columns_in_order(
+    warehouse: Warehouse, rollup: str
+) -> None:
     # The view matches columns by name, the backfill's INSERT ... SELECT by position.
-    view = daily_values.statements("single")[0]
-    described = warehouse.query_rows(f"DESCRIBE TABLE ({view[view.index('WITH') :]})")
-    assert tuple(row[0] for row in described) == schema.DAILY_VALUES.column_names
+    view = ROLLUPS[rollup].statements("single")[0]
+    select = view.split(" AS\n", 1)[1]
+    described = warehouse.query_rows(f"DESCRIBE TABLE ({select})")
+    assert tuple(row[0] for row in described) == schema.TABLES[rollup].column_names
 
 
 # ---------------------------------------------------------------- the Warehouse in cluster mode
@@ -392,11 +403,19 @@ REF = SourceRef(topic="reports.accepted", partition=0, offset=0)
 DAY = date(2021, 7, 27)
 
 
-def write_revision(wh: Warehouse, unit: str, revision: int, values: dict[str, int]) -> None:
+def write_revision(
+    wh: Warehouse, unit: str, revision: int, values: dict[str, int], timeliness: str = "on_time"
+) -> None:
     """Insert one `reports` row as the sink does (its own block and token)."""
     at = datetime(2021, 7, 27, 7, tzinfo=UTC) + timedelta(minutes=revision)
     event = accepted(
-        values, unit_id=unit, report_date=DAY, revision=revision, submitted_at=at, accepted_at=at
+        values,
+        unit_id=unit,
+        report_date=DAY,
+        revision=revision,
+        submitted_at=at,
+        accepted_at=at,
+        timeliness=timeliness,
     )
     event = event.model_copy(
         update={"report_id": uuid.uuid5(uuid.NAMESPACE_URL, f"{unit}/{revision}")}
@@ -461,3 +480,84 @@ def test_init_fills_the_rollup_of_an_older_warehouse_once(warehouse: Warehouse) 
     assert warehouse.query_rows(f"SELECT count() FROM ({select})") == [(0,)]
     write_revision(warehouse, "f", 3, {"cases_new": 4})  # and the view is back
     assert rollup(warehouse)["f"] == (3, {"cases_new": 4}, {"cases_new": 4})
+
+
+# ---------------------------------------------------------------- the report rollup
+
+
+def latest_of(
+    wh: Warehouse, units: tuple[str, ...], table: str = "daily_reports FINAL"
+) -> dict[str, tuple[int, str]]:
+    """Each unit's (revision, timeliness) on DAY: in the daily_reports rollup (FINAL), or
+    in ``table`` (reports_latest groups every revision on each read)."""
+    rows = wh.query_rows(
+        f"SELECT unit_id, revision, timeliness FROM single.{table}"
+        " WHERE dataset = 'district-daily' AND report_date = {d:Date}"
+        " AND unit_id IN {u:Array(String)}",
+        {"d": DAY, "u": list(units)},
+    )
+    return {unit: (revision, timeliness) for unit, revision, timeliness in rows}
+
+
+def report_rollup(wh: Warehouse, units: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+    return latest_of(wh, units)
+
+
+def latest_reports(wh: Warehouse, units: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+    return latest_of(wh, units, "reports_latest")
+
+
+def test_the_report_rollup_names_each_unit_days_latest_revision_at_once(
+    warehouse: Warehouse,
+) -> None:
+    """No merge runs here: FINAL alone must give what reports_latest gives."""
+    warehouse.command("TRUNCATE TABLE single.daily_reports")
+    warehouse.command("SYSTEM STOP MERGES single.daily_reports")
+    write_revision(warehouse, "ra", 1, {"cases_new": 5})
+    write_revision(warehouse, "ra", 2, {"cases_new": 7}, "late")  # a late correction
+    write_revision(warehouse, "rb", 1, {"cases_new": 3}, "late")
+    write_revision(warehouse, "rc", 3, {})  # withdraws every number: still reported
+    write_revision(warehouse, "rc", 1, {"cases_new": 9}, "late")  # older, arriving late
+    warehouse.insert(  # a redelivered batch: another block, another token
+        "reports",
+        warehouse.query_rows(
+            f"SELECT {', '.join(REPORTS_COLUMNS)} FROM single.reports WHERE unit_id = 'rc'"
+        ),
+        REPORTS_COLUMNS,
+        "r/rc/again",
+    )
+    units = ("ra", "rb", "rc", "rd")  # rd never reported
+    assert report_rollup(warehouse, units) == {
+        "ra": (2, "late"),
+        "rb": (1, "late"),
+        "rc": (3, "on_time"),
+    }
+    assert report_rollup(warehouse, units) == latest_reports(warehouse, units)
+    # Unmerged: a row per revision and block (the redelivered block's two collapse on insert).
+    assert warehouse.query_rows("SELECT count() FROM single.daily_reports")[0][0] == 6
+    warehouse.command("SYSTEM START MERGES single.daily_reports")
+    warehouse.command("OPTIMIZE TABLE single.daily_reports FINAL")  # merged: the same
+    assert report_rollup(warehouse, units) == latest_reports(warehouse, units)
+
+
+def test_init_fills_the_report_rollup_of_an_older_warehouse_once(warehouse: Warehouse) -> None:
+    """Reports stored before the rollup existed are copied on the next start, only once."""
+    warehouse.command("TRUNCATE TABLE single.daily_reports")
+    warehouse.command("DROP VIEW single.daily_reports_mv")  # as an older version made it
+    write_revision(warehouse, "re", 1, {"cases_new": 5}, "late")
+    write_revision(warehouse, "rf", 1, {"cases_new": 1})
+    write_revision(warehouse, "rf", 2, {"cases_new": 2}, "late")
+    units = ("re", "rf")
+    assert report_rollup(warehouse, units) == {}, "no view, no rollup"
+    warehouse.ensure_schema()
+    assert report_rollup(warehouse, units) == {"re": (1, "late"), "rf": (2, "late")}
+    every = "SELECT count() FROM single.daily_reports"
+    rows = warehouse.query_rows(every)[0][0]
+    assert rows == warehouse.query_rows("SELECT count() FROM single.reports_latest")[0][0]
+    warehouse.ensure_schema()  # every start runs it again: nothing more to copy
+    assert warehouse.query_rows(every)[0][0] == rows
+    backfill = daily_reports.statements("single")[1]
+    select = backfill[backfill.index("\n") + 1 :]  # what it would insert
+    assert warehouse.query_rows(f"SELECT count() FROM ({select})") == [(0,)]
+    write_revision(warehouse, "rf", 3, {"cases_new": 4})  # and the view is back
+    assert report_rollup(warehouse, units)["rf"] == (3, "on_time")

@@ -168,7 +168,22 @@ CREATE TABLE IF NOT EXISTS `baocao`.`daily_values` (
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(report_date)
 ORDER BY (dataset, unit_id, report_date)
-SETTINGS non_replicated_deduplication_window = 10000;
+SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 1024;
+
+CREATE TABLE IF NOT EXISTS `baocao`.`daily_reports` (
+    `dataset` LowCardinality(String),
+    `unit_id` String,
+    `report_date` Date,
+    `revision` UInt16,
+    `timeliness` Enum8('on_time' = 1, 'late' = 2),
+    `submitted_at` DateTime64(3, 'UTC'),
+    `report_id` UUID,
+    `version` UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(report_date)
+ORDER BY (dataset, unit_id, report_date)
+SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 1024;
 
 CREATE TABLE IF NOT EXISTS `baocao`.`briefs` (
     `province_id` String,
@@ -246,6 +261,29 @@ WHERE toYYYYMM(r.report_date) IN (
     LEFT JOIN (
         SELECT toYYYYMM(report_date) AS month, uniqExact(cityHash64(dataset, unit_id, report_date)) AS n
         FROM `baocao`.daily_values GROUP BY month) AS done ON done.month = have.month
+    WHERE done.n < have.n);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS `baocao`.`daily_reports_mv`
+TO `baocao`.`daily_reports` AS
+SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    r.revision AS revision, r.timeliness AS timeliness, r.submitted_at AS submitted_at,
+    r.report_id AS report_id, bitShiftLeft(toUInt64(r.revision), 44)
+        + toUInt64(toUnixTimestamp64Milli(r.submitted_at)) AS version
+FROM `baocao`.reports AS r;
+
+INSERT INTO `baocao`.`daily_reports` (dataset, unit_id, report_date, revision, timeliness, submitted_at, report_id, version)
+SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    r.revision AS revision, r.timeliness AS timeliness, r.submitted_at AS submitted_at,
+    r.report_id AS report_id, bitShiftLeft(toUInt64(r.revision), 44)
+        + toUInt64(toUnixTimestamp64Milli(r.submitted_at)) AS version
+FROM `baocao`.reports AS r
+WHERE toYYYYMM(r.report_date) IN (
+    SELECT month FROM (
+        SELECT toYYYYMM(report_date) AS month, uniqExact(cityHash64(dataset, unit_id, report_date)) AS n
+        FROM `baocao`.reports GROUP BY month) AS have
+    LEFT JOIN (
+        SELECT toYYYYMM(report_date) AS month, uniqExact(cityHash64(dataset, unit_id, report_date)) AS n
+        FROM `baocao`.daily_reports GROUP BY month) AS done ON done.month = have.month
     WHERE done.n < have.n);
 
 CREATE OR REPLACE VIEW `baocao`.`reports_latest` AS
@@ -433,5 +471,22 @@ LEFT JOIN (
         l.by_name AS by_name, l.by_unit AS by_unit, l.reason AS reason,
         l.decided_at AS decided_at,
         JSONExtract(l.values_json, 'Map(String, UInt32)') AS then_values
+    FROM `baocao`.approvals_latest AS l) AS a
+    ON a.dataset = r.dataset AND a.unit_id = r.unit_id AND a.report_date = r.report_date;
+
+CREATE OR REPLACE VIEW `baocao`.`approval_states` AS
+SELECT r.dataset AS dataset, r.unit_id AS unit_id, r.report_date AS report_date,
+    r.revision AS revision, multiIf(a.approval_id = '', 'submitted',
+        a.action = 'return' AND r.revision > a.revision, 'submitted',
+        a.action = 'return', 'returned',
+        r.revision > a.revision, 'reopened',
+        a.action = 'accept', 'accepted', 'approved') AS state
+FROM (
+    SELECT x.dataset AS dataset, x.unit_id AS unit_id, x.report_date AS report_date,
+        x.revision AS revision
+    FROM `baocao`.daily_reports AS x FINAL) AS r
+LEFT JOIN (
+    SELECT l.dataset AS dataset, l.unit_id AS unit_id, l.report_date AS report_date,
+        l.approval_id AS approval_id, l.action AS action, l.revision AS revision
     FROM `baocao`.approvals_latest AS l) AS a
     ON a.dataset = r.dataset AND a.unit_id = r.unit_id AND a.report_date = r.report_date;
