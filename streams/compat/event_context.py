@@ -2,9 +2,8 @@
 
 Faust files a table write under the changelog partition of the *current event*
 (``faust.streams.current_event()``, a context variable of the task), and, in an app that
-publishes on commit, a send under its offset. A batch agent handles many events in one
-step of its own task, so it has to name each before writing for it; Faust has no public
-way to.
+publishes on commit, a send under its offset. A batch agent handles many events in one step of its own task, so it has
+to name each before writing for it; Faust has no public way to.
 
 ``Stream._set_current_event`` would also set the stream's ``current_event`` attribute,
 and ``take_events`` reads that attribute for the next event after an ``await``
