@@ -91,7 +91,7 @@ def drain_rate(samples: Sequence[tuple[float, int]], n: int) -> float:
     ``samples`` are (time, items done so far). The window runs from the first sample
     at or above 25% of ``n`` to the first at or above 95%: joining a group, a
     rebalance as a second member joins and the last partly filled batches stay out,
-    and output that comes in bursts (the sink writes per flush)
+    and output that comes in bursts (Faust publishes on commit, the sink per flush)
     is measured from one burst to another. Every benchmark draining pre-loaded input
     measures this way.
     """

@@ -140,7 +140,7 @@ def batching() -> str:
     """How long the worker and the sink hold outputs, as the children will see it."""
     settings = Settings()  # the children read the same environment
     return (
-        f"worker sends at once, commits every {settings.worker_commit_seconds:g} s; "
+        f"worker publishes on commit, every {settings.worker_commit_seconds:g} s; "
         f"sink flushes every {settings.sink_flush_seconds:g} s"
     )
 

@@ -164,13 +164,12 @@ class Settings(BaseSettings):
     watch_hold_hours: float = Field(
         24.0, gt=0, le=24 * 31, description="how long after its deadline a date is still watched"
     )
-    # Outputs leave at once and each commit waits for all of them (streams/delivery.py):
-    # this bounds how much input a crash makes the worker read again, not the latency.
+    # Decisions are published on commit, so this interval is most of submit -> visible
+    # (bench/latency.py; docs/benchmarks.md).
     worker_commit_seconds: float = Field(
         0.5,
         gt=0,
-        description="how often the worker commits (each commit waits until the broker has "
-        "every output before it)",
+        description="how often the worker commits; its decisions are published on commit",
     )
     # memory: the tables grow with every unit-day and are replayed from the changelogs on
     # each start; rocksdb keeps them on disk with bounded caches (streams/state.py).

@@ -1,8 +1,8 @@
 """Name the event a table write or a send belongs to, inside a ``take_events`` batch.
 
-Faust files a table write under the changelog partition of the *current event*
-(``faust.streams.current_event()``, a context variable of the task), and, in an app that
-publishes on commit, a send under its offset. A batch agent handles many events in one step of its own task, so it has
+Faust files a table write under the changelog partition of the *current event*, and a
+send on commit under its offset (``faust.streams.current_event()``, a context variable
+of the task). A batch agent handles many events in one step of its own task, so it has
 to name each before writing for it; Faust has no public way to.
 
 ``Stream._set_current_event`` would also set the stream's ``current_event`` attribute,
