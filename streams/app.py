@@ -24,7 +24,6 @@ from contract.registry import Registry
 from contract.settings import Settings
 from streams import approval_alerts, compat, dead_letters, signal_watch, state, watch
 from streams.barrier import DeadlineBarrier
-from streams.decision_lag import DecisionLag
 from streams.processor import Stored, SubmissionProcessor
 
 log = logging.getLogger(__name__)
@@ -118,14 +117,11 @@ def create_app(
     dead_letter = dead_letters.install(app, settings, clock, declare, alerts)
     approval_alerts.install(app, settings, registry, clock, declare, alerts)  # returned alerts
     barrier = _barrier(app, submitted.get_topic_name(), settings)
-    lag = _decision_lag(app, submitted.get_topic_name())
     after_decision = watch.install(
         app, settings, registry, catalog, clock, ledger, declare, alerts, dead_letter, barrier
     )
     after_accepted = (
-        signal_watch.install(
-            app, settings, registry, catalog, clock, declare, alerts, dead_letter, lag
-        )
+        signal_watch.install(app, settings, registry, catalog, clock, declare, alerts, dead_letter)
         if settings.signals_enabled
         else None
     )
@@ -142,12 +138,10 @@ def create_app(
 
     @app.agent(submitted, name="process_submissions")
     async def process_submissions(stream: faust.StreamT[bytes]) -> None:
-        """Decide each submission; tell the deadline barrier and the signal agent how far
-        the partition is."""
+        """Decide each submission; tell the deadline barrier how far the partition is."""
         async for event in stream.events():
             await decide(event)
             barrier.decided(event.message.partition, event.message.offset)
-            lag.decided(event.message.partition, event.message.offset)
 
     async def decide(event: Any) -> None:
         """Validate one submission and publish it as accepted or rejected."""
@@ -201,24 +195,10 @@ def create_app(
     async def say_which_partitions(sender: Any, assigned: set[Any], **_: Any) -> None:
         """Which partitions this worker decides for now (read by the scale-out test)."""
         order.reset()  # each partition starts again from its committed offset
-        lag.reset()
         mine = sorted(tp.partition for tp in assigned if tp.topic == submitted.get_topic_name())
         log.info("this worker holds %s partitions %s", submitted.get_topic_name(), mine)
 
     return app
-
-
-def _decision_lag(app: faust.App, topic: str) -> DecisionLag:
-    """How far this app's decision agent is behind the submissions it could fetch."""
-
-    def highwater(partition: int) -> int | None:
-        try:  # the offset the consumer's last fetch of the partition saw as its end
-            end = app.consumer.highwater(TP(topic, partition))
-        except Exception:  # not assigned (any more), or no consumer yet
-            return None
-        return None if end is None else int(end)
-
-    return DecisionLag(highwater)
 
 
 def _barrier(app: faust.App, topic: str, settings: Settings) -> DeadlineBarrier:

@@ -34,7 +34,6 @@ from contract.signal_config import SignalConfig
 from streams import state
 from streams.compat.event_context import acting_for
 from streams.dead_letters import DeadLetterHook
-from streams.decision_lag import DecisionLag
 from streams.publish import publish_acked
 from streams.roll_up import Update, evaluate
 from streams.series import Rev
@@ -96,13 +95,8 @@ def install(
     declare: Callable[[str], faust.TopicT],
     alerts: faust.TopicT,
     dead_letter: DeadLetterHook,
-    decisions: DecisionLag | None = None,
 ) -> AfterAccepted:
-    """Add the signal tables, the area topic and its agent; return the per-acceptance hook.
-
-    ``decisions``: how far the worker's deciding is behind; each batch waits while it is
-    too far (``streams.decision_lag``).
-    """
+    """Add the signal tables, the area topic and its agent; return the per-acceptance hook."""
     engine = engine_of(settings, registry, catalog)
     series = state.table(app, "signal_series", settings)
     contributions = state.table(app, "signal_contributions", settings)
@@ -142,8 +136,6 @@ def install(
         """
         assert isinstance(stream, faust.Stream)  # an agent's stream; StreamT lacks take_events
         async for batch in stream.take_events(ROLL_UP_BATCH, within=ROLL_UP_WITHIN_S):
-            if decisions is not None:
-                await decisions.wait_for_decisions()  # deciding first, in a rush
             by_subject: dict[str, list[tuple[Any, Update]]] = {}
             for event in batch:
                 try:
